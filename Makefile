@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)  ## stream an answer from a Dify app (the emulator unless DIFY_BASE_URL/DIFY_API_KEY are set)
-	$(BIN)/python -m dify_transport.demo
+	$(BIN)/python scripts/demo.py
 
 test: $(STAMP) lint type  ## every test: lint, types, unit, integration, notebooks, README blocks
-	$(BIN)/python -m pytest -q -p no:randomly tests
+	$(BIN)/python -m pytest -q tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit --disable-socket --allow-unix-socket
