@@ -1,1 +1,54 @@
-"""placeholder during bootstrap."""
+"""Dify apps as LangChain components, over the shared ``dify_transport``.
+
+- :class:`ChatDify`: a Dify chat / chatflow / agent app as a chat model.
+- :class:`DifyChatMessageHistory`: a Dify conversation as chat history.
+- :class:`DifyRetriever`: the passages an app cites; :class:`DifyKnowledgeRetriever`:
+  a knowledge base searched directly.
+- ``Dify*Error``: every Dify failure, typed both as the transport's error and as
+  langchain-core's ``Model*Error``.
+"""
+
+from __future__ import annotations
+
+from langchain_dify._errors import (
+    DifyAPIConnectionError,
+    DifyAPIError,
+    DifyAPITimeoutError,
+    DifyAuthenticationError,
+    DifyBadRequestError,
+    DifyContentTooLargeError,
+    DifyIncompleteStreamError,
+    DifyInternalServerError,
+    DifyNotFoundError,
+    DifyPermissionDeniedError,
+    DifyRateLimitError,
+    DifyUnsupportedMediaTypeError,
+)
+from langchain_dify._messages import DifyInputError
+from langchain_dify._session_store import InMemorySessionStore, SessionStore
+from langchain_dify.chat_history import DifyChatMessageHistory
+from langchain_dify.chat_models import DEFAULT_USER, ChatDify
+from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
+
+__all__ = [
+    "DEFAULT_USER",
+    "ChatDify",
+    "DifyAPIConnectionError",
+    "DifyAPIError",
+    "DifyAPITimeoutError",
+    "DifyAuthenticationError",
+    "DifyBadRequestError",
+    "DifyChatMessageHistory",
+    "DifyContentTooLargeError",
+    "DifyIncompleteStreamError",
+    "DifyInputError",
+    "DifyInternalServerError",
+    "DifyKnowledgeRetriever",
+    "DifyNotFoundError",
+    "DifyPermissionDeniedError",
+    "DifyRateLimitError",
+    "DifyRetriever",
+    "DifyUnsupportedMediaTypeError",
+    "InMemorySessionStore",
+    "SessionStore",
+]

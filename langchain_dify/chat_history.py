@@ -1,0 +1,332 @@
+"""``DifyChatMessageHistory``: a read view of one Dify conversation as LangChain history."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import SecretStr
+
+from dify_transport import (
+    AsyncDifyClient,
+    AsyncHttpClient,
+    DifyClient,
+    HttpClient,
+    Message,
+    NotFoundError,
+)
+from langchain_dify._errors import translate_errors
+from langchain_dify._messages import PROVIDER
+from langchain_dify._session_store import InMemorySessionStore, SessionStore
+from langchain_dify.chat_models import DEFAULT_USER
+
+if TYPE_CHECKING:
+    from langchain_dify.chat_models import ChatDify
+
+__all__ = ["DifyChatMessageHistory", "messages_from_dify"]
+
+logger = logging.getLogger(__name__)
+
+
+class _Clients:
+    """Transport clients built on first use from one configuration, then reused."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None,
+        base_url: str | None,
+        timeout: float | None,
+        max_retries: int,
+        http_client: HttpClient | None,
+        http_async_client: AsyncHttpClient | None,
+    ) -> None:
+        self._config: dict[str, Any] = {
+            "api_key": api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self._http_client = http_client
+        self._http_async_client = http_async_client
+        self._sync: DifyClient | None = None
+        self._async: AsyncDifyClient | None = None
+
+    @property
+    def sync(self) -> DifyClient:
+        if self._sync is None:
+            self._sync = DifyClient(**self._config, http_client=self._http_client)
+        return self._sync
+
+    @property
+    def async_(self) -> AsyncDifyClient:
+        if self._async is None:
+            self._async = AsyncDifyClient(**self._config, http_client=self._http_async_client)
+        return self._async
+
+    def __repr__(self) -> str:
+        return f"_Clients(base_url={self._config['base_url']!r})"
+
+
+def messages_from_dify(message: Message) -> list[BaseMessage]:
+    """One Dify message (a query and its answer) as a ``HumanMessage``/``AIMessage`` pair.
+
+    The ``AIMessage`` carries ``conversation_id``, ``message_id``,
+    ``retriever_resources`` and ``feedback`` in ``response_metadata``, so putting it
+    back into a ``ChatDify`` call continues the same conversation.
+    """
+    metadata: dict[str, Any] = {
+        "model_provider": PROVIDER,
+        "conversation_id": message.conversation_id,
+        "message_id": message.id,
+        "retriever_resources": [r.model_dump(mode="json") for r in message.retriever_resources],
+        "feedback": message.feedback,
+        "created_at": message.created_at,
+    }
+    if message.agent_thoughts:
+        metadata["agent_thoughts"] = [t.model_dump(mode="json") for t in message.agent_thoughts]
+    if message.message_files:
+        metadata["message_files"] = list(message.message_files)
+    return [
+        HumanMessage(content=message.query),
+        AIMessage(content=message.answer, id=message.id, response_metadata=metadata),
+    ]
+
+
+class DifyChatMessageHistory(BaseChatMessageHistory):
+    """One Dify conversation, read as LangChain chat history.
+
+    Dify records every turn itself when ``ChatDify`` sends it, and has no endpoint to
+    append a message. So this history is a *view*:
+
+    - ``messages`` / ``aget_messages()`` read the whole conversation from Dify (every
+      page, oldest first) as ``HumanMessage``/``AIMessage`` pairs; each
+      ``AIMessage`` carries ``conversation_id``, ``message_id``,
+      ``retriever_resources`` and ``feedback`` in ``response_metadata``.
+    - ``add_messages`` / ``aadd_messages`` write nothing: they only learn the id of
+      a conversation Dify just started from the ``AIMessage`` they are given (and
+      record it in the session store).
+    - ``clear`` / ``aclear`` delete the conversation on the server.
+
+    Conversations are scoped by ``user``: use the same ``user`` as the ``ChatDify``
+    that talks to the conversation.
+
+    With ``RunnableWithMessageHistory`` (deprecated upstream, still supported):
+
+    .. code-block:: python
+
+        from langchain_core.runnables.history import RunnableWithMessageHistory
+        from langchain_dify import ChatDify, DifyChatMessageHistory
+
+        llm = ChatDify()
+        chain = RunnableWithMessageHistory(llm, DifyChatMessageHistory.factory(llm))
+        config = {"configurable": {"session_id": "ada"}}
+        chain.invoke("Hi, I'm Ada", config=config)
+        chain.invoke("What's my name?", config=config)  # same Dify conversation
+
+    The factory maps session ids to Dify conversation ids in a
+    :class:`~langchain_dify.InMemorySessionStore` unless you pass your own
+    ``session_store``.
+    """
+
+    def __init__(
+        self,
+        conversation_id: str | None = None,
+        *,
+        user: str | None = None,
+        session_id: str | None = None,
+        session_store: SessionStore | None = None,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        http_client: HttpClient | None = None,
+        http_async_client: AsyncHttpClient | None = None,
+        client: DifyClient | None = None,
+        async_client: AsyncDifyClient | None = None,
+    ) -> None:
+        """Create a view of ``conversation_id`` (None: a conversation not started yet).
+
+        Args:
+            conversation_id: The Dify conversation; when None and ``session_id`` is
+                given, it is looked up in ``session_store``.
+            user: End-user id owning the conversation (``$DIFY_USER``, else
+                ``"langchain-dify"``).
+            session_id: The caller's session id, recorded in ``session_store`` when
+                a conversation id is learnt.
+            session_store: Where session ids map to conversation ids.
+            api_key: App key (``$DIFY_API_KEY``).
+            base_url: Service API root (``$DIFY_BASE_URL``, else Dify Cloud).
+            timeout: Read timeout in seconds (None: the transport default).
+            max_retries: Retries for safe-to-retry failures.
+            http_client: An ``httpx.Client`` to use (you own it).
+            http_async_client: An ``httpx.AsyncClient`` to use (you own it).
+            client: A ready ``DifyClient`` to share (overrides the settings above).
+            async_client: A ready ``AsyncDifyClient`` to share.
+        """
+        super().__init__()
+        self.user = user or os.environ.get("DIFY_USER") or DEFAULT_USER
+        self.session_id = session_id
+        self.session_store = session_store
+        if conversation_id is None and session_id is not None and session_store is not None:
+            conversation_id = session_store.get(session_id)
+        self.conversation_id = conversation_id
+        self._clients = _Clients(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            http_async_client=http_async_client,
+        )
+        self._client = client
+        self._async_client = async_client
+
+    @classmethod
+    def factory(
+        cls,
+        chat_model: ChatDify | None = None,
+        *,
+        session_store: SessionStore | None = None,
+        user: str | None = None,
+        **client_settings: Any,
+    ) -> Callable[[str], DifyChatMessageHistory]:
+        """A ``get_session_history`` for ``RunnableWithMessageHistory``.
+
+        Args:
+            chat_model: Share this model's clients and ``user`` (recommended: the
+                history must read with the user that wrote).
+            session_store: Session id → conversation id (default: a new
+                :class:`~langchain_dify.InMemorySessionStore`).
+            user: End-user id (default: the chat model's, else ``$DIFY_USER``).
+            **client_settings: ``api_key``, ``base_url``, ``timeout``,
+                ``max_retries``, ``http_client``, ``http_async_client`` when no
+                ``chat_model`` is given.
+
+        Returns:
+            A callable taking a session id and returning its history.
+        """
+        store = session_store if session_store is not None else InMemorySessionStore()
+        if chat_model is not None:
+            shared = {
+                "client": chat_model._client,
+                "async_client": chat_model._async_client,
+            }
+            user = user or chat_model.user
+        else:
+            clients = _Clients(
+                api_key=client_settings.pop("api_key", None),
+                base_url=client_settings.pop("base_url", None),
+                timeout=client_settings.pop("timeout", None),
+                max_retries=client_settings.pop("max_retries", 2),
+                http_client=client_settings.pop("http_client", None),
+                http_async_client=client_settings.pop("http_async_client", None),
+            )
+            if client_settings:
+                msg = f"Unknown settings for DifyChatMessageHistory: {sorted(client_settings)}"
+                raise TypeError(msg)
+            shared = {"client": clients.sync, "async_client": clients.async_}
+
+        def get_session_history(session_id: str) -> DifyChatMessageHistory:
+            return cls(session_id=session_id, session_store=store, user=user, **shared)
+
+        return get_session_history
+
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def client(self) -> DifyClient:
+        """The sync transport client (built on first use)."""
+        return self._client or self._clients.sync
+
+    @property
+    def async_client(self) -> AsyncDifyClient:
+        """The async transport client (built on first use)."""
+        return self._async_client or self._clients.async_
+
+    @property
+    def messages(self) -> list[BaseMessage]:  # type: ignore[override]
+        """The whole conversation, oldest first ([] before the first turn)."""
+        if self.conversation_id is None:
+            return []
+        out: list[BaseMessage] = []
+        with translate_errors():
+            for message in self.client.iter_messages(self.conversation_id, user=self.user):
+                out.extend(messages_from_dify(message))
+        return out
+
+    async def aget_messages(self) -> list[BaseMessage]:
+        """Async :attr:`messages`."""
+        if self.conversation_id is None:
+            return []
+        out: list[BaseMessage] = []
+        with translate_errors():
+            async for message in self.async_client.iter_messages(
+                self.conversation_id, user=self.user
+            ):
+                out.extend(messages_from_dify(message))
+        return out
+
+    # ---------------------------------------------------------------- writing
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Learn the conversation id from the newest Dify ``AIMessage``; write nothing.
+
+        Dify stores every turn when it answers it, and offers no append endpoint.
+        """
+        for message in reversed(messages):
+            if not isinstance(message, AIMessage):
+                continue
+            conversation_id = message.response_metadata.get("conversation_id")
+            if isinstance(conversation_id, str) and conversation_id:
+                self._learn(conversation_id)
+                return
+        logger.debug("add_messages: no Dify AIMessage among %d message(s)", len(messages))
+
+    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Async :meth:`add_messages` (no I/O)."""
+        self.add_messages(messages)
+
+    def _learn(self, conversation_id: str) -> None:
+        if conversation_id != self.conversation_id:
+            logger.debug("History now follows Dify conversation %s", conversation_id)
+            self.conversation_id = conversation_id
+        if self.session_store is not None and self.session_id is not None:
+            self.session_store.set(self.session_id, conversation_id)
+
+    def clear(self) -> None:
+        """Delete the conversation on the server (no error if it is already gone)."""
+        if self.conversation_id is not None:
+            try:
+                with translate_errors():
+                    self.client.delete_conversation(self.conversation_id, user=self.user)
+            except NotFoundError:
+                logger.debug("Conversation %s was already gone", self.conversation_id)
+        self._forget()
+
+    async def aclear(self) -> None:
+        """Async :meth:`clear`."""
+        if self.conversation_id is not None:
+            try:
+                with translate_errors():
+                    await self.async_client.delete_conversation(
+                        self.conversation_id, user=self.user
+                    )
+            except NotFoundError:
+                logger.debug("Conversation %s was already gone", self.conversation_id)
+        self._forget()
+
+    def _forget(self) -> None:
+        self.conversation_id = None
+        if self.session_store is not None and self.session_id is not None:
+            self.session_store.delete(self.session_id)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(conversation_id={self.conversation_id!r}, "
+            f"user={self.user!r}, session_id={self.session_id!r})"
+        )

@@ -1,0 +1,420 @@
+"""``ChatDify``: a Dify chat, advanced-chat (chatflow) or agent app as a LangChain chat model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, SecretStr
+
+from dify_transport import (
+    DEFAULT_BASE_URL,
+    AsyncDifyClient,
+    AsyncHttpClient,
+    DifyClient,
+    HttpClient,
+)
+from langchain_dify._errors import translate_errors
+from langchain_dify._messages import (
+    DifyTurn,
+    PriorTurns,
+    StopScanner,
+    build_turn,
+    chunk_from_event,
+    final_chunk,
+    text_chunk,
+)
+
+__all__ = ["DEFAULT_USER", "ChatDify"]
+
+DEFAULT_USER = "langchain-dify"
+"""The end-user id sent when neither ``user=`` nor ``$DIFY_USER`` is set."""
+
+_CALL_KWARGS = frozenset({"conversation_id", "inputs", "user", "files"})
+_IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
+
+
+class ChatDify(BaseChatModel):
+    r"""A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
+
+    Dify keeps each conversation's memory on the server, per app, ``user`` and
+    ``conversation_id``. ``ChatDify`` sends one new turn at a time and continues the
+    conversation of the newest ``AIMessage`` it was given, so a Dify answer put back
+    into a message list simply continues its conversation.
+
+    Setup:
+        Install ``dify-integrations`` and point it at an app:
+
+        .. code-block:: bash
+
+            export DIFY_API_KEY="app-..."
+            export DIFY_BASE_URL="https://api.dify.ai/v1"   # or your server's /v1
+            export DIFY_USER="alice"                        # optional end-user id
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_dify import ChatDify
+
+            llm = ChatDify(model="support-bot")  # label; the app chooses the LLM
+
+    Invoke:
+        .. code-block:: python
+
+            msg = llm.invoke("What does the warranty cover?")
+            msg.content  # the answer
+            msg.response_metadata["conversation_id"]
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Summarise the manual"):
+                print(chunk.text, end="")
+
+        Breaking out of the loop stops the Dify task (Dify would otherwise keep
+        generating and billing).
+
+    Async:
+        .. code-block:: python
+
+            msg = await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+
+    Conversation:
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            first = llm.invoke("My name is Ada.")
+            # Continues first's conversation; only the new question is sent:
+            llm.invoke([HumanMessage("My name is Ada."), first, HumanMessage("My name?")])
+            # Or pin one explicitly (per call or per model, also via ``bind``):
+            llm.invoke("And now?", conversation_id=first.response_metadata["conversation_id"])
+
+        Without a conversation to continue, earlier turns and system messages in the
+        list are carried in the query as a compact transcript
+        (``prior_turns="transcript"``); ``system_input="..."`` sends system text to an
+        app input variable instead.
+
+    Usage metadata:
+        .. code-block:: python
+
+            msg.usage_metadata
+            # {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42}
+
+    Response metadata:
+        ``model_name``, ``model_provider`` (``"dify"``), ``conversation_id``,
+        ``message_id``, ``task_id``, ``retriever_resources`` (citations as Dify sent
+        them), ``usage`` (Dify's usage with prices, currency and latency),
+        ``finish_reason``; agent apps add ``agent_thoughts``; output moderation adds
+        ``message_replace`` (``invoke`` returns the replacement as the content).
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    model: str = Field(default="dify", alias="model_name")
+    """A label for the app (the app's own settings choose the LLM).
+
+    Reported as ``response_metadata["model_name"]`` and to LangSmith."""
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
+    )
+    """The app's API key (``app-...``); read from ``$DIFY_API_KEY`` if not given.
+
+    A missing key is reported at the first request, not at construction."""
+
+    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
+    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
+
+    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
+    """End-user id that scopes conversations, files and stops on the server.
+
+    ``$DIFY_USER``, else ``"langchain-dify"``. Reading a conversation back (history,
+    ``DifyChatMessageHistory``) needs the same user that created it."""
+
+    conversation_id: str | None = None
+    """Continue this conversation on every call (a call kwarg still wins)."""
+
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Values for the app's input variables, sent with every turn (merged with the
+    call's ``inputs``). Dify keeps a conversation's first inputs for its later turns."""
+
+    system_input: str | None = None
+    """Name of an app input variable that receives the system message text.
+
+    When unset, system messages are carried in the query transcript like other
+    turns Dify has not seen."""
+
+    prior_turns: PriorTurns = "transcript"
+    """What to send of earlier turns Dify has not seen (when there is no conversation
+    to continue, or after its newest ``AIMessage``): ``"transcript"`` carries them
+    in the query as ``Human: ... / AI: ...`` lines; ``"drop"`` sends only the trailing
+    human turn(s)."""
+
+    auto_generate_name: bool = True
+    """Let Dify generate a conversation title for new conversations (one extra LLM
+    call on the server)."""
+
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences, applied on the client (Dify fixes them in the app's settings):
+    the answer is cut before the first match and the Dify task is stopped."""
+
+    timeout: float | None = None
+    """Read timeout in seconds; None keeps the transport's SSE-friendly default
+    (60 s between reads, 5 s to connect)."""
+
+    max_retries: int = 2
+    """Retries for failures that are safe to retry (a turn is never sent twice)."""
+
+    streaming: bool = False
+    """Make ``invoke`` go through ``stream`` so callbacks see every token.
+
+    Either way ``invoke`` reads Dify's stream, so agent apps work."""
+
+    http_client: HttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` to send requests with (you own and close it)."""
+
+    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` for the async methods (you own and close it)."""
+
+    # ------------------------------------------------------------------ clients
+
+    @cached_property
+    def _client(self) -> DifyClient:
+        return DifyClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_client,
+        )
+
+    @cached_property
+    def _async_client(self) -> AsyncDifyClient:
+        return AsyncDifyClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_async_client,
+        )
+
+    # --------------------------------------------------------------- metadata
+
+    @property
+    def _llm_type(self) -> str:
+        return "dify-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "user": self.user,
+            "inputs": self.inputs,
+            "conversation_id": self.conversation_id,
+            "system_input": self.system_input,
+            "prior_turns": self.prior_turns,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="dify",
+            ls_model_name=kwargs.get("model", self.model),
+            ls_model_type="chat",
+        )
+        if stop := stop or self.stop:
+            params["ls_stop"] = stop
+        return params
+
+    # ----------------------------------------------------------- the one call
+
+    def _turn(
+        self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]
+    ) -> tuple[DifyTurn, str, list[dict[str, Any]]]:
+        """Resolve the Dify turn, the user and the caller's extra files for one call."""
+        unknown = set(kwargs) - _CALL_KWARGS - _IGNORED_KWARGS
+        if unknown:
+            msg = (
+                f"ChatDify does not accept {sorted(unknown)}: a Dify app fixes its model "
+                f"and sampling settings on the server. Per-call options: {sorted(_CALL_KWARGS)}."
+            )
+            raise TypeError(msg)
+        turn = build_turn(
+            messages,
+            conversation_id=kwargs.get("conversation_id") or self.conversation_id,
+            inputs={**self.inputs, **(kwargs.get("inputs") or {})},
+            system_input=self.system_input,
+            prior_turns=self.prior_turns,
+        )
+        user = kwargs.get("user") or self.user
+        return turn, user, list(kwargs.get("files") or [])
+
+    def _scanner(self, stop: list[str] | None) -> StopScanner | None:
+        stops = stop if stop is not None else self.stop
+        return StopScanner(stops) if stops else None
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        turn, user, files = self._turn(messages, kwargs)
+        scanner = self._scanner(stop)
+        client = self._client
+        with translate_errors():
+            for upload in turn.uploads:
+                uploaded = client.upload_file(
+                    upload.data, user=user, filename=upload.filename, mime_type=upload.mime_type
+                )
+                files.append(upload.as_file_input(uploaded.id))
+            with client.stream_chat(
+                turn.query,
+                user=user,
+                conversation_id=turn.conversation_id,
+                inputs=turn.inputs,
+                files=[*turn.files, *files] or None,
+                auto_generate_name=self.auto_generate_name,
+            ) as stream:
+                for event in stream:
+                    chunk = chunk_from_event(event)
+                    if chunk is None:
+                        continue
+                    if scanner is not None:
+                        chunk = text_chunk(scanner.feed(chunk.text), event.message_id)
+                    if chunk.text:
+                        if run_manager:
+                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                    if scanner is not None and scanner.hit:
+                        break
+                if scanner is not None and scanner.hit:
+                    last = final_chunk(
+                        self.model,
+                        result=None,
+                        conversation_id=stream.conversation_id,
+                        message_id=stream.message_id,
+                        task_id=stream.task_id,
+                        finish_reason="stop_sequence",
+                    )
+                else:
+                    result = stream.final()
+                    if scanner is not None and (rest := scanner.flush()):
+                        yield self._emit(text_chunk(rest, result.message_id), run_manager)
+                    last = final_chunk(self.model, result=result)
+        yield self._emit(last, run_manager)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        turn, user, files = self._turn(messages, kwargs)
+        scanner = self._scanner(stop)
+        client = self._async_client
+        with translate_errors():
+            for upload in turn.uploads:
+                uploaded = await client.upload_file(
+                    upload.data, user=user, filename=upload.filename, mime_type=upload.mime_type
+                )
+                files.append(upload.as_file_input(uploaded.id))
+            async with await client.stream_chat(
+                turn.query,
+                user=user,
+                conversation_id=turn.conversation_id,
+                inputs=turn.inputs,
+                files=[*turn.files, *files] or None,
+                auto_generate_name=self.auto_generate_name,
+            ) as stream:
+                async for event in stream:
+                    chunk = chunk_from_event(event)
+                    if chunk is None:
+                        continue
+                    if scanner is not None:
+                        chunk = text_chunk(scanner.feed(chunk.text), event.message_id)
+                    if chunk.text:
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                    if scanner is not None and scanner.hit:
+                        break
+                if scanner is not None and scanner.hit:
+                    last = final_chunk(
+                        self.model,
+                        result=None,
+                        conversation_id=stream.conversation_id,
+                        message_id=stream.message_id,
+                        task_id=stream.task_id,
+                        finish_reason="stop_sequence",
+                    )
+                else:
+                    result = await stream.final()
+                    if scanner is not None and (rest := scanner.flush()):
+                        chunk = text_chunk(rest, result.message_id)
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                    last = final_chunk(self.model, result=result)
+        if run_manager:
+            await run_manager.on_llm_new_token("", chunk=last)
+        yield last
+
+    @staticmethod
+    def _emit(
+        chunk: ChatGenerationChunk, run_manager: CallbackManagerForLLMRun | None
+    ) -> ChatGenerationChunk:
+        if run_manager:
+            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        return chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        chunks = list(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
+        return _aggregate(chunks)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        chunks = [
+            chunk
+            async for chunk in self._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
+        ]
+        return _aggregate(chunks)
+
+
+def _aggregate(chunks: list[ChatGenerationChunk]) -> ChatResult:
+    """Fold a stream's chunks into one ``AIMessage`` (moderation replacement applied)."""
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    aggregated = total.message
+    metadata = dict(aggregated.response_metadata)
+    replacement = metadata.get("message_replace")
+    message = AIMessage(
+        content=replacement if isinstance(replacement, str) else aggregated.content,
+        id=aggregated.id,
+        response_metadata=metadata,
+        usage_metadata=getattr(aggregated, "usage_metadata", None),
+    )
+    return ChatResult(generations=[ChatGeneration(message=message)])

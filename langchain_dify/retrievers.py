@@ -1,0 +1,299 @@
+"""Dify retrievers: an app's citations, or a knowledge base searched directly."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, SecretStr
+
+from dify_transport import (
+    DEFAULT_BASE_URL,
+    AsyncDifyClient,
+    AsyncDifyKnowledgeClient,
+    AsyncHttpClient,
+    DifyClient,
+    DifyKnowledgeClient,
+    HttpClient,
+    Result,
+    RetrieveRecord,
+    RetrieveResponse,
+)
+from langchain_dify._errors import translate_errors
+from langchain_dify.chat_models import DEFAULT_USER
+
+__all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
+
+SearchMethod = Literal["semantic_search", "keyword_search", "full_text_search", "hybrid_search"]
+"""Dify's knowledge search methods."""
+
+
+class DifyRetriever(BaseRetriever):
+    """The passages a Dify app cites, as LangChain ``Document``s.
+
+    Each call asks the app the query (one chat turn, streamed, so agent apps work) and
+    returns its ``retriever_resources`` (the app must have citations enabled), best
+    first. ``page_content`` is the passage; ``metadata`` holds ``dataset_id``,
+    ``dataset_name``, ``document_id``, ``document_name``, ``segment_id``, ``score``,
+    ``position`` and the app's ``answer``, ``conversation_id`` and ``message_id``;
+    ``Document.id`` is the segment id. ``k`` can only *truncate*: the app's own
+    retrieval settings (top-k, threshold) decide how many passages exist.
+
+    .. code-block:: python
+
+        from langchain_dify import DifyRetriever
+
+        retriever = DifyRetriever(k=3)  # $DIFY_API_KEY, $DIFY_BASE_URL
+        docs = retriever.invoke("What does the warranty cover?")
+        docs[0].metadata["score"], docs[0].metadata["answer"]
+
+    To search a knowledge base without running the app's LLM, use
+    :class:`DifyKnowledgeRetriever`.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
+    )
+    """The app's API key (``app-...``); ``$DIFY_API_KEY`` if not given."""
+
+    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
+    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
+
+    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
+    """End-user id the turns are recorded under (``$DIFY_USER``, else ``"langchain-dify"``)."""
+
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Values for the app's input variables."""
+
+    k: int | None = None
+    """Return at most this many passages (None: all the app cited)."""
+
+    timeout: float | None = None
+    """Read timeout in seconds (None: the transport default)."""
+
+    max_retries: int = 2
+    """Retries for failures that are safe to retry."""
+
+    http_client: HttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` to send requests with (you own it)."""
+
+    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` for the async methods (you own it)."""
+
+    @cached_property
+    def _client(self) -> DifyClient:
+        return DifyClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_client,
+        )
+
+    @cached_property
+    def _async_client(self) -> AsyncDifyClient:
+        return AsyncDifyClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_async_client,
+        )
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002 - injected by the base
+        k: int | None = None,
+    ) -> list[Document]:
+        with (
+            translate_errors(),
+            self._client.stream_chat(
+                query, user=self.user, inputs=self.inputs, auto_generate_name=False
+            ) as stream,
+        ):
+            result = stream.final()
+        return self._documents(result, k)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,  # noqa: ARG002
+        k: int | None = None,
+    ) -> list[Document]:
+        with translate_errors():
+            async with await self._async_client.stream_chat(
+                query, user=self.user, inputs=self.inputs, auto_generate_name=False
+            ) as stream:
+                result = await stream.final()
+        return self._documents(result, k)
+
+    def _documents(self, result: Result, k: int | None) -> list[Document]:
+        limit = k if k is not None else self.k
+        resources = sorted(
+            result.retriever_resources,
+            key=lambda r: r.position if r.position is not None else 1 << 30,
+        )
+        if limit is not None:
+            resources = resources[: max(limit, 0)]
+        return [
+            Document(
+                id=resource.segment_id,
+                page_content=resource.content or "",
+                metadata={
+                    **resource.model_dump(exclude={"content"}, mode="json"),
+                    "answer": result.answer,
+                    "conversation_id": result.conversation_id,
+                    "message_id": result.message_id,
+                },
+            )
+            for resource in resources
+        ]
+
+
+class DifyKnowledgeRetriever(BaseRetriever):
+    """A Dify knowledge base (dataset) searched directly: retrieval with no LLM call.
+
+    Uses the knowledge API key (``dataset-...``), not an app key.
+
+    .. code-block:: python
+
+        from langchain_dify import DifyKnowledgeRetriever
+
+        # $DIFY_DATASET_API_KEY, $DIFY_DATASET_ID, $DIFY_BASE_URL
+        retriever = DifyKnowledgeRetriever(top_k=4, search_method="hybrid_search")
+        docs = retriever.invoke("warranty")
+
+    ``metadata`` holds ``dataset_id``, ``document_id``, ``document_name``,
+    ``segment_id``, ``score`` and ``position``; ``Document.id`` is the segment id.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("DIFY_DATASET_API_KEY", default=None), repr=False
+    )
+    """The knowledge API key (``dataset-...``); ``$DIFY_DATASET_API_KEY`` if not given."""
+
+    dataset_id: str = Field(default_factory=from_env("DIFY_DATASET_ID", default=""))
+    """The knowledge base to search; ``$DIFY_DATASET_ID`` if not given."""
+
+    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
+    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
+
+    top_k: int | None = Field(default=None, alias="k")
+    """How many passages to return (None: the knowledge base's setting). Alias ``k``."""
+
+    search_method: SearchMethod | None = None
+    """Search method (None: the knowledge base's setting)."""
+
+    score_threshold: float | None = None
+    """Drop passages scoring below this (None: no threshold)."""
+
+    reranking_enable: bool = False
+    """Ask Dify to rerank (needs a rerank model configured on the knowledge base)."""
+
+    retrieval_model: dict[str, Any] | None = None
+    """A full Dify ``retrieval_model`` object, for settings not covered above."""
+
+    timeout: float | None = None
+    """Read timeout in seconds (None: the transport default)."""
+
+    max_retries: int = 2
+    """Retries for failures that are safe to retry."""
+
+    http_client: HttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` to send requests with (you own it)."""
+
+    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` for the async methods (you own it)."""
+
+    @cached_property
+    def _client(self) -> DifyKnowledgeClient:
+        return DifyKnowledgeClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_client,
+        )
+
+    @cached_property
+    def _async_client(self) -> AsyncDifyKnowledgeClient:
+        return AsyncDifyKnowledgeClient(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            http_client=self.http_async_client,
+        )
+
+    def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
+        if not self.dataset_id:
+            msg = "DifyKnowledgeRetriever needs dataset_id= or $DIFY_DATASET_ID."
+            raise ValueError(msg)
+        return {
+            "dataset_id": self.dataset_id,
+            "query": query,
+            "top_k": top_k if top_k is not None else self.top_k,
+            "search_method": self.search_method,
+            "score_threshold": self.score_threshold,
+            "reranking_enable": self.reranking_enable,
+            "retrieval_model": self.retrieval_model,
+        }
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002
+        top_k: int | None = None,
+        k: int | None = None,
+    ) -> list[Document]:
+        request = self._request(query, top_k if top_k is not None else k)
+        with translate_errors():
+            response = self._client.retrieve(**request)
+        return self._documents(response)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,  # noqa: ARG002
+        top_k: int | None = None,
+        k: int | None = None,
+    ) -> list[Document]:
+        request = self._request(query, top_k if top_k is not None else k)
+        with translate_errors():
+            response = await self._async_client.retrieve(**request)
+        return self._documents(response)
+
+    def _documents(self, response: RetrieveResponse) -> list[Document]:
+        return [self._document(record) for record in response.records]
+
+    def _document(self, record: RetrieveRecord) -> Document:
+        segment = record.segment
+        document = segment.document
+        return Document(
+            id=segment.id,
+            page_content=segment.content,
+            metadata={
+                "dataset_id": self.dataset_id,
+                "document_id": segment.document_id or (document.id if document else None),
+                "document_name": document.name if document else None,
+                "segment_id": segment.id,
+                "score": record.score,
+                "position": segment.position,
+            },
+        )
