@@ -1,0 +1,297 @@
+"""`StreamAccumulator`: the pure fold of Dify events into a `Result`.
+
+Also builds `Result` from blocking bodies, so both paths give the same shape.
+Deltas are appended to a list and joined on demand (no string concatenation per
+delta); ``message_replace`` replaces the text; ``agent_thought`` is upserted by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dify_transport._events import TERMINAL_EVENTS, TEXT_EVENTS, StreamEvent, text_of
+from dify_transport.types import Result
+
+__all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
+
+_ANSWER_KEYS = ("answer", "text", "result", "output")
+
+
+def workflow_answer(outputs: object) -> str:
+    """Pick the text answer of a workflow from its outputs.
+
+    Args:
+        outputs: The ``outputs`` object of a workflow run.
+
+    Returns:
+        ``answer``/``text``/``result``/``output`` if one is a string, else the only
+        string value, else ``""``.
+    """
+    if not isinstance(outputs, Mapping):
+        return ""
+    for key in _ANSWER_KEYS:
+        value = outputs.get(key)
+        if isinstance(value, str):
+            return value
+    strings = [v for v in outputs.values() if isinstance(v, str)]
+    return strings[0] if len(strings) == 1 else ""
+
+
+def _metadata_parts(metadata: object) -> tuple[dict[str, Any], Any, list[Any]]:
+    if not isinstance(metadata, Mapping):
+        return {}, None, []
+    usage = metadata.get("usage")
+    resources = metadata.get("retriever_resources") or []
+    return dict(metadata), usage, list(resources)
+
+
+def result_from_blocking(body: Mapping[str, Any]) -> Result:
+    """Build a `Result` from a blocking chat/completion/workflow body (§8).
+
+    Args:
+        body: The decoded JSON body.
+
+    Returns:
+        The result (workflow status is not judged here).
+    """
+    if "data" in body and isinstance(body.get("data"), Mapping) and "answer" not in body:
+        data = body["data"]
+        outputs = data.get("outputs")
+        usage = None
+        if data.get("total_tokens") is not None:
+            usage = {"total_tokens": data.get("total_tokens")}
+        status = data.get("status")
+        return Result.model_validate(
+            {
+                "answer": workflow_answer(outputs),
+                "task_id": body.get("task_id"),
+                "workflow_run_id": body.get("workflow_run_id") or data.get("id"),
+                "mode": "workflow",
+                "outputs": outputs if isinstance(outputs, Mapping) else None,
+                "status": status,
+                "error": data.get("error"),
+                "usage": usage,
+                "finish_reason": "stopped" if status == "stopped" else "stop",
+                "created_at": data.get("created_at"),
+            }
+        )
+    metadata, usage, resources = _metadata_parts(body.get("metadata"))
+    return Result.model_validate(
+        {
+            "answer": body.get("answer") or "",
+            "conversation_id": body.get("conversation_id") or None,
+            "message_id": body.get("message_id") or body.get("id"),
+            "task_id": body.get("task_id"),
+            "mode": body.get("mode"),
+            "usage": usage,
+            "retriever_resources": resources,
+            "metadata": metadata,
+            "finish_reason": "stop",
+            "created_at": body.get("created_at"),
+        }
+    )
+
+
+class StreamAccumulator:
+    """Fold events into the running aggregate of a stream.
+
+    Example:
+        ```python
+        acc = StreamAccumulator()
+        for data in decoded_events:
+            event = acc.add(data)
+        result = acc.result()
+        ```
+    """
+
+    __slots__ = (
+        "_parts",
+        "_saw_agent_message",
+        "_thoughts",
+        "conversation_id",
+        "created_at",
+        "error_event",
+        "files",
+        "message_id",
+        "message_replace",
+        "metadata",
+        "mode",
+        "outputs",
+        "retriever_resources",
+        "status",
+        "stopped",
+        "task_id",
+        "terminal",
+        "usage",
+        "workflow_error",
+        "workflow_run_id",
+    )
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._saw_agent_message = False
+        self._thoughts: dict[str, dict[str, Any]] = {}
+        self.task_id: str | None = None
+        self.conversation_id: str | None = None
+        self.message_id: str | None = None
+        self.workflow_run_id: str | None = None
+        self.created_at: int | None = None
+        self.mode: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self.metadata: dict[str, Any] = {}
+        self.retriever_resources: list[Any] = []
+        self.files: list[dict[str, Any]] = []
+        self.message_replace: str | None = None
+        self.outputs: dict[str, Any] | None = None
+        self.status: str | None = None
+        self.workflow_error: str | None = None
+        self.error_event: dict[str, Any] | None = None
+        self.terminal = False
+        self.stopped = False
+
+    @property
+    def answer(self) -> str:
+        """The text so far (or the moderation replacement)."""
+        parts = self._parts
+        if len(parts) > 1:
+            joined = "".join(parts)
+            self._parts = [joined]
+            return joined
+        return parts[0] if parts else ""
+
+    def add(self, data: dict[str, Any]) -> StreamEvent:
+        """Fold one decoded event and wrap it.
+
+        Args:
+            data: The event JSON.
+
+        Returns:
+            The `StreamEvent` (with its text delta, if any).
+        """
+        name = data.get("event")
+        if name in TEXT_EVENTS:
+            if self.task_id is None:
+                self._ids(data)
+            answer = data.get("answer")
+            if not isinstance(answer, str):
+                return StreamEvent(data)
+            if name == "agent_message":
+                self._saw_agent_message = True
+            elif self._saw_agent_message and answer and answer == self.answer:
+                return StreamEvent(data)  # New-Agent closing message repeats the answer
+            self._parts.append(answer)
+            return StreamEvent(data, answer)
+        self._ids(data)
+        text = text_of(data)
+        if text is not None:
+            self._parts.append(text)
+            return StreamEvent(data, text)
+        self._other(name, data)
+        return StreamEvent(data)
+
+    def _ids(self, data: Mapping[str, Any]) -> None:
+        if self.task_id is None:
+            value = data.get("task_id")
+            if isinstance(value, str):
+                self.task_id = value
+        if self.conversation_id is None:
+            value = data.get("conversation_id")
+            if isinstance(value, str) and value:
+                self.conversation_id = value
+        if self.message_id is None:
+            value = data.get("message_id")
+            if isinstance(value, str):
+                self.message_id = value
+        if self.workflow_run_id is None:
+            value = data.get("workflow_run_id")
+            if isinstance(value, str):
+                self.workflow_run_id = value
+        if self.created_at is None:
+            value = data.get("created_at")
+            if isinstance(value, int):
+                self.created_at = value
+
+    def _other(self, name: object, data: dict[str, Any]) -> None:
+        if name in TERMINAL_EVENTS:
+            self.terminal = True
+        if name == "message_end":
+            if self.message_id is None and isinstance(data.get("id"), str):
+                self.message_id = data["id"]
+            metadata, usage, resources = _metadata_parts(data.get("metadata"))
+            self.metadata = metadata
+            self.retriever_resources = resources
+            if usage is not None:
+                self.usage = usage
+            files = data.get("files")
+            if isinstance(files, list):
+                self.files.extend(f for f in files if isinstance(f, dict))
+        elif name == "agent_thought":
+            key = str(data.get("id") or f"position-{data.get('position')}")
+            self._thoughts[key] = data
+        elif name == "message_file":
+            self.files.append(data)
+        elif name == "message_replace":
+            answer = data.get("answer")
+            text = answer if isinstance(answer, str) else ""
+            self.message_replace = text
+            self._parts = [text]
+        elif name == "workflow_started":
+            inner = data.get("data")
+            if self.workflow_run_id is None and isinstance(inner, Mapping):
+                run_id = inner.get("id")
+                self.workflow_run_id = run_id if isinstance(run_id, str) else None
+        elif name == "workflow_finished":
+            inner = data.get("data")
+            if isinstance(inner, Mapping):
+                self.status = inner.get("status")
+                outputs = inner.get("outputs")
+                self.outputs = dict(outputs) if isinstance(outputs, Mapping) else None
+                error = inner.get("error")
+                self.workflow_error = error if isinstance(error, str) else None
+                if self.usage is None and isinstance(inner.get("total_tokens"), int):
+                    self.usage = {"total_tokens": inner["total_tokens"]}
+                files = inner.get("files")
+                if isinstance(files, list) and not self.files:
+                    self.files.extend(f for f in files if isinstance(f, dict))
+        elif name == "error":
+            self.error_event = data
+
+    @property
+    def workflow_failed(self) -> bool:
+        """True when a ``workflow_finished`` reported ``status: "failed"``."""
+        return self.status == "failed"
+
+    def agent_thoughts(self) -> list[dict[str, Any]]:
+        """Agent thoughts, one per id, in position order."""
+        thoughts = list(self._thoughts.values())
+        thoughts.sort(key=lambda t: t.get("position") or 0)
+        return thoughts
+
+    def result(self) -> Result:
+        """Build the `Result` from everything folded so far."""
+        answer = self.answer
+        if not answer and self.outputs and self.message_id is None:
+            answer = workflow_answer(self.outputs)
+        stopped = self.stopped or self.status == "stopped"
+        return Result.model_validate(
+            {
+                "answer": answer,
+                "conversation_id": self.conversation_id,
+                "message_id": self.message_id,
+                "task_id": self.task_id,
+                "mode": self.mode,
+                "usage": self.usage,
+                "retriever_resources": self.retriever_resources,
+                "agent_thoughts": self.agent_thoughts(),
+                "files": self.files,
+                "message_replace": self.message_replace,
+                "workflow_run_id": self.workflow_run_id,
+                "outputs": self.outputs,
+                "status": self.status,
+                "error": self.workflow_error,
+                "finish_reason": "stopped" if stopped else "stop",
+                "metadata": self.metadata,
+                "created_at": self.created_at,
+            }
+        )

@@ -1,0 +1,50 @@
+"""Defaults shared by every part of the transport (no I/O, no state)."""
+
+from __future__ import annotations
+
+import httpx
+
+DEFAULT_BASE_URL = "https://api.dify.ai/v1"
+"""Dify Cloud's Service API root."""
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+"""Seconds allowed to open a connection."""
+
+DEFAULT_READ_TIMEOUT = 60.0
+"""Seconds allowed between two reads; well above Dify's 10 s ping interval."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
+"""The timeout used when none is given."""
+
+DEFAULT_MAX_RETRIES = 2
+"""How many times a retryable failure is retried."""
+
+STOP_TIMEOUT = 2.0
+"""Upper bound, in seconds, for the best-effort stop call made when a stream is abandoned."""
+
+INITIAL_RETRY_DELAY = 0.5
+"""First backoff delay in seconds (doubles each attempt)."""
+
+MAX_RETRY_DELAY = 8.0
+"""Cap of the exponential backoff in seconds."""
+
+MAX_RETRY_AFTER = 30.0
+"""Cap, in seconds, on how long a ``Retry-After`` header may make us wait."""
+
+ENV_API_KEY = "DIFY_API_KEY"
+"""Environment variable holding an app key (``app-...``)."""
+
+ENV_BASE_URL = "DIFY_BASE_URL"
+"""Environment variable holding the Service API root (ending in ``/v1``)."""
+
+ENV_DATASET_API_KEY = "DIFY_DATASET_API_KEY"
+"""Environment variable holding a knowledge key (``dataset-...``)."""
+
+ENV_DATASET_ID = "DIFY_DATASET_ID"
+"""Environment variable holding a default knowledge base id (used by adapters)."""
+
+ENV_USER = "DIFY_USER"
+"""Environment variable the adapters read for the default end-user id."""
+
+LOGGER_NAME = "dify_transport"
+"""Name of the logger used by the transport."""

@@ -1,0 +1,125 @@
+"""The retry policy: which failure may be retried for which request, and how long to wait.
+
+Idempotent requests (GET, DELETE, and the POSTs stop, feedback, rename, retrieve) are
+retried on connection errors, timeouts before a response, 408, 429 and 5xx. POSTs that
+create work (chat, completion, workflow run, upload, audio) are retried only when the
+connection was never made (connect error, connect or pool timeout) or on 429, so a
+turn that may have reached Dify is never sent twice. A stream is never retried after
+its first byte (the retry loop ends when the response headers arrive).
+
+``sleep`` and ``async_sleep`` are module attributes so tests can replace them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from dify_transport._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
+
+__all__ = [
+    "NEVER_CONNECTED",
+    "async_sleep",
+    "backoff_delay",
+    "parse_retry_after",
+    "retryable_exception",
+    "retryable_status",
+    "sleep",
+]
+
+sleep: Callable[[float], None] = time.sleep
+"""Blocking sleep used between retries (replace in tests)."""
+
+async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+"""Async sleep used between retries (replace in tests)."""
+
+NEVER_CONNECTED: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+"""Failures that prove the request never reached the server."""
+
+_RETRY_STATUSES = frozenset({408, 429})
+
+
+def retryable_status(status_code: int, *, idempotent: bool) -> bool:
+    """Decide whether an error status may be retried.
+
+    Args:
+        status_code: The HTTP status.
+        idempotent: Whether the request may safely be repeated.
+
+    Returns:
+        True for 429 always; for idempotent requests also 408 and 5xx.
+    """
+    if status_code == 429:
+        return True
+    if not idempotent:
+        return False
+    return status_code in _RETRY_STATUSES or status_code >= 500
+
+
+def retryable_exception(exc: BaseException, *, idempotent: bool) -> bool:
+    """Decide whether a transport failure (before a response) may be retried.
+
+    Args:
+        exc: The ``httpx`` exception.
+        idempotent: Whether the request may safely be repeated.
+
+    Returns:
+        True when retrying cannot duplicate work.
+    """
+    if isinstance(exc, NEVER_CONNECTED):
+        return True
+    return idempotent and isinstance(exc, httpx.TransportError)
+
+
+def parse_retry_after(headers: httpx.Headers) -> float | None:
+    """Read ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms``.
+
+    Args:
+        headers: Response headers.
+
+    Returns:
+        Seconds to wait, capped at ``MAX_RETRY_AFTER``, or None.
+    """
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            return min(max(float(raw_ms) / 1000.0, 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(raw).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based).
+
+    Args:
+        attempt: How many retries were made already.
+        retry_after: The server's ``Retry-After``, which wins when given.
+
+    Returns:
+        ``retry_after`` (capped) or 0.5 s x 2^attempt capped at 8 s, with up to 25 %
+        jitter taken off.
+    """
+    if retry_after is not None:
+        return min(retry_after, MAX_RETRY_AFTER)
+    delay = min(INITIAL_RETRY_DELAY * (2.0**attempt), MAX_RETRY_DELAY)
+    return delay * (1.0 - 0.25 * random.random())  # noqa: S311 - jitter, not crypto

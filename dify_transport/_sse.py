@@ -1,0 +1,197 @@
+r"""Incremental Server-Sent Events decoder: bytes in, decoded JSON events out.
+
+Pure (no I/O), so the sync and async streams share it. Dify frames are
+``data: <json>\n\n`` plus ``event: ping\n\n`` keep-alives; the decoder takes the
+fast path for a frame that is one ``data:`` line (slice the bytes and ``json.loads``
+them) and falls back to a WHATWG line parse otherwise (``event:``/``id:``/``retry:``
+fields, comments, multi-line ``data:``, CRLF or CR line ends). Frames may be split
+anywhere, including inside a multi-byte UTF-8 character, because bytes are only
+decoded once a frame is complete.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["SSEDecodeError", "SSEDecoder"]
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class SSEDecodeError(ValueError):
+    """A ``data:`` payload was not JSON."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__(f"SSE data is not JSON: {payload[:200]!r}")
+        self.payload = payload
+
+
+class SSEDecoder:
+    r"""Turn an HTTP body, fed in arbitrary chunks, into Dify event dicts.
+
+    Pings (``event: ping`` with no data) are counted in ``pings`` and dropped.
+    A data payload that is not a JSON object is wrapped as
+    ``{"event": <sse event name>, "data": <value>}``; a JSON object without an
+    ``"event"`` key gets the SSE event name (``"message"`` by default). A literal
+    ``[DONE]`` payload is ignored (Dify never sends one; proxies sometimes do).
+
+    Example:
+        ```python
+        dec = SSEDecoder()
+        events = dec.feed(b'data: {"event": "mess')
+        events += dec.feed(b'age", "answer": "hi"}\n\n')
+        events += dec.flush()
+        ```
+    """
+
+    __slots__ = ("_buf", "_cr", "_started", "last_event_id", "pings", "retry")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._cr = False
+        self._started = False
+        self.pings = 0
+        """Number of keep-alive frames seen."""
+        self.last_event_id: str | None = None
+        """Last ``id:`` field seen (Dify sends none)."""
+        self.retry: int | None = None
+        """Last ``retry:`` field seen (Dify sends none)."""
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        """Add bytes and return the events completed by them (possibly none).
+
+        Args:
+            chunk: The next bytes of the body, split anywhere.
+
+        Returns:
+            The decoded events, in order.
+
+        Raises:
+            SSEDecodeError: A complete frame's data was not valid JSON.
+        """
+        if not self._started:
+            if not chunk:
+                return []
+            self._started = True
+            if chunk.startswith(_BOM):
+                chunk = chunk[3:]
+        if self._cr or b"\r" in chunk:
+            chunk = self._normalize(chunk)
+        buf = self._buf
+        if buf:
+            if b"\n" not in chunk:
+                self._buf = buf + chunk
+                return []
+            buf += chunk
+        else:
+            buf = chunk
+        if b"\n\n" not in buf:
+            self._buf = buf
+            return []
+        frames = buf.split(b"\n\n")
+        self._buf = frames.pop()
+        out: list[dict[str, Any]] = []
+        for frame in frames:
+            if frame[:6] == b"data: " and b"\n" not in frame:
+                payload = frame[6:]
+                try:
+                    obj = json.loads(payload)
+                except ValueError:
+                    self._dispatch_raw(payload, "message", out)
+                    continue
+                if type(obj) is dict and "event" in obj:
+                    out.append(obj)
+                else:
+                    self._wrap(obj, "message", out)
+            elif frame:
+                self._parse_frame(frame, out)
+        return out
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Finish the body: dispatch a last frame that lacked its blank line.
+
+        Returns:
+            The final events (usually none).
+        """
+        rest = self._buf
+        if self._cr:
+            self._cr = False
+            rest += b"\n"
+        self._buf = b""
+        out: list[dict[str, Any]] = []
+        rest = rest.strip(b"\n")
+        if rest:
+            self._parse_frame(rest, out)
+        return out
+
+    @property
+    def pending(self) -> bool:
+        """True when bytes of an unfinished frame are buffered."""
+        return bool(self._buf.strip(b"\n")) or self._cr
+
+    def _normalize(self, chunk: bytes) -> bytes:
+        """Map CRLF and lone CR to LF, holding back a trailing CR until the next chunk."""
+        if self._cr:
+            chunk = b"\r" + chunk
+            self._cr = False
+        if chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+            self._cr = True
+        return chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+    def _parse_frame(self, frame: bytes, out: list[dict[str, Any]]) -> None:
+        """WHATWG field parse of one frame (lines without the blank terminator)."""
+        event = ""
+        data: list[bytes] = []
+        for line in frame.split(b"\n"):
+            if not line or line[:1] == b":":
+                continue
+            name, sep, value = line.partition(b":")
+            if sep and value[:1] == b" ":
+                value = value[1:]
+            if name == b"data":
+                data.append(value)
+            elif name == b"event":
+                event = value.decode("utf-8", "replace")
+            elif name == b"id":
+                if b"\x00" not in value:
+                    self.last_event_id = value.decode("utf-8", "replace")
+            elif name == b"retry" and value.isdigit():
+                self.retry = int(value)
+        if not data:
+            if event == "ping":
+                self.pings += 1
+                return
+            if not event:
+                return
+            # An event line with no data: per spec nothing is dispatched. Keep it
+            # visible anyway, since Dify never sends such a frame except ping.
+            out.append({"event": event})
+            return
+        payload = b"\n".join(data)
+        self._dispatch_raw(payload, event or "message", out)
+
+    def _dispatch_raw(self, payload: bytes, event: str, out: list[dict[str, Any]]) -> None:
+        if payload.strip() == b"[DONE]":
+            return
+        if not payload.strip():
+            if event == "ping":
+                self.pings += 1
+            return
+        try:
+            obj = json.loads(payload)
+        except ValueError:
+            raise SSEDecodeError(payload) from None
+        if type(obj) is dict and "event" in obj:
+            out.append(obj)
+        else:
+            self._wrap(obj, event, out)
+
+    @staticmethod
+    def _wrap(obj: object, event: str, out: list[dict[str, Any]]) -> None:
+        if type(obj) is dict:
+            obj["event"] = event
+            out.append(obj)
+        else:
+            out.append({"event": event, "data": obj})
