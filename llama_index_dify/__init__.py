@@ -1,1 +1,31 @@
-"""placeholder during bootstrap."""
+"""Dify apps as LlamaIndex components, over the shared ``dify_transport``.
+
+* :class:`DifyLLM`: a Dify chat app (chat, chatflow, agent) as an ``LLM``.
+* :class:`DifyChatEngine`: a chat engine whose memory is the Dify conversation.
+* :class:`DifyRetriever`: the passages a Dify app cites for a query.
+* :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API).
+* :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
+
+Errors are ``dify_transport``'s, re-raised as they are; this package adds only
+:class:`DifyReadOnlyHistoryError`. This package never imports ``langchain_core``.
+"""
+
+from __future__ import annotations
+
+from llama_index_dify._clients import DEFAULT_USER
+from llama_index_dify._errors import DifyReadOnlyHistoryError
+from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
+from llama_index_dify.chat_store import DifyChatStore
+from llama_index_dify.llms import DifyLLM
+from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
+
+__all__ = [
+    "DEFAULT_USER",
+    "DifyChatEngine",
+    "DifyChatStore",
+    "DifyKnowledgeRetriever",
+    "DifyLLM",
+    "DifyReadOnlyHistoryError",
+    "DifyRetriever",
+    "DifyStreamingChatResponse",
+]

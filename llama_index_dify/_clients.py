@@ -1,0 +1,200 @@
+"""Lazily built, cached transport clients shared by every component.
+
+Components hold a :class:`AppClients` (app key) or :class:`KnowledgeClients`
+(dataset key). Nothing is built, and no I/O happens, until a client is first asked
+for; after that the same client (and its connection pool) is reused. Injected
+clients and ``httpx`` clients are used as given and never closed here: the caller
+owns them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+from dify_transport import (
+    AsyncDifyClient,
+    AsyncDifyKnowledgeClient,
+    AsyncHttpClient,
+    DifyClient,
+    DifyKnowledgeClient,
+    HttpClient,
+)
+from dify_transport._constants import ENV_USER
+
+__all__ = ["DEFAULT_USER", "AppClients", "KnowledgeClients", "default_user", "secret_from_env"]
+
+DEFAULT_USER = "llama-index-dify"
+"""End-user id used when neither ``user=`` nor ``$DIFY_USER`` is given.
+
+Dify scopes conversations, history, files and stop calls by this string: set your
+own (one per real end user) in anything multi-user.
+"""
+
+
+def default_user() -> str:
+    """Return ``$DIFY_USER`` or :data:`DEFAULT_USER`."""
+    return os.environ.get(ENV_USER) or DEFAULT_USER
+
+
+def secret_from_env(name: str) -> SecretStr | None:
+    """Return ``$name`` as a secret, or None when unset or empty."""
+    value = os.environ.get(name)
+    return SecretStr(value) if value else None
+
+
+@dataclass
+class AppClients:
+    """Sync and async app-key clients, each built on first use and then reused.
+
+    Attributes:
+        api_key: App key; None lets the transport read ``$DIFY_API_KEY``.
+        base_url: Service API root; None lets the transport read ``$DIFY_BASE_URL``.
+        timeout: Seconds per request (None: the transport default, 60 s read).
+        max_retries: Retries for retryable failures.
+        http_client: Optional caller-owned ``httpx.Client`` for the sync client.
+        async_http_client: Optional caller-owned ``httpx.AsyncClient``.
+        client: A ready sync client (used as is).
+        async_client: A ready async client (used as is).
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout: float | None = None
+    max_retries: int = 2
+    http_client: HttpClient | None = None
+    async_http_client: AsyncHttpClient | None = None
+    client: DifyClient | None = None
+    async_client: AsyncDifyClient | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _built: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def sync(self) -> DifyClient:
+        """Return the sync client, building it on first use."""
+        with self._lock:
+            if self.client is None:
+                self._built.add("sync")
+                self.client = DifyClient(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    http_client=self.http_client,
+                )
+            return self.client
+
+    def async_(self) -> AsyncDifyClient:
+        """Return the async client, building it on first use."""
+        with self._lock:
+            if self.async_client is None:
+                self._built.add("async")
+                self.async_client = AsyncDifyClient(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    http_client=self.async_http_client,
+                )
+            return self.async_client
+
+    def close(self) -> None:
+        """Close the sync client if it was built here (injected clients stay open)."""
+        with self._lock:
+            client, self.client = self.client, None
+            if "sync" not in self._built:
+                self.client = client
+                return
+            self._built.discard("sync")
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the async client if it was built here (injected clients stay open)."""
+        with self._lock:
+            client, self.async_client = self.async_client, None
+            if "async" not in self._built:
+                self.async_client = client
+                return
+            self._built.discard("async")
+        if client is not None:
+            await client.aclose()
+
+
+@dataclass
+class KnowledgeClients:
+    """Sync and async dataset-key clients, each built on first use and then reused.
+
+    Attributes:
+        api_key: Dataset key; None lets the transport read ``$DIFY_DATASET_API_KEY``.
+        base_url: Service API root; None lets the transport read ``$DIFY_BASE_URL``.
+        timeout: Seconds per request (None: the transport default).
+        max_retries: Retries for retryable failures.
+        http_client: Optional caller-owned ``httpx.Client``.
+        async_http_client: Optional caller-owned ``httpx.AsyncClient``.
+        client: A ready sync client (used as is).
+        async_client: A ready async client (used as is).
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout: float | None = None
+    max_retries: int = 2
+    http_client: HttpClient | None = None
+    async_http_client: AsyncHttpClient | None = None
+    client: DifyKnowledgeClient | None = None
+    async_client: AsyncDifyKnowledgeClient | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _built: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def sync(self) -> DifyKnowledgeClient:
+        """Return the sync client, building it on first use."""
+        with self._lock:
+            if self.client is None:
+                self._built.add("sync")
+                self.client = DifyKnowledgeClient(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    http_client=self.http_client,
+                )
+            return self.client
+
+    def async_(self) -> AsyncDifyKnowledgeClient:
+        """Return the async client, building it on first use."""
+        with self._lock:
+            if self.async_client is None:
+                self._built.add("async")
+                self.async_client = AsyncDifyKnowledgeClient(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    http_client=self.async_http_client,
+                )
+            return self.async_client
+
+    def close(self) -> None:
+        """Close the sync client if it was built here (injected clients stay open)."""
+        with self._lock:
+            client, self.client = self.client, None
+            if "sync" not in self._built:
+                self.client = client
+                return
+            self._built.discard("sync")
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the async client if it was built here (injected clients stay open)."""
+        with self._lock:
+            client, self.async_client = self.async_client, None
+            if "async" not in self._built:
+                self.async_client = client
+                return
+            self._built.discard("async")
+        if client is not None:
+            await client.aclose()

@@ -1,0 +1,95 @@
+"""Dify passages -> LlamaIndex ``NodeWithScore`` (pure, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from llama_index.core.schema import NodeWithScore, TextNode
+
+from dify_transport.types import RetrieveRecord
+
+__all__ = ["node_from_record", "node_from_resource", "nodes_from_resources"]
+
+_RESOURCE_KEYS = (
+    "position",
+    "dataset_id",
+    "dataset_name",
+    "document_id",
+    "document_name",
+    "data_source_type",
+    "segment_position",
+    "page",
+    "title",
+    "summary",
+)
+"""Keys of a Dify ``retriever_resources`` entry kept as node metadata."""
+
+_LLM_VISIBLE = frozenset({"document_name", "dataset_name", "title", "page"})
+"""Metadata keys shown to LLMs and embedders; ids and positions stay hidden."""
+
+
+def _node(node_id: str | None, text: str, metadata: dict[str, Any]) -> TextNode:
+    hidden = [key for key in metadata if key not in _LLM_VISIBLE]
+    node = TextNode(
+        text=text,
+        metadata=metadata,
+        excluded_llm_metadata_keys=hidden,
+        excluded_embed_metadata_keys=hidden,
+    )
+    if node_id:
+        node.id_ = node_id
+    return node
+
+
+def node_from_resource(resource: Mapping[str, Any]) -> NodeWithScore:
+    """Build a node from one ``retriever_resources`` entry (as Dify sent it).
+
+    Args:
+        resource: The entry (``segment_id``, ``content``, ``score``, ids, names...).
+
+    Returns:
+        ``NodeWithScore(TextNode(id_=segment_id, text=content, metadata=...), score)``.
+    """
+    metadata = {key: resource[key] for key in _RESOURCE_KEYS if resource.get(key) is not None}
+    segment_id = resource.get("segment_id")
+    node = _node(
+        segment_id if isinstance(segment_id, str) else None,
+        str(resource.get("content") or ""),
+        metadata,
+    )
+    score = resource.get("score")
+    return NodeWithScore(node=node, score=float(score) if score is not None else None)
+
+
+def nodes_from_resources(resources: Iterable[Mapping[str, Any]]) -> list[NodeWithScore]:
+    """Build nodes from ``retriever_resources`` entries, keeping Dify's order."""
+    return [node_from_resource(resource) for resource in resources]
+
+
+def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
+    """Build a node from one knowledge-API retrieve hit.
+
+    Q&A segments read ``question: ...`` / ``answer: ...``, as Dify cites them.
+
+    Args:
+        record: The hit.
+        dataset_id: The knowledge base it came from.
+
+    Returns:
+        ``NodeWithScore(TextNode(id_=segment.id, text=content, metadata=...), score)``.
+    """
+    segment = record.segment
+    text = segment.content
+    if segment.answer:
+        text = f"question: {segment.content}\nanswer: {segment.answer}"
+    document = segment.document
+    metadata: dict[str, Any] = {"dataset_id": dataset_id}
+    candidates = {
+        "document_id": segment.document_id or (document.id if document else None),
+        "document_name": document.name if document else None,
+        "data_source_type": document.data_source_type if document else None,
+        "position": segment.position,
+    }
+    metadata.update({key: value for key, value in candidates.items() if value is not None})
+    return NodeWithScore(node=_node(segment.id, text, metadata), score=record.score)

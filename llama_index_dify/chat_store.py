@@ -1,0 +1,176 @@
+"""`DifyChatStore`: a read-and-delete view of one end user's Dify conversations."""
+
+from __future__ import annotations
+
+import os
+
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from llama_index.core.storage.chat_store.base import BaseChatStore
+
+from dify_transport import AsyncDifyClient, AsyncHttpClient, DifyClient, HttpClient
+from dify_transport._constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
+from llama_index_dify._clients import AppClients, default_user, secret_from_env
+from llama_index_dify._errors import DifyReadOnlyHistoryError
+from llama_index_dify._messages import messages_from_history
+
+__all__ = ["DifyChatStore"]
+
+
+class DifyChatStore(BaseChatStore):
+    """One end user's Dify conversations as a LlamaIndex chat store.
+
+    A key is a Dify ``conversation_id``; the store is fixed to one ``user``
+    (Dify scopes conversations by it). Reads come from Dify: ``get_messages``
+    returns the turns oldest first (each assistant message carries its
+    ``conversation_id``, so passing them to ``DifyLLM`` continues the
+    conversation), ``get_keys`` lists the user's conversations and
+    ``delete_messages`` deletes one. Dify writes history itself as the app
+    answers and cannot append or edit messages, so ``set_messages``,
+    ``add_message``, ``delete_message`` and ``delete_last_message`` (and their
+    async forms) raise :class:`DifyReadOnlyHistoryError`.
+
+    Examples:
+        ```python
+        from llama_index_dify import DifyChatStore
+
+        store = DifyChatStore(user="alice")
+        for conversation_id in store.get_keys():
+            for message in store.get_messages(conversation_id):
+                print(message.role.value, message.content)
+        ```
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    api_key: SecretStr | None = Field(
+        default_factory=lambda: secret_from_env(ENV_API_KEY),
+        exclude=True,
+        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
+    )
+    base_url: str = Field(
+        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+        description="Service API root, ending in /v1. Default: $DIFY_BASE_URL, else Dify Cloud.",
+    )
+    user: str = Field(
+        default_factory=default_user,
+        description="End-user id whose conversations this store sees. Default: $DIFY_USER.",
+    )
+    timeout: float | None = Field(
+        default=None, description="Seconds per request (None: the transport default)."
+    )
+    max_retries: int = Field(default=2, ge=0, description="Retries for retryable failures.")
+    client: DifyClient | None = Field(
+        default=None, exclude=True, description="A ready transport client to use as is."
+    )
+    async_client: AsyncDifyClient | None = Field(
+        default=None, exclude=True, description="A ready async transport client to use as is."
+    )
+    http_client: HttpClient | None = Field(
+        default=None, exclude=True, description="A caller-owned `httpx.Client`."
+    )
+    async_http_client: AsyncHttpClient | None = Field(
+        default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
+    )
+
+    _clients: AppClients | None = PrivateAttr(default=None)
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Return the class name."""
+        return "DifyChatStore"
+
+    def _app_clients(self) -> AppClients:
+        if self._clients is None:
+            self._clients = AppClients(
+                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self.http_client,
+                async_http_client=self.async_http_client,
+                client=self.client,
+                async_client=self.async_client,
+            )
+        return self._clients
+
+    # -- reads and deletes (Dify can do these) -------------------------------------------
+
+    def get_messages(self, key: str) -> list[ChatMessage]:
+        """Return conversation ``key`` oldest first (user and assistant messages).
+
+        Raises:
+            ConversationNotFoundError: If the conversation does not exist for
+                this store's ``user``.
+        """
+        client = self._app_clients().sync()
+        return [
+            message
+            for item in client.iter_messages(key, user=self.user)
+            for message in messages_from_history(item)
+        ]
+
+    async def aget_messages(self, key: str) -> list[ChatMessage]:
+        """Async :meth:`get_messages`."""
+        client = self._app_clients().async_()
+        messages: list[ChatMessage] = []
+        async for item in client.iter_messages(key, user=self.user):
+            messages.extend(messages_from_history(item))
+        return messages
+
+    def delete_messages(self, key: str) -> None:
+        """Delete conversation ``key`` in Dify.
+
+        Returns:
+            None: Dify does not return the deleted messages (read them first
+            with :meth:`get_messages` if you need them).
+        """
+        self._app_clients().sync().delete_conversation(key, user=self.user)
+
+    async def adelete_messages(self, key: str) -> None:
+        """Async :meth:`delete_messages`."""
+        await self._app_clients().async_().delete_conversation(key, user=self.user)
+
+    def get_keys(self) -> list[str]:
+        """Return the ids of this user's conversations, most recently updated first."""
+        client = self._app_clients().sync()
+        return [conversation.id for conversation in client.iter_conversations(user=self.user)]
+
+    async def aget_keys(self) -> list[str]:
+        """Async :meth:`get_keys`."""
+        client = self._app_clients().async_()
+        return [conversation.id async for conversation in client.iter_conversations(user=self.user)]
+
+    # -- writes (Dify cannot do these) ------------------------------------------------------
+
+    def set_messages(self, key: str, messages: list[ChatMessage]) -> None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("set_messages")
+
+    async def aset_messages(self, key: str, messages: list[ChatMessage]) -> None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("aset_messages")
+
+    def add_message(self, key: str, message: ChatMessage) -> None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("add_message")
+
+    async def async_add_message(self, key: str, message: ChatMessage) -> None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("async_add_message")
+
+    def delete_message(self, key: str, idx: int) -> ChatMessage | None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("delete_message")
+
+    async def adelete_message(self, key: str, idx: int) -> ChatMessage | None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("adelete_message")
+
+    def delete_last_message(self, key: str) -> ChatMessage | None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("delete_last_message")
+
+    async def adelete_last_message(self, key: str) -> ChatMessage | None:  # noqa: ARG002
+        """Unsupported: raises :class:`DifyReadOnlyHistoryError`."""
+        raise DifyReadOnlyHistoryError("adelete_last_message")

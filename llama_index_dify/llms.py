@@ -1,0 +1,414 @@
+"""`DifyLLM`: a Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.llm import LLM
+
+from dify_transport import (
+    AsyncDifyClient,
+    AsyncHttpClient,
+    DifyClient,
+    HttpClient,
+)
+from dify_transport._constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
+from dify_transport.types import FileInput
+from llama_index_dify._clients import AppClients, default_user, secret_from_env
+from llama_index_dify._messages import (
+    DifyTurn,
+    FileUpload,
+    build_turn,
+    response_from_event,
+    response_from_result,
+)
+
+__all__ = ["DifyLLM"]
+
+logger = logging.getLogger(__name__)
+
+_CALL_KWARGS = frozenset({"conversation_id", "user", "inputs", "files", "auto_generate_name"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One resolved request: the turn plus the per-call options."""
+
+    turn: DifyTurn
+    user: str
+    inputs: dict[str, Any]
+    auto_generate_name: bool | None
+
+    def stream_kwargs(self, files: list[FileInput]) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "conversation_id": self.turn.conversation_id,
+            "inputs": self.inputs or None,
+            "files": files or None,
+            "auto_generate_name": self.auto_generate_name,
+        }
+
+
+def _local_file(upload: FileUpload, upload_file_id: str) -> FileInput:
+    return FileInput(
+        type=upload.file_type, transfer_method="local_file", upload_file_id=upload_file_id
+    )
+
+
+class DifyLLM(LLM):
+    """A Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``.
+
+    Dify keeps conversations on the server, per ``(app, user, conversation_id)``.
+    A ``ChatMessage`` that came back from Dify carries its ``conversation_id`` in
+    ``additional_kwargs``; put it back in the message list and the next call
+    continues that conversation, sending only the new user turns. The conversation
+    is chosen in this order: the ``conversation_id=`` call kwarg, this model's
+    ``conversation_id`` field, the newest assistant message carrying one, else a
+    new conversation. Earlier turns and system messages that Dify has not seen are
+    never dropped: they go as a compact ``role: text`` transcript in the query (or
+    system messages to the app input named by ``system_variable``).
+
+    Every call streams (agent apps reject blocking calls; long answers survive
+    gateways that cut blocking calls); ``chat()`` aggregates the same stream.
+    Stopping a stream early stops the Dify task. Errors are ``dify_transport``'s.
+
+    Setup:
+        Set ``DIFY_API_KEY`` (an ``app-...`` key) and, for self-hosted Dify,
+        ``DIFY_BASE_URL`` (ending in ``/v1``). Set ``DIFY_USER`` or pass ``user=``.
+
+    Examples:
+        ```python
+        from llama_index.core.llms import ChatMessage
+        from llama_index_dify import DifyLLM
+
+        llm = DifyLLM(user="alice")
+        reply = llm.chat([ChatMessage(role="user", content="What is Dify?")])
+        print(reply.message.content)
+        print(reply.message.additional_kwargs["conversation_id"])
+
+        # Continue: the reply carries its conversation id.
+        history = [ChatMessage(role="user", content="What is Dify?"), reply.message]
+        history.append(ChatMessage(role="user", content="Who makes it?"))
+        for chunk in llm.stream_chat(history):
+            print(chunk.delta, end="")
+        # chunk.additional_kwargs: usage, retriever_resources, finish_reason, ...
+
+        # Async: `await llm.achat(...)`, `async for c in await llm.astream_chat(...)`.
+        ```
+    """
+
+    api_key: SecretStr | None = Field(
+        default_factory=lambda: secret_from_env(ENV_API_KEY),
+        exclude=True,
+        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
+    )
+    base_url: str = Field(
+        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+        description="Service API root, ending in /v1. Default: $DIFY_BASE_URL, else Dify Cloud.",
+    )
+    user: str = Field(
+        default_factory=default_user,
+        description=(
+            "End-user id Dify scopes conversations, history, files and stops by. "
+            "Default: $DIFY_USER, else 'llama-index-dify'."
+        ),
+    )
+    conversation_id: str | None = Field(
+        default=None,
+        description="Conversation to continue on every call (a call kwarg overrides it).",
+    )
+    inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="App input variables sent with every call (call `inputs=` are merged over).",
+    )
+    system_variable: str | None = Field(
+        default=None,
+        description=(
+            "Name of an app input variable that receives system messages. "
+            "None: system messages go in the query transcript."
+        ),
+    )
+    model: str = Field(
+        default="dify",
+        description="Label reported as `model_name` (the Dify app owns the real model).",
+    )
+    context_window: int = Field(
+        default=DEFAULT_CONTEXT_WINDOW,
+        gt=0,
+        description="Context window reported in `metadata` (the app decides the real one).",
+    )
+    num_output: int = Field(
+        default=DEFAULT_NUM_OUTPUTS,
+        gt=0,
+        description="Output tokens reported in `metadata`.",
+    )
+    timeout: float | None = Field(
+        default=None,
+        description="Seconds per request (read timeout; None: the transport's 60 s).",
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries for failures that cannot have reached the app twice.",
+    )
+    client: DifyClient | None = Field(
+        default=None, exclude=True, description="A ready transport client to use as is."
+    )
+    async_client: AsyncDifyClient | None = Field(
+        default=None, exclude=True, description="A ready async transport client to use as is."
+    )
+    http_client: HttpClient | None = Field(
+        default=None,
+        exclude=True,
+        description="A caller-owned `httpx.Client` (or one with a custom transport).",
+    )
+    async_http_client: AsyncHttpClient | None = Field(
+        default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
+    )
+
+    _clients: AppClients | None = PrivateAttr(default=None)
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Return the class name used in payloads and serialization."""
+        return "DifyLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """LLM metadata: a chat model without function calling."""
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.num_output,
+            is_chat_model=True,
+            is_function_calling_model=False,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    # -- clients ---------------------------------------------------------------------
+
+    def _app_clients(self) -> AppClients:
+        if self._clients is None:
+            self._clients = AppClients(
+                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self.http_client,
+                async_http_client=self.async_http_client,
+                client=self.client,
+                async_client=self.async_client,
+            )
+        return self._clients
+
+    def _get_client(self) -> DifyClient:
+        return self._app_clients().sync()
+
+    def _get_aclient(self) -> AsyncDifyClient:
+        return self._app_clients().async_()
+
+    def close(self) -> None:
+        """Close the sync client if this model built it (injected ones are left open)."""
+        self._app_clients().close()
+
+    async def aclose(self) -> None:
+        """Close the async client if this model built it (injected ones are left open)."""
+        await self._app_clients().aclose()
+
+    # -- request building --------------------------------------------------------------
+
+    def _prepare(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Call:
+        unknown = set(kwargs) - _CALL_KWARGS
+        if unknown:
+            logger.debug("DifyLLM ignores unsupported call kwargs: %s", sorted(unknown))
+        explicit = "conversation_id" in kwargs
+        turn = build_turn(
+            messages,
+            conversation_id=kwargs["conversation_id"] if explicit else self.conversation_id,
+            use_history_id=not explicit,
+            system_variable=self.system_variable,
+        )
+        extra_files: list[FileInput] = list(kwargs.get("files") or ())
+        if extra_files:
+            turn = DifyTurn(
+                query=turn.query,
+                conversation_id=turn.conversation_id,
+                files=(*turn.files, *extra_files),
+                inputs=turn.inputs,
+            )
+        return _Call(
+            turn=turn,
+            user=kwargs.get("user") or self.user,
+            inputs={**self.inputs, **turn.inputs, **(kwargs.get("inputs") or {})},
+            auto_generate_name=kwargs.get("auto_generate_name"),
+        )
+
+    # -- the one streaming path (sync and async) ----------------------------------------
+
+    def _iter_chat(self, call: _Call) -> ChatResponseGen:
+        client = self._get_client()
+        files = [
+            _local_file(
+                f,
+                client.upload_file(
+                    f.data, user=call.user, filename=f.filename, mime_type=f.mime_type
+                ).id,
+            )
+            if isinstance(f, FileUpload)
+            else f
+            for f in call.turn.files
+        ]
+        text = ""
+        with client.stream_chat(call.turn.query, **call.stream_kwargs(files)) as stream:
+            for event in stream:
+                response = response_from_event(event, text)
+                if response is not None:
+                    text += response.delta or ""
+                    yield response
+            result = stream.final()
+        yield response_from_result(result, model=self.model, delta="")
+
+    async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
+        client = self._get_aclient()
+        files: list[FileInput] = []
+        for f in call.turn.files:
+            if isinstance(f, FileUpload):
+                uploaded = await client.upload_file(
+                    f.data, user=call.user, filename=f.filename, mime_type=f.mime_type
+                )
+                files.append(_local_file(f, uploaded.id))
+            else:
+                files.append(f)
+        text = ""
+        stream = await client.stream_chat(call.turn.query, **call.stream_kwargs(files))
+        async with stream:
+            async for event in stream:
+                response = response_from_event(event, text)
+                if response is not None:
+                    text += response.delta or ""
+                    yield response
+            result = await stream.final()
+        yield response_from_result(result, model=self.model, delta="")
+
+    # -- chat ------------------------------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send the turn and return the whole answer (the stream, aggregated).
+
+        Args:
+            messages: The conversation, oldest first.
+            **kwargs: ``conversation_id`` (None forces a new conversation),
+                ``user``, ``inputs``, ``files`` (extra Dify file dicts),
+                ``auto_generate_name``.
+
+        Returns:
+            The answer; ``message.additional_kwargs`` holds the ids, the response's
+            ``additional_kwargs`` usage, retriever_resources and finish_reason.
+        """
+        call = self._prepare(messages, kwargs)
+        last: ChatResponse | None = None
+        for last in self._iter_chat(call):  # noqa: B007 - the final response is the answer
+            pass
+        assert last is not None  # the generator always ends with the final response
+        return last.model_copy(update={"delta": None})
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the answer: cumulative ``message`` plus ``delta`` per response.
+
+        The last response has ``delta == ""`` and carries the final message (the
+        moderation replacement if ``message_replace`` fired) with usage and
+        retriever_resources. Leaving the loop early stops the Dify task.
+
+        Args:
+            messages: The conversation, oldest first.
+            **kwargs: As for :meth:`chat`.
+
+        Returns:
+            A generator of responses (nothing is sent until it is iterated).
+        """
+        return self._iter_chat(self._prepare(messages, kwargs))
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async :meth:`chat`."""
+        call = self._prepare(messages, kwargs)
+        last: ChatResponse | None = None
+        async for last in self._aiter_chat(call):  # noqa: B007 - the final response is the answer
+            pass
+        assert last is not None  # the generator always ends with the final response
+        return last.model_copy(update={"delta": None})
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async :meth:`stream_chat`: ``async for r in await llm.astream_chat(...)``."""
+        return self._aiter_chat(self._prepare(messages, kwargs))
+
+    # -- completion (thin adapters over chat) -------------------------------------------------
+
+    @llm_completion_callback()
+    def complete(
+        self,
+        prompt: str,
+        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
+        **kwargs: Any,
+    ) -> CompletionResponse:
+        """Send ``prompt`` as one user turn; see :meth:`chat`."""
+        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self,
+        prompt: str,
+        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
+        **kwargs: Any,
+    ) -> CompletionResponseGen:
+        """Stream ``prompt`` as one user turn; see :meth:`stream_chat`."""
+        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self,
+        prompt: str,
+        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
+        **kwargs: Any,
+    ) -> CompletionResponse:
+        """Async :meth:`complete`."""
+        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self,
+        prompt: str,
+        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
+        **kwargs: Any,
+    ) -> CompletionResponseAsyncGen:
+        """Async :meth:`stream_complete`."""
+        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)

@@ -1,0 +1,274 @@
+"""Retrievers: the passages a Dify app cites, and Dify knowledge bases directly."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from dify_transport import (
+    AsyncDifyClient,
+    AsyncDifyKnowledgeClient,
+    AsyncHttpClient,
+    DifyClient,
+    DifyConfigError,
+    DifyKnowledgeClient,
+    HttpClient,
+)
+from dify_transport._constants import ENV_DATASET_ID
+from dify_transport.types import Result, RetrieveResponse
+from llama_index_dify._clients import AppClients, KnowledgeClients, default_user
+from llama_index_dify._nodes import node_from_record, nodes_from_resources
+
+__all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
+
+SearchMethod = Literal["keyword_search", "semantic_search", "full_text_search", "hybrid_search"]
+"""Dify's retrieval methods."""
+
+
+def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
+    if similarity_top_k is not None and k is not None and similarity_top_k != k:
+        msg = f"similarity_top_k={similarity_top_k} and k={k} disagree; pass one."
+        raise ValueError(msg)
+    value = similarity_top_k if similarity_top_k is not None else k
+    if value is not None and value < 1:
+        msg = f"similarity_top_k must be at least 1, got {value}."
+        raise ValueError(msg)
+    return value
+
+
+class DifyRetriever(BaseRetriever):
+    """The passages a Dify chat app cites for a query, as LlamaIndex nodes.
+
+    Each retrieval asks the app the query (in a new conversation, streaming, so
+    agent apps work too) and returns its ``retriever_resources``: the app's own
+    knowledge settings decide what is found. The app must have citations
+    ("retriever resource") enabled. ``similarity_top_k`` (alias ``k``) keeps the
+    first ``k`` passages; it cannot raise the app's own top-k.
+
+    Examples:
+        ```python
+        from llama_index_dify import DifyRetriever
+
+        retriever = DifyRetriever(user="alice", similarity_top_k=3)
+        for hit in retriever.retrieve("What is Dify?"):
+            print(hit.score, hit.node.metadata["document_name"], hit.node.text)
+        ```
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        user: str | None = None,
+        inputs: dict[str, Any] | None = None,
+        similarity_top_k: int | None = None,
+        k: int | None = None,
+        delete_conversation: bool = False,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        client: DifyClient | None = None,
+        async_client: AsyncDifyClient | None = None,
+        http_client: HttpClient | None = None,
+        async_http_client: AsyncHttpClient | None = None,
+        callback_manager: CallbackManager | None = None,
+        verbose: bool = False,
+    ) -> None:
+        """Create the retriever (no I/O).
+
+        Args:
+            api_key: App key (default: ``$DIFY_API_KEY``).
+            base_url: Service API root (default: ``$DIFY_BASE_URL``, else Dify Cloud).
+            user: End-user id (default: ``$DIFY_USER``, else ``llama-index-dify``).
+            inputs: App input variables sent with each query.
+            similarity_top_k: Keep at most this many passages (None: all).
+            k: Alias of ``similarity_top_k``.
+            delete_conversation: Delete the conversation each query creates.
+            timeout: Seconds per request (None: the transport default).
+            max_retries: Retries for retryable failures.
+            client: A ready transport client.
+            async_client: A ready async transport client.
+            http_client: A caller-owned ``httpx.Client``.
+            async_http_client: A caller-owned ``httpx.AsyncClient``.
+            callback_manager: Legacy callback manager.
+            verbose: Print retrieval details.
+        """
+        super().__init__(callback_manager=callback_manager, verbose=verbose)
+        self.user = user or default_user()
+        """End-user id the queries are asked as."""
+        self.inputs = dict(inputs or {})
+        """App input variables sent with each query."""
+        self.similarity_top_k = _top_k(similarity_top_k, k)
+        """Maximum number of passages returned (None: all the app cites)."""
+        self.delete_conversation = delete_conversation
+        """Whether the conversation each query creates is deleted afterwards."""
+        self._clients = AppClients(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            async_http_client=async_http_client,
+            client=client,
+            async_client=async_client,
+        )
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Return the class name."""
+        return "DifyRetriever"
+
+    def _nodes(self, result: Result) -> list[NodeWithScore]:
+        resources = [r.model_dump(mode="json") for r in result.retriever_resources]
+        return nodes_from_resources(resources[: self.similarity_top_k])
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        client = self._clients.sync()
+        with client.stream_chat(
+            query_bundle.query_str, user=self.user, inputs=self.inputs or None
+        ) as stream:
+            result = stream.final()
+        if self.delete_conversation and result.conversation_id:
+            client.delete_conversation(result.conversation_id, user=self.user)
+        return self._nodes(result)
+
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        client = self._clients.async_()
+        stream = await client.stream_chat(
+            query_bundle.query_str, user=self.user, inputs=self.inputs or None
+        )
+        async with stream:
+            result = await stream.final()
+        if self.delete_conversation and result.conversation_id:
+            await client.delete_conversation(result.conversation_id, user=self.user)
+        return self._nodes(result)
+
+
+class DifyKnowledgeRetriever(BaseRetriever):
+    """Search a Dify knowledge base (Knowledge API, dataset key) from LlamaIndex.
+
+    Calls ``POST /datasets/{dataset_id}/retrieve`` and returns each hit as
+    ``NodeWithScore(TextNode(id_=segment_id, text=content, metadata=...), score)``.
+    Leave the retrieval options unset to use the knowledge base's own settings.
+
+    Setup:
+        ``DIFY_DATASET_API_KEY`` (a ``dataset-...`` key), ``DIFY_DATASET_ID`` and,
+        for self-hosted Dify, ``DIFY_BASE_URL``.
+
+    Examples:
+        ```python
+        from llama_index.core.query_engine import RetrieverQueryEngine
+        from llama_index_dify import DifyKnowledgeRetriever, DifyLLM
+
+        retriever = DifyKnowledgeRetriever(similarity_top_k=4, search_method="hybrid_search")
+        engine = RetrieverQueryEngine.from_args(retriever, llm=DifyLLM())
+        print(engine.query("What is Dify?"))
+        ```
+    """
+
+    def __init__(
+        self,
+        *,
+        dataset_id: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        similarity_top_k: int | None = None,
+        k: int | None = None,
+        search_method: SearchMethod | None = None,
+        score_threshold: float | None = None,
+        reranking_enable: bool = False,
+        retrieval_model: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        client: DifyKnowledgeClient | None = None,
+        async_client: AsyncDifyKnowledgeClient | None = None,
+        http_client: HttpClient | None = None,
+        async_http_client: AsyncHttpClient | None = None,
+        callback_manager: CallbackManager | None = None,
+        verbose: bool = False,
+    ) -> None:
+        """Create the retriever (no I/O).
+
+        Args:
+            dataset_id: Knowledge base id (default: ``$DIFY_DATASET_ID``).
+            api_key: Dataset key (default: ``$DIFY_DATASET_API_KEY``).
+            base_url: Service API root (default: ``$DIFY_BASE_URL``, else Dify Cloud).
+            similarity_top_k: Number of hits (None: the knowledge base's top-k).
+            k: Alias of ``similarity_top_k``.
+            search_method: ``semantic_search``, ``keyword_search``,
+                ``full_text_search`` or ``hybrid_search`` (None: the base's own).
+            score_threshold: Drop hits scoring below this (None: no threshold).
+            reranking_enable: Rerank with the base's reranking model.
+            retrieval_model: A full Dify ``retrieval_model`` object (overrides the
+                options above).
+            timeout: Seconds per request (None: the transport default).
+            max_retries: Retries for retryable failures.
+            client: A ready knowledge client.
+            async_client: A ready async knowledge client.
+            http_client: A caller-owned ``httpx.Client``.
+            async_http_client: A caller-owned ``httpx.AsyncClient``.
+            callback_manager: Legacy callback manager.
+            verbose: Print retrieval details.
+
+        Raises:
+            DifyConfigError: If no dataset id is given or set in the environment.
+        """
+        super().__init__(callback_manager=callback_manager, verbose=verbose)
+        resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
+        if not resolved:
+            msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
+            raise DifyConfigError(msg)
+        self.dataset_id: str = resolved
+        """The knowledge base searched."""
+        self.similarity_top_k = _top_k(similarity_top_k, k)
+        """Number of hits (None: the knowledge base's setting)."""
+        self.search_method: SearchMethod | None = search_method
+        """Retrieval method (None: the knowledge base's setting)."""
+        self.score_threshold = score_threshold
+        """Minimum score (None: no threshold)."""
+        self.reranking_enable = reranking_enable
+        """Whether hits are reranked."""
+        self.retrieval_model = retrieval_model
+        """A full Dify ``retrieval_model`` object, sent as is."""
+        self._clients = KnowledgeClients(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            async_http_client=async_http_client,
+            client=client,
+            async_client=async_client,
+        )
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Return the class name."""
+        return "DifyKnowledgeRetriever"
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "top_k": self.similarity_top_k,
+            "search_method": self.search_method,
+            "score_threshold": self.score_threshold,
+            "reranking_enable": self.reranking_enable,
+            "retrieval_model": self.retrieval_model,
+        }
+
+    def _nodes(self, response: RetrieveResponse) -> list[NodeWithScore]:
+        return [node_from_record(record, self.dataset_id) for record in response.records]
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        client = self._clients.sync()
+        return self._nodes(
+            client.retrieve(self.dataset_id, query_bundle.query_str, **self._options())
+        )
+
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        client = self._clients.async_()
+        response = await client.retrieve(self.dataset_id, query_bundle.query_str, **self._options())
+        return self._nodes(response)
