@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 
 from langchain_core.exceptions import (
     ModelAPIError,
@@ -129,22 +128,22 @@ _DUAL: dict[type[dt.APIError], type[dt.APIError]] = {
 }
 
 
-@cache
+_DERIVED: dict[type[dt.APIError], type[dt.APIError]] = {}
+
+
 def _langchain_class(transport_cls: type[dt.APIError]) -> type[dt.APIError]:
     """The dual-inheritance class to raise for an instance of ``transport_cls``."""
-    for base in transport_cls.__mro__:
-        dual = _DUAL.get(base)
-        if dual is None:
-            continue
-        if base is transport_cls:
-            return dual
-        # A transport subclass with no row of its own: keep it in the MRO.
-        return type(
-            transport_cls.__name__,
-            (transport_cls, dual),
-            {"__module__": __name__, "__doc__": transport_cls.__doc__},
-        )
-    return DifyAPIError  # pragma: no cover - every APIError has APIError in its MRO
+    if (known := _DUAL.get(transport_cls) or _DERIVED.get(transport_cls)) is not None:
+        return known
+    dual = next(_DUAL[base] for base in transport_cls.__mro__ if base in _DUAL)
+    # A transport subclass with no row of its own: keep it in the MRO, so both
+    # ``except ConversationNotFoundError`` and ``except DifyNotFoundError`` match.
+    derived = type(
+        transport_cls.__name__,
+        (transport_cls, dual),
+        {"__module__": __name__, "__doc__": transport_cls.__doc__},
+    )
+    return _DERIVED.setdefault(transport_cls, derived)
 
 
 def as_langchain_error(exc: dt.APIError) -> dt.APIError:

@@ -18,6 +18,7 @@ from dify_transport import (
     HttpClient,
     Message,
     NotFoundError,
+    TimeoutTypes,
 )
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
@@ -32,18 +33,23 @@ __all__ = ["DifyChatMessageHistory", "messages_from_dify"]
 logger = logging.getLogger(__name__)
 
 
+_CLIENT_SETTINGS = frozenset(
+    {"api_key", "base_url", "timeout", "max_retries", "http_client", "http_async_client"}
+)
+
+
 class _Clients:
     """Transport clients built on first use from one configuration, then reused."""
 
     def __init__(
         self,
         *,
-        api_key: str | SecretStr | None,
-        base_url: str | None,
-        timeout: float | None,
-        max_retries: int,
-        http_client: HttpClient | None,
-        http_async_client: AsyncHttpClient | None,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = 2,
+        http_client: HttpClient | None = None,
+        http_async_client: AsyncHttpClient | None = None,
     ) -> None:
         self._config: dict[str, Any] = {
             "api_key": api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key,
@@ -142,7 +148,7 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
         session_store: SessionStore | None = None,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
-        timeout: float | None = None,
+        timeout: TimeoutTypes = None,
         max_retries: int = 2,
         http_client: HttpClient | None = None,
         http_async_client: AsyncHttpClient | None = None,
@@ -198,7 +204,7 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
         """A ``get_session_history`` for ``RunnableWithMessageHistory``.
 
         Args:
-            chat_model: Share this model's clients and ``user`` (recommended: the
+            chat_model: Use this model's key, URL, HTTP clients and ``user`` (recommended: the
                 history must read with the user that wrote).
             session_store: Session id → conversation id (default: a new
                 :class:`~langchain_dify.InMemorySessionStore`).
@@ -212,27 +218,26 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
         """
         store = session_store if session_store is not None else InMemorySessionStore()
         if chat_model is not None:
-            shared = {
-                "client": chat_model._client,
-                "async_client": chat_model._async_client,
-            }
             user = user or chat_model.user
-        else:
-            clients = _Clients(
-                api_key=client_settings.pop("api_key", None),
-                base_url=client_settings.pop("base_url", None),
-                timeout=client_settings.pop("timeout", None),
-                max_retries=client_settings.pop("max_retries", 2),
-                http_client=client_settings.pop("http_client", None),
-                http_async_client=client_settings.pop("http_async_client", None),
-            )
-            if client_settings:
-                msg = f"Unknown settings for DifyChatMessageHistory: {sorted(client_settings)}"
-                raise TypeError(msg)
-            shared = {"client": clients.sync, "async_client": clients.async_}
+            client_settings = {
+                "api_key": chat_model.api_key,
+                "base_url": chat_model.base_url,
+                "timeout": chat_model.timeout,
+                "max_retries": chat_model.max_retries,
+                "http_client": chat_model.http_client,
+                "http_async_client": chat_model.http_async_client,
+                **client_settings,
+            }
+        unknown = set(client_settings) - _CLIENT_SETTINGS
+        if unknown:
+            msg = f"Unknown settings for DifyChatMessageHistory: {sorted(unknown)}"
+            raise TypeError(msg)
+        clients = _Clients(**{"max_retries": 2, **client_settings})
 
         def get_session_history(session_id: str) -> DifyChatMessageHistory:
-            return cls(session_id=session_id, session_store=store, user=user, **shared)
+            history = cls(session_id=session_id, session_store=store, user=user)
+            history._clients = clients  # share one connection pool across sessions
+            return history
 
         return get_session_history
 

@@ -19,6 +19,7 @@ from dify_transport import (
     AsyncHttpClient,
     DifyClient,
     HttpClient,
+    TimeoutTypes,
 )
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
@@ -167,8 +168,8 @@ class ChatDify(BaseChatModel):
     """Stop sequences, applied on the client (Dify fixes them in the app's settings):
     the answer is cut before the first match and the Dify task is stopped."""
 
-    timeout: float | None = None
-    """Read timeout in seconds; None keeps the transport's SSE-friendly default
+    timeout: TimeoutTypes = None
+    """Read timeout in seconds (or an ``httpx.Timeout``); None keeps the SSE-friendly default
     (60 s between reads, 5 s to connect)."""
 
     max_retries: int = 2

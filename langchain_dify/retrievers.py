@@ -25,6 +25,7 @@ from dify_transport import (
     Result,
     RetrieveRecord,
     RetrieveResponse,
+    TimeoutTypes,
 )
 from langchain_dify._errors import translate_errors
 from langchain_dify.chat_models import DEFAULT_USER
@@ -77,7 +78,7 @@ class DifyRetriever(BaseRetriever):
     k: int | None = None
     """Return at most this many passages (None: all the app cited)."""
 
-    timeout: float | None = None
+    timeout: TimeoutTypes = None
     """Read timeout in seconds (None: the transport default)."""
 
     max_retries: int = 2
@@ -207,7 +208,7 @@ class DifyKnowledgeRetriever(BaseRetriever):
     retrieval_model: dict[str, Any] | None = None
     """A full Dify ``retrieval_model`` object, for settings not covered above."""
 
-    timeout: float | None = None
+    timeout: TimeoutTypes = None
     """Read timeout in seconds (None: the transport default)."""
 
     max_retries: int = 2

@@ -1,0 +1,124 @@
+"""``ChatDify`` configuration and behaviour without sockets (in-process emulator)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from langchain_dify import DEFAULT_USER, ChatDify
+
+if TYPE_CHECKING:
+    from dify_transport.emulator import Emulator
+
+
+@pytest.fixture
+def transport_clients(emulator: Emulator) -> Iterator[dict[str, object]]:
+    transport = emulator.transport()
+    with httpx.Client(transport=transport) as sync_client:
+        yield {
+            "http_client": sync_client,
+            "http_async_client": httpx.AsyncClient(transport=transport),
+            "base_url": emulator.base_url,
+        }
+
+
+@pytest.fixture
+def user() -> str:
+    return f"unit-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def llm(emulator: Emulator, transport_clients: dict[str, object], user: str) -> ChatDify:
+    return ChatDify(api_key=emulator.keys.chat, user=user, **transport_clients)  # type: ignore[arg-type]
+
+
+def test_defaults_without_env() -> None:
+    llm = ChatDify()
+    assert llm.user == DEFAULT_USER == "langchain-dify"
+    assert llm.base_url == "https://api.dify.ai/v1"
+    assert llm.api_key is None
+    assert llm.model == "dify"
+    assert llm._llm_type == "dify-chat"
+
+
+def test_model_name_alias_and_ls_params() -> None:
+    llm = ChatDify(model_name="support-bot", stop=["x"])
+    assert llm.model == "support-bot"
+    params = llm._get_ls_params()
+    assert params["ls_provider"] == "dify"
+    assert params["ls_model_name"] == "support-bot"
+    assert params["ls_stop"] == ["x"]
+    assert llm._get_ls_params(model="other")["ls_model_name"] == "other"
+
+
+def test_identifying_params_cover_the_app_identity() -> None:
+    llm = ChatDify(base_url="http://h/v1", user="u", inputs={"a": 1}, conversation_id="c")
+    params = llm._identifying_params
+    for key, value in {
+        "base_url": "http://h/v1",
+        "user": "u",
+        "inputs": {"a": 1},
+        "conversation_id": "c",
+        "model": "dify",
+    }.items():
+        assert params[key] == value
+
+
+def test_missing_key_is_a_config_error_at_first_request() -> None:
+    from dify_transport import DifyConfigError
+
+    llm = ChatDify()  # no key, no env: constructing is fine
+    with pytest.raises(DifyConfigError):
+        llm.invoke("hi")
+
+
+def test_unknown_call_kwargs_are_refused() -> None:
+    with pytest.raises(TypeError, match="temperature"):
+        ChatDify(api_key="k").invoke("hi", temperature=0.2)
+
+
+def test_invoke_in_process(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    msg = llm.invoke("What does the warranty cover?")
+    assert isinstance(msg, AIMessage)
+    assert msg.content
+    assert msg.response_metadata["conversation_id"]
+    sent = [r for r in emulator.requests if r.user == user][-1]
+    assert sent.body["query"] == "What does the warranty cover?"
+    assert sent.body["user"] == user
+
+
+def test_per_call_kwargs_and_inputs(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    other = f"{user}-other"
+    llm.invoke("hi", user=other, inputs={"topic": "x"})
+    sent = [r for r in emulator.requests if r.user == other][-1]
+    assert sent.body["inputs"].get("topic") == "x"
+
+
+def test_system_input_variable(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    bound = llm.model_copy(update={"system_input": "persona"})
+    bound.invoke([SystemMessage("be terse"), HumanMessage("hi")])
+    sent = [r for r in emulator.requests if r.user == user][-1]
+    assert sent.body["query"] == "hi"
+    assert sent.body["inputs"]["persona"] == "be terse"
+
+
+def test_transcript_when_there_is_no_conversation(
+    emulator: Emulator, llm: ChatDify, user: str
+) -> None:
+    llm.invoke([HumanMessage("a"), AIMessage("b"), HumanMessage("c")])
+    sent = [r for r in emulator.requests if r.user == user][-1]
+    assert sent.body["query"] == "Human: a\nAI: b\nHuman: c"
+    assert "conversation_id" not in sent.body or not sent.body["conversation_id"]
+
+
+async def test_async_in_process(llm: ChatDify) -> None:
+    msg = await llm.ainvoke("hello")
+    assert msg.content
+    chunks = [c async for c in llm.astream("hello")]
+    assert chunks[-1].chunk_position == "last"
+    assert sum(1 for c in chunks if c.usage_metadata) == 1
