@@ -1,0 +1,145 @@
+"""An offline, Dify-compatible Service API server for tests, notebooks and demos.
+
+```python
+from dify_transport.emulator import start_emulator
+
+with start_emulator(wire="1.x") as emu:
+    emu.base_url  # "http://127.0.0.1:PORT/v1"
+    emu.keys.chat  # "app-emulator-chat"
+```
+
+``Emulator(...)`` without ``start()`` serves only in-process through
+:meth:`Emulator.transport` (no sockets, e.g. under ``--disable-socket``).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from dify_transport.emulator._apps import KEYS, Keys
+from dify_transport.emulator._core import FAULT_HEADER, Core, RecordedRequest, StopCall
+from dify_transport.emulator._faults import Faults
+from dify_transport.emulator._server import ThreadedServer
+from dify_transport.emulator._store import Store
+from dify_transport.emulator._transport import EmulatorTransport
+from dify_transport.emulator._wire import Wire
+
+__all__ = [
+    "FAULT_HEADER",
+    "Emulator",
+    "EmulatorTransport",
+    "Faults",
+    "Keys",
+    "RecordedRequest",
+    "StopCall",
+    "start_emulator",
+]
+
+IN_PROCESS_BASE_URL = "http://dify-emulator.local/v1"
+
+
+class Emulator:
+    """One emulated Dify deployment: five apps, a knowledge base, SQLite state."""
+
+    def __init__(
+        self,
+        *,
+        wire: str = "1.x",
+        db_path: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.wire = wire
+        self.keys: Keys = KEYS
+        self._store = Store(db_path or ":memory:")
+        self._core = Core(Wire(wire), self._store)
+        self._core.base_url = IN_PROCESS_BASE_URL
+        self._host = host
+        self._port = port
+        self._server: ThreadedServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        """Serve on ``host:port`` (port 0: a free port) from a daemon thread."""
+        if self._server is None:
+            server = ThreadedServer(self._core, self._host, self._port)
+            server.start()
+            self._server = server
+            self._core.base_url = f"http://{self._host}:{server.port}/v1"
+        return self
+
+    def stop(self) -> None:
+        """Stop the server thread (idempotent); the in-process transport keeps working."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"Emulator(base_url={self.base_url!r}, wire={self.wire!r})"
+
+    # -- accessors -------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1`` (in-process only: ``http://dify-emulator.local/v1``)."""
+        return self._core.base_url
+
+    @property
+    def port(self) -> int | None:
+        """The bound port, or None when not serving on a socket."""
+        return None if self._server is None else self._server.port
+
+    @property
+    def dataset_id(self) -> str:
+        """The id of the bundled knowledge base (queried with ``keys.dataset``)."""
+        return self._store.main_dataset_id
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received (never the Authorization header), oldest first."""
+        return self._core.requests
+
+    @property
+    def stop_calls(self) -> list[StopCall]:
+        """Every stop call as ``(task_id, user, app)``."""
+        return self._core.stop_calls
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport (sync and async) that serves requests in-process."""
+        return EmulatorTransport(self._core)
+
+    # -- control ---------------------------------------------------------------------------
+    def set_faults(self, app: str, faults: Faults) -> None:
+        """Inject faults into every request to ``app`` (``"chat"``, ..., ``"dataset"`` or a key)."""
+        self._core.set_faults(app, faults)
+
+    def clear_faults(self) -> None:
+        """Remove all injected faults."""
+        self._core.clear_faults()
+
+    def reset(self) -> None:
+        """Wipe conversations, messages, files, runs, added knowledge, logs and faults."""
+        self._core.reset()
+
+
+def start_emulator(
+    wire: str = "1.x",
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    db_path: str | None = None,
+    serve: bool = True,
+) -> Emulator:
+    """Create an emulator and (unless ``serve=False``) start serving it on a socket."""
+    emu = Emulator(wire=wire, db_path=db_path, host=host, port=port)
+    return emu.start() if serve else emu
