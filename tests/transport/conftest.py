@@ -1,0 +1,10 @@
+"""Make the transport test helpers (``_tr_support``) importable from unit and integration tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_HERE = str(Path(__file__).parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
