@@ -159,6 +159,14 @@ class DifyChatEngine(BaseChatEngine):
         """The Dify conversation the next turn goes to (None: a new one)."""
         return self._conversation_id
 
+    def close(self) -> None:
+        """Close the model's sync client if it was built here."""
+        self._llm.close()
+
+    async def aclose(self) -> None:
+        """Close the model's async client if it was built here."""
+        await self._llm.aclose()
+
     # -- state -----------------------------------------------------------------------
 
     def _adopt(self, history: Sequence[ChatMessage]) -> None:

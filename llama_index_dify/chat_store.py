@@ -94,6 +94,14 @@ class DifyChatStore(BaseChatStore):
             )
         return self._clients
 
+    def close(self) -> None:
+        """Close the sync client if this store built it (injected ones stay open)."""
+        self._app_clients().close()
+
+    async def aclose(self) -> None:
+        """Close the async client if this store built it (injected ones stay open)."""
+        await self._app_clients().aclose()
+
     # -- reads and deletes (Dify can do these) -------------------------------------------
 
     def get_messages(self, key: str) -> list[ChatMessage]:

@@ -122,6 +122,14 @@ class DifyRetriever(BaseRetriever):
         """Return the class name."""
         return "DifyRetriever"
 
+    def close(self) -> None:
+        """Close the sync client if this retriever built it (injected ones stay open)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the async client if this retriever built it (injected ones stay open)."""
+        await self._clients.aclose()
+
     def _nodes(self, result: Result) -> list[NodeWithScore]:
         resources = [r.model_dump(mode="json") for r in result.retriever_resources]
         return nodes_from_resources(resources[: self.similarity_top_k])
@@ -249,6 +257,14 @@ class DifyKnowledgeRetriever(BaseRetriever):
     def class_name(cls) -> str:
         """Return the class name."""
         return "DifyKnowledgeRetriever"
+
+    def close(self) -> None:
+        """Close the sync client if this retriever built it (injected ones stay open)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the async client if this retriever built it (injected ones stay open)."""
+        await self._clients.aclose()
 
     def _options(self) -> dict[str, Any]:
         return {
