@@ -452,6 +452,13 @@ class AsyncDifyClient(AsyncAPIClient):
 
     # -- app info ---------------------------------------------------------------------
 
+    async def get_server_info(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> dict[str, Any]:
+        """``GET /v1/``: ``welcome``, ``api_version``, ``server_version`` (no key needed)."""
+        body = await self._json(Call("GET", "/"), timeout=timeout, extra_headers=extra_headers)
+        return dict(body) if isinstance(body, dict) else {}
+
     async def get_parameters(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppParameters:

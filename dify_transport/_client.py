@@ -448,6 +448,13 @@ class DifyClient(SyncAPIClient):
 
     # -- app info ---------------------------------------------------------------------
 
+    def get_server_info(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> dict[str, Any]:
+        """``GET /v1/``: ``welcome``, ``api_version``, ``server_version`` (no key needed)."""
+        body = self._json(Call("GET", "/"), timeout=timeout, extra_headers=extra_headers)
+        return dict(body) if isinstance(body, dict) else {}
+
     def get_parameters(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppParameters:

@@ -331,10 +331,10 @@ class Server:
         route = self.routes.get((request.method, path))
         if route is None:
             for (method, pattern), value in self.routes.items():
-                if method == request.method and pattern.endswith("*"):
-                    if path.startswith(pattern[:-1]):
-                        route = value
-                        break
+                wild = pattern.endswith("*") and path.startswith(pattern[:-1])
+                if method == request.method and wild:
+                    route = value
+                    break
         if route is None:
             return httpx.Response(404, text="<html><title>404 Not Found</title></html>")
         if callable(route):
@@ -427,6 +427,4 @@ def _load_raw(folder: Path) -> Recording:
 
 
 def recording_names() -> list[str]:
-    return sorted(
-        p.name for p in RECORDINGS.iterdir() if p.is_dir() and not p.name.startswith("_")
-    )
+    return sorted(p.name for p in RECORDINGS.iterdir() if p.is_dir() and not p.name.startswith("_"))

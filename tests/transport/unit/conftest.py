@@ -18,7 +18,7 @@ def _no_sockets() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _instant_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retries never wait in unit tests; the waits are recorded instead."""
     from dify_transport import _retry
 

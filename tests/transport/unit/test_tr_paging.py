@@ -9,7 +9,13 @@ from _tr_support import USER, Server, aclient, client, json_response
 from dify_transport import ConversationNotFoundError
 
 MESSAGES = [
-    {"id": f"m{i:03d}", "conversation_id": "c1", "query": f"q{i}", "answer": f"a{i}", "created_at": i}
+    {
+        "id": f"m{i:03d}",
+        "conversation_id": "c1",
+        "query": f"q{i}",
+        "answer": f"a{i}",
+        "created_at": i,
+    }
     for i in range(47)
 ]
 CONVERSATIONS = [
@@ -22,7 +28,9 @@ def messages_handler(request: httpx.Request) -> httpx.Response:
     """Dify semantics: newest page first, ascending within, cursor = first (oldest) id."""
     params = request.url.params
     if params.get("user") != USER:
-        return json_response(404, {"code": "not_found", "message": "Conversation Not Exists.", "status": 404})
+        return json_response(
+            404, {"code": "not_found", "message": "Conversation Not Exists.", "status": 404}
+        )
     limit = int(params.get("limit", 20))
     items = MESSAGES
     first_id = params.get("first_id")

@@ -55,44 +55,48 @@ def test_chat_post_dropped_after_send_is_not_retried(exc):
 
 
 @pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow")])
-def test_chat_post_never_connected_is_retried(exc, _instant_sleep):
+def test_chat_post_never_connected_is_retried(exc, instant_sleep):
     ok = json_response(200, chat_script(["hi"], "chat").blocking)
     handler, calls = counting([exc, ok])
     assert client(handler).chat("q", user=USER).answer == "hi"
     assert len(calls) == 2
-    assert len(_instant_sleep) == 1
+    assert len(instant_sleep) == 1
 
 
-def test_chat_post_429_is_retried_after_retry_after(_instant_sleep):
+def test_chat_post_429_is_retried_after_retry_after(instant_sleep):
     ok = json_response(200, chat_script(["hi"], "chat").blocking)
     limited = json_response(
-        429, {"code": "too_many_requests", "message": "slow down", "status": 429}, {"Retry-After": "3"}
+        429,
+        {"code": "too_many_requests", "message": "slow down", "status": 429},
+        {"Retry-After": "3"},
     )
     handler, calls = counting([limited, ok])
     assert client(handler).chat("q", user=USER).answer == "hi"
     assert len(calls) == 2
-    assert _instant_sleep == [3.0]
+    assert instant_sleep == [3.0]
 
 
-def test_retry_after_is_capped_and_429_exhaustion_raises(_instant_sleep):
-    limited = json_response(429, {"code": "rate_limit_error", "message": "x"}, {"Retry-After": "9999"})
+def test_retry_after_is_capped_and_429_exhaustion_raises(instant_sleep):
+    limited = json_response(
+        429, {"code": "rate_limit_error", "message": "x"}, {"Retry-After": "9999"}
+    )
     handler, calls = counting([limited])
     with pytest.raises(RateLimitError) as info:
         client(handler, max_retries=2).chat("q", user=USER)
     assert len(calls) == 3
-    assert _instant_sleep == [30.0, 30.0]
+    assert instant_sleep == [30.0, 30.0]
     assert info.value.retry_after == 9999.0
 
 
-def test_get_503_twice_then_200_succeeds(_instant_sleep):
+def test_get_503_twice_then_200_succeeds(instant_sleep):
     unavailable = json_response(503, {"code": "unavailable", "message": "later", "status": 503})
     handler, calls = counting([unavailable, unavailable, json_response(200, PAGE)])
     page = client(handler).get_conversations(user=USER)
     assert page.data == []
     assert len(calls) == 3
-    assert len(_instant_sleep) == 2
-    assert 0.375 <= _instant_sleep[0] <= 0.5  # 0.5 s with up to 25 % jitter
-    assert 0.75 <= _instant_sleep[1] <= 1.0
+    assert len(instant_sleep) == 2
+    assert 0.375 <= instant_sleep[0] <= 0.5  # 0.5 s with up to 25 % jitter
+    assert 0.75 <= instant_sleep[1] <= 1.0
 
 
 def test_get_gives_up_after_max_retries():
@@ -164,7 +168,7 @@ def test_stream_is_not_restarted_after_first_byte():
     assert len(server.calls("POST", "/chat-messages")) - len(server.calls("POST", "/stop")) == 1
 
 
-async def test_async_retry_policy(_instant_sleep):
+async def test_async_retry_policy(instant_sleep):
     unavailable = json_response(503, {"message": "later"})
     handler, calls = counting([unavailable, unavailable, json_response(200, PAGE)])
     async with aclient(handler) as c:

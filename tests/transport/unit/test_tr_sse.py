@@ -70,7 +70,7 @@ def test_full_whatwg_parse_multiline_comments_and_fields():
         b"event: custom\n"
         b'data: {"a":\n'
         b"data: 1}\n\n"
-        b"data:{\"event\":\"message\",\"answer\":\"x\"}\n\n"
+        b'data:{"event":"message","answer":"x"}\n\n'
     )
     got, dec = decode([raw])
     assert got == [{"a": 1, "event": "custom"}, {"event": "message", "answer": "x"}]

@@ -178,7 +178,9 @@ async def test_async_task_cancellation_stops_once_shielded():
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert stops(server) == [("/v1/chat-messages/" + chat_script([], "chat").task_id + "/stop", {"user": USER})]
+        assert stops(server) == [
+            ("/v1/chat-messages/" + chat_script([], "chat").task_id + "/stop", {"user": USER})
+        ]
         await stream.aclose()
     assert len(stops(server)) == 1
 

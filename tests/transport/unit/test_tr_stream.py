@@ -255,7 +255,8 @@ def test_chatflow_reads_past_first_terminal_and_tts(order):
     names = [e.event for e in stream]
     assert names[-2:] == ["tts_message", "tts_message_end"]
     result = stream.final()
-    assert result.usage is not None and result.usage.total_tokens == 5
+    assert result.usage is not None
+    assert result.usage.total_tokens == 5
     assert result.status == "succeeded"
     assert result.workflow_run_id == RUN
     assert result.files == [{"id": "file-1", "type": "image"}]
@@ -269,7 +270,8 @@ def test_sparse_015_metadata_and_exponent_price():
     )
     stream, _ = run_events([env(event="message", id=MID, answer="a"), end])
     result = stream.final()
-    assert result.usage is not None and result.usage.total_price == Decimal(0)
+    assert result.usage is not None
+    assert result.usage.total_price == Decimal(0)
     assert result.retriever_resources == []
     assert result.metadata == end["metadata"]
 
@@ -300,9 +302,12 @@ def test_in_stream_error_after_partial_text_raises_typed_error():
     ]
     stream, server = run_events(events)
     got: list[str] = []
+
+    def consume() -> None:
+        got.extend(ev.text or "" for ev in stream)
+
     with pytest.raises(CompletionRequestError) as info:
-        for ev in stream:
-            got.append(ev.text or "")
+        consume()
     err = info.value
     assert err.in_stream is True
     assert err.partial_answer == "Partial text" == "".join(got)
@@ -324,7 +329,9 @@ def test_in_stream_internal_error_maps_to_internal_server_error_via_final():
 def test_chatflow_failure_raises_the_error_event_not_workflow_failed():
     events = [
         env(event="message", id=MID, answer="a"),
-        env(event="workflow_finished", workflow_run_id=RUN, data={"status": "failed", "error": "x"}),
+        env(
+            event="workflow_finished", workflow_run_id=RUN, data={"status": "failed", "error": "x"}
+        ),
         {"event": "error", "code": "invalid_param", "status": 400, "message": "Run failed: x"},
     ]
     stream, _ = run_events(events)
