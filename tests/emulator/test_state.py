@@ -59,8 +59,11 @@ def test_conversations_pagination_and_sort(anyapi: Api) -> None:
     assert list(item) == ["id", "name", "inputs", "status", "introduction", "created_at",
                           "updated_at"]  # fmt: skip
     assert isinstance(item["created_at"], int)
-    r = anyapi.get("chat", "/conversations",
-                   params={"user": "pager", "last_id": "12199e4a-6173-42e2-b244-3652b0080b85"})
+    r = anyapi.get(
+        "chat",
+        "/conversations",
+        params={"user": "pager", "last_id": "12199e4a-6173-42e2-b244-3652b0080b85"},
+    )
     assert r.status_code == 404 and r.json()["message"] == "Last Conversation Not Exists."
     assert anyapi.get("chat", "/conversations").json()["data"] == []
 
@@ -141,26 +144,37 @@ def test_files_upload_and_chat_with_file(anyapi: Api) -> None:
     assert r.status_code == 201
     up = r.json()
     assert up["name"] == "tiny.png" and up["size"] == len(PNG) and up["extension"] == "png"
-    r = anyapi.chat("What is in this picture?", files=[
-        {"type": "image", "transfer_method": "local_file", "upload_file_id": up["id"]}])
+    r = anyapi.chat(
+        "What is in this picture?",
+        files=[{"type": "image", "transfer_method": "local_file", "upload_file_id": up["id"]}],
+    )
     assert r.status_code == 200 and "I received 1 image." in r.json()["answer"]
-    msgs = anyapi.get("chat", "/messages", params={
-        "user": "u1", "conversation_id": r.json()["conversation_id"]}).json()
+    msgs = anyapi.get(
+        "chat", "/messages", params={"user": "u1", "conversation_id": r.json()["conversation_id"]}
+    ).json()
     mf = msgs["data"][0]["message_files"][0]
     assert mf["filename"] == "tiny.png" and mf["belongs_to"] == "user"
     assert re.search(r"/files/[0-9a-f-]+/file-preview\?timestamp=\d+&nonce=\w+&sign=", mf["url"])
     # Another user cannot reference that upload.
-    r = anyapi.chat("x", user="u2", files=[
-        {"type": "image", "transfer_method": "local_file", "upload_file_id": up["id"]}])
+    r = anyapi.chat(
+        "x",
+        user="u2",
+        files=[{"type": "image", "transfer_method": "local_file", "upload_file_id": up["id"]}],
+    )
     assert r.status_code == 400 and r.json()["message"] == "Invalid upload file"
     r = anyapi.chat("see", files=[{"type": "image", "transfer_method": "remote_url",
                                    "url": "https://example.com/a.png"}])  # fmt: skip
     assert "I received 1 image." in r.json()["answer"]
     big = b"\x89PNG" + b"0" * (10 * 1024 * 1024 + 10)
-    r = anyapi.client.post("/files/upload", headers=h, files={"file": ("big.png", big, "image/png")})
+    r = anyapi.client.post(
+        "/files/upload", headers=h, files={"file": ("big.png", big, "image/png")}
+    )
     assert r.status_code == 413 and r.json()["code"] == "file_too_large"
-    r = anyapi.client.post("/files/upload", headers=h, files={
-        "file": ("a.png", PNG, "image/png"), "file2": ("b.txt", b"x", "text/plain")})
+    r = anyapi.client.post(
+        "/files/upload",
+        headers=h,
+        files={"file": ("a.png", PNG, "image/png"), "file2": ("b.txt", b"x", "text/plain")},
+    )
     assert r.status_code == 400 and r.json()["code"] == "too_many_files"
     r = anyapi.client.post("/files/upload", headers=h, json={"user": "u1"})
     assert r.status_code == 400
@@ -225,8 +239,9 @@ def test_knowledge(anyapi: Api) -> None:
     assert status.json()["data"][0]["indexing_status"] == "completed"
     docs = anyapi.get("dataset", f"/datasets/{ds['id']}/documents").json()
     assert [d["name"] for d in docs["data"]] == ["zebra.txt"]
-    segs = anyapi.get("dataset",
-                      f"/datasets/{ds['id']}/documents/{doc['document']['id']}/segments").json()
+    segs = anyapi.get(
+        "dataset", f"/datasets/{ds['id']}/documents/{doc['document']['id']}/segments"
+    ).json()
     assert segs["data"][0]["content"] == "Zebras have black and white stripes."
     r = anyapi.post("dataset", f"/datasets/{ds['id']}/retrieve", {"query": "zebra stripes"})
     assert r.json()["records"][0]["segment"]["document"]["name"] == "zebra.txt"

@@ -23,9 +23,7 @@ def _key_shapes(evs: list[dict[str, Any]]) -> dict[str, tuple[list[str], list[st
     shapes: dict[str, tuple[list[str], list[str] | None]] = {}
     for e in evs:
         data = e.get("data")
-        shapes.setdefault(
-            e["event"], (list(e), list(data) if isinstance(data, dict) else None)
-        )
+        shapes.setdefault(e["event"], (list(e), list(data) if isinstance(data, dict) else None))
     return shapes
 
 
@@ -118,8 +116,11 @@ def test_agent_thought_upserts(api: Api) -> None:
     assert thoughts[-1]["thought"] == answer
     # Second turn without a time question: no tool.
     cid = evs[0]["conversation_id"]
-    evs2 = api.stream("agent", "/chat-messages",
-                      {"inputs": {}, "query": "thanks", "user": "u", "conversation_id": cid})
+    evs2 = api.stream(
+        "agent",
+        "/chat-messages",
+        {"inputs": {}, "query": "thanks", "user": "u", "conversation_id": cid},
+    )
     assert {t["tool"] for t in evs2 if t["event"] == "agent_thought"} == {""}
     assert "Earlier you asked" in "".join(e.get("answer", "") for e in evs2)
 
@@ -147,9 +148,13 @@ def test_015_parameters_and_info_keys(api015: Api, app: str) -> None:
     theirs = json.loads((recording(f"{rec}_parameters") / "body.bin").read_bytes())
     ours = api015.get(app, "/parameters").json()
     assert list(ours) == list(theirs)
-    assert ours["user_input_form"] and list(ours["user_input_form"][0].values())[0].keys() == (
-        list(theirs["user_input_form"][0].values())[0].keys()
-    ) if theirs["user_input_form"] else True
+    assert (
+        ours["user_input_form"]
+        and list(ours["user_input_form"][0].values())[0].keys()
+        == (list(theirs["user_input_form"][0].values())[0].keys())
+        if theirs["user_input_form"]
+        else True
+    )
     info = api015.get(app, "/info").json()
     assert list(info) == ["name", "description", "tags"]
 
