@@ -26,7 +26,8 @@ def test_auth_errors(anyapi: Api, headers, message) -> None:
 
 def test_app_key_on_dataset_endpoint(anyapi: Api) -> None:
     r = anyapi.post("chat", f"/datasets/{anyapi.emu.dataset_id}/retrieve", {"query": "x"})
-    assert r.status_code == 401 and r.json()["message"] == "Access token is invalid"
+    assert r.status_code == 401
+    assert r.json()["message"] == "Access token is invalid"
 
 
 @pytest.mark.parametrize(("app", "path", "code"), [
@@ -38,7 +39,8 @@ def test_app_key_on_dataset_endpoint(anyapi: Api) -> None:
 ])  # fmt: skip
 def test_mode_errors(anyapi: Api, app, path, code) -> None:
     r = anyapi.post(app, path, BODY)
-    assert r.status_code == 400 and r.json()["code"] == code
+    assert r.status_code == 400
+    assert r.json()["code"] == code
 
 
 def test_mode_errors_on_conversation_endpoints(anyapi: Api) -> None:
@@ -78,8 +80,11 @@ def test_015_errors_match_recordings(api015: Api) -> None:
 def test_1x_validation_shape(api: Api) -> None:
     r = api.post("chat", "/chat-messages", {"inputs": {}, "user": "u1"})
     body = r.json()
-    assert r.status_code == 400 and body["code"] == "invalid_param" and body["status"] == 400
-    assert "params" not in body and "query" in body["message"]
+    assert r.status_code == 400
+    assert body["code"] == "invalid_param"
+    assert body["status"] == 400
+    assert "params" not in body
+    assert "query" in body["message"]
 
 
 def test_unknown_conversation_404_before_streaming(anyapi: Api) -> None:
@@ -94,20 +99,25 @@ def test_content_type_and_bad_json(anyapi: Api) -> None:
     h = anyapi.auth("chat")
     r = anyapi.client.post("/chat-messages", content=json.dumps(BODY),
                            headers={**h, "Content-Type": "text/plain"})  # fmt: skip
-    assert r.status_code == 415 and r.json()["code"] == "unsupported_media_type"
+    assert r.status_code == 415
+    assert r.json()["code"] == "unsupported_media_type"
     r = anyapi.client.post("/chat-messages", content=b"{not json",
                            headers={**h, "Content-Type": "application/json"})  # fmt: skip
-    assert r.status_code == 400 and r.json()["code"] == "bad_request"
+    assert r.status_code == 400
+    assert r.json()["code"] == "bad_request"
 
 
 def test_unknown_route_and_method(anyapi: Api) -> None:
     r = anyapi.get("chat", "/does-not-exist")
-    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
     r = anyapi.get("chat", "/chat-messages")
-    assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+    assert r.status_code == 405
+    assert r.json()["code"] == "method_not_allowed"
     assert "POST" in r.headers["allow"]
     r = anyapi.client.options("/chat-messages", headers={"Origin": "http://x.test"})
-    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "http://x.test"
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "http://x.test"
 
 
 def test_input_validation(anyapi: Api) -> None:
@@ -118,22 +128,29 @@ def test_input_validation(anyapi: Api) -> None:
     assert r.json()["message"] == "count in input form must be a valid number"
     r = anyapi.post("workflow", "/workflows/run", {"inputs": {}, "user": "u",
                                                    "response_mode": "streaming"})  # fmt: skip
-    assert r.status_code == 400 and r.json()["message"] == "text is required in input form"
+    assert r.status_code == 400
+    assert r.json()["message"] == "text is required in input form"
 
 
 def test_llm_failures(anyapi: Api) -> None:
     r = anyapi.chat("please fail500")
-    assert r.status_code == 400 and r.json()["code"] == "completion_request_error"
+    assert r.status_code == 400
+    assert r.json()["code"] == "completion_request_error"
     evs = anyapi.stream("chat", "/chat-messages", {"inputs": {}, "query": "fail500", "user": "u"})
     assert [e["event"] for e in evs] == ["error"]
-    assert "task_id" not in evs[0] and evs[0]["status"] == 400
+    assert "task_id" not in evs[0]
+    assert evs[0]["status"] == 400
     evs = anyapi.stream("chatflow", "/chat-messages", {"inputs": {}, "query": "fail500",
                                                        "user": "u"})  # fmt: skip
     assert [e["event"] for e in evs][-2:] == ["workflow_finished", "error"]
-    assert evs[-1]["code"] == "invalid_param" and evs[-1]["message"].startswith("Run failed: ")
+    assert evs[-1]["code"] == "invalid_param"
+    assert evs[-1]["message"].startswith("Run failed: ")
     r = anyapi.chat("fail500", app="chatflow")
-    assert r.status_code == 400 and r.json()["message"].startswith("Run failed: ")
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("Run failed: ")
     evs = anyapi.stream("workflow", "/workflows/run", {"inputs": {"text": "fail"}, "user": "u"})
-    assert evs[-1]["event"] == "workflow_finished" and evs[-1]["data"]["status"] == "failed"
+    assert evs[-1]["event"] == "workflow_finished"
+    assert evs[-1]["data"]["status"] == "failed"
     r = anyapi.post("workflow", "/workflows/run", {"inputs": {"text": "fail"}, "user": "u"})
-    assert r.status_code == 200 and r.json()["data"]["status"] == "failed"
+    assert r.status_code == 200
+    assert r.json()["data"]["status"] == "failed"

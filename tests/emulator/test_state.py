@@ -11,8 +11,7 @@ from emu_helpers import Api
 def _turns(api: Api, n: int, user: str = "u1") -> tuple[str, list[str]]:
     first = api.chat("turn 0", user=user).json()
     cid, ids = first["conversation_id"], [first["id"]]
-    for i in range(1, n):
-        ids.append(api.chat(f"turn {i}", user=user, conversation_id=cid).json()["id"])
+    ids += [api.chat(f"turn {i}", user=user, conversation_id=cid).json()["id"] for i in range(1, n)]
     return cid, ids
 
 
@@ -20,18 +19,22 @@ def test_messages_pagination(anyapi: Api) -> None:
     cid, ids = _turns(anyapi, 5)
     q = {"user": "u1", "conversation_id": cid, "limit": 2}
     page = anyapi.get("chat", "/messages", params=q).json()
-    assert [m["id"] for m in page["data"]] == ids[3:5] and page["has_more"] is True
+    assert [m["id"] for m in page["data"]] == ids[3:5]
+    assert page["has_more"] is True
     page = anyapi.get("chat", "/messages", params={**q, "first_id": ids[3]}).json()
-    assert [m["id"] for m in page["data"]] == ids[1:3] and page["has_more"] is True
+    assert [m["id"] for m in page["data"]] == ids[1:3]
+    assert page["has_more"] is True
     page = anyapi.get("chat", "/messages", params={**q, "first_id": ids[1]}).json()
-    assert [m["id"] for m in page["data"]] == ids[0:1] and page["has_more"] is False
+    assert [m["id"] for m in page["data"]] == ids[0:1]
+    assert page["has_more"] is False
     full = anyapi.get("chat", "/messages", params={"user": "u1", "conversation_id": cid}).json()
     assert [m["query"] for m in full["data"]] == [f"turn {i}" for i in range(5)]
     assert "Earlier you asked" in full["data"][1]["answer"]
     assert full["data"][0]["retriever_resources"][0]["position"] == 1
     for bad in (0, 101):
         r = anyapi.get("chat", "/messages", params={**q, "limit": bad})
-        assert r.status_code == 400 and r.json()["code"] == "invalid_param"
+        assert r.status_code == 400
+        assert r.json()["code"] == "invalid_param"
     empty = anyapi.get("chat", "/messages", params={"user": "u1", "conversation_id": ""})
     assert empty.json() == {"limit": 20, "has_more": False, "data": []}
 
@@ -64,18 +67,21 @@ def test_conversations_pagination_and_sort(anyapi: Api) -> None:
         "/conversations",
         params={"user": "pager", "last_id": "12199e4a-6173-42e2-b244-3652b0080b85"},
     )
-    assert r.status_code == 404 and r.json()["message"] == "Last Conversation Not Exists."
+    assert r.status_code == 404
+    assert r.json()["message"] == "Last Conversation Not Exists."
     assert anyapi.get("chat", "/conversations").json()["data"] == []
 
 
 def test_user_scoping(anyapi: Api) -> None:
     cid, ids = _turns(anyapi, 1, user="alice")
     r = anyapi.get("chat", "/messages", params={"user": "bob", "conversation_id": cid})
-    assert r.status_code == 404 and r.json()["message"] == "Conversation Not Exists."
+    assert r.status_code == 404
+    assert r.json()["message"] == "Conversation Not Exists."
     r = anyapi.chat("hi", user="bob", conversation_id=cid)
     assert r.status_code == 404
     r = anyapi.post("chat", f"/messages/{ids[0]}/feedbacks", {"rating": "like", "user": "bob"})
-    assert r.status_code == 404 and r.json()["message"] == "Message Not Exists."
+    assert r.status_code == 404
+    assert r.json()["message"] == "Message Not Exists."
 
 
 def test_delete_per_wire(anyapi: Api) -> None:
@@ -85,9 +91,11 @@ def test_delete_per_wire(anyapi: Api) -> None:
     assert r.status_code == 415
     r = anyapi.client.request("DELETE", f"/conversations/{cid}", json={"user": "u1"}, headers=h)
     if anyapi.emu.wire == "1.x":
-        assert r.status_code == 204 and r.content == b""
+        assert r.status_code == 204
+        assert r.content == b""
     else:
-        assert r.status_code == 200 and r.json() == {"result": "success"}
+        assert r.status_code == 200
+        assert r.json() == {"result": "success"}
     r = anyapi.get("chat", "/messages", params={"user": "u1", "conversation_id": cid})
     assert r.status_code == 404
     r = anyapi.client.request("DELETE", f"/conversations/{cid}", json={"user": "u1"}, headers=h)
@@ -97,7 +105,8 @@ def test_delete_per_wire(anyapi: Api) -> None:
 def test_rename(anyapi: Api) -> None:
     cid, _ = _turns(anyapi, 1)
     r = anyapi.post("chat", f"/conversations/{cid}/name", {"name": "Sky talk", "user": "u1"})
-    assert r.status_code == 200 and r.json()["name"] == "Sky talk"
+    assert r.status_code == 200
+    assert r.json()["name"] == "Sky talk"
     r = anyapi.post("chat", f"/conversations/{cid}/name", {"auto_generate": True, "user": "u1"})
     assert r.json()["name"] == "Chat about turn 0"
     r = anyapi.chat("x", auto_generate_name=False)
@@ -118,17 +127,21 @@ def test_feedback_and_suggested(anyapi: Api) -> None:
     r = anyapi.post("chat", url, {"rating": None, "user": "u1"})
     assert r.status_code == 400
     r = anyapi.post("chat", url, {"rating": "love", "user": "u1"})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_param"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_param"
     anyapi.post("chat", url, {"rating": "like", "user": "u1"})
     msg = anyapi.get("chat", "/messages", params={"user": "u1", "conversation_id":
                      anyapi.chat("x").json()["conversation_id"]}).json()  # fmt: skip
     assert msg["data"][0]["feedback"] is None
     fbs = anyapi.get("chat", "/app/feedbacks").json()["data"]
-    assert fbs[0]["rating"] == "like" and fbs[0]["message_id"] == ids[0]
+    assert fbs[0]["rating"] == "like"
+    assert fbs[0]["message_id"] == ids[0]
     r = anyapi.get("chat", f"/messages/{ids[0]}/suggested", params={"user": "u1"})
-    assert r.json()["result"] == "success" and len(r.json()["data"]) == 3
+    assert r.json()["result"] == "success"
+    assert len(r.json()["data"]) == 3
     r = anyapi.get("chat", f"/messages/{ids[0]}/suggested")
-    assert r.status_code == 400 and r.json()["message"] == "Arg user must be provided."
+    assert r.status_code == 400
+    assert r.json()["message"] == "Arg user must be provided."
 
 
 PNG = bytes.fromhex(
@@ -143,17 +156,21 @@ def test_files_upload_and_chat_with_file(anyapi: Api) -> None:
                            files={"file": ("tiny.png", PNG, "image/png")})  # fmt: skip
     assert r.status_code == 201
     up = r.json()
-    assert up["name"] == "tiny.png" and up["size"] == len(PNG) and up["extension"] == "png"
+    assert up["name"] == "tiny.png"
+    assert up["size"] == len(PNG)
+    assert up["extension"] == "png"
     r = anyapi.chat(
         "What is in this picture?",
         files=[{"type": "image", "transfer_method": "local_file", "upload_file_id": up["id"]}],
     )
-    assert r.status_code == 200 and "I received 1 image." in r.json()["answer"]
+    assert r.status_code == 200
+    assert "I received 1 image." in r.json()["answer"]
     msgs = anyapi.get(
         "chat", "/messages", params={"user": "u1", "conversation_id": r.json()["conversation_id"]}
     ).json()
     mf = msgs["data"][0]["message_files"][0]
-    assert mf["filename"] == "tiny.png" and mf["belongs_to"] == "user"
+    assert mf["filename"] == "tiny.png"
+    assert mf["belongs_to"] == "user"
     assert re.search(r"/files/[0-9a-f-]+/file-preview\?timestamp=\d+&nonce=\w+&sign=", mf["url"])
     # Another user cannot reference that upload.
     r = anyapi.chat(
@@ -161,7 +178,8 @@ def test_files_upload_and_chat_with_file(anyapi: Api) -> None:
         user="u2",
         files=[{"type": "image", "transfer_method": "local_file", "upload_file_id": up["id"]}],
     )
-    assert r.status_code == 400 and r.json()["message"] == "Invalid upload file"
+    assert r.status_code == 400
+    assert r.json()["message"] == "Invalid upload file"
     r = anyapi.chat("see", files=[{"type": "image", "transfer_method": "remote_url",
                                    "url": "https://example.com/a.png"}])  # fmt: skip
     assert "I received 1 image." in r.json()["answer"]
@@ -169,13 +187,15 @@ def test_files_upload_and_chat_with_file(anyapi: Api) -> None:
     r = anyapi.client.post(
         "/files/upload", headers=h, files={"file": ("big.png", big, "image/png")}
     )
-    assert r.status_code == 413 and r.json()["code"] == "file_too_large"
+    assert r.status_code == 413
+    assert r.json()["code"] == "file_too_large"
     r = anyapi.client.post(
         "/files/upload",
         headers=h,
         files={"file": ("a.png", PNG, "image/png"), "file2": ("b.txt", b"x", "text/plain")},
     )
-    assert r.status_code == 400 and r.json()["code"] == "too_many_files"
+    assert r.status_code == 400
+    assert r.json()["code"] == "too_many_files"
     r = anyapi.client.post("/files/upload", headers=h, json={"user": "u1"})
     assert r.status_code == 400
 
@@ -184,15 +204,18 @@ def test_audio(anyapi: Api) -> None:
     h = anyapi.auth("chat")
     r = anyapi.client.post("/audio-to-text", headers=h,
                            files={"file": ("a.mp3", b"ID3abc", "audio/mp3")})  # fmt: skip
-    assert r.status_code == 200 and r.json()["text"].startswith("Emulator transcript")
+    assert r.status_code == 200
+    assert r.json()["text"].startswith("Emulator transcript")
     r = anyapi.client.post("/audio-to-text", headers=h,
                            files={"file": ("a.mp3", b"ID3abc", "audio/mpeg")})  # fmt: skip
     assert r.status_code == 415
     r = anyapi.post("chat", "/text-to-audio", {"text": "hello", "user": "u1"})
-    assert r.status_code == 200 and r.headers["content-type"] == "audio/mpeg"
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "audio/mpeg"
     assert r.content.startswith(b"ID3")
     r = anyapi.post("completion", "/text-to-audio", {"text": "hello", "user": "u1"})
-    assert r.status_code == 400 and r.json()["message"] == "TTS is not enabled"
+    assert r.status_code == 400
+    assert r.json()["message"] == "TTS is not enabled"
 
 
 def test_workflow_run_detail_and_logs(anyapi: Api) -> None:
@@ -200,15 +223,18 @@ def test_workflow_run_detail_and_logs(anyapi: Api) -> None:
                       {"inputs": {"text": "hi", "count": 3}, "user": "u1"}).json()  # fmt: skip
     detail = anyapi.get("workflow", f"/workflows/run/{run['workflow_run_id']}").json()
     assert detail["status"] == "succeeded"
-    assert isinstance(detail["inputs"], str) and '"count": 3' in detail["inputs"]
+    assert isinstance(detail["inputs"], str)
+    assert '"count": 3' in detail["inputs"]
     if anyapi.emu.wire == "0.15":
         assert re.match(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d -0000", detail["created_at"])
     else:
         assert isinstance(detail["created_at"], int)
     unknown = anyapi.get("workflow", "/workflows/run/d0d16ff1-dcc6-4acb-a0b3-5b5d17d77dae")
-    assert unknown.status_code == 200 and unknown.json()["id"] is None
+    assert unknown.status_code == 200
+    assert unknown.json()["id"] is None
     logs = anyapi.get("workflow", "/workflows/logs", params={"page": 1, "limit": 1}).json()
-    assert logs["total"] == 1 and logs["data"][0]["workflow_run"]["id"] == run["workflow_run_id"]
+    assert logs["total"] == 1
+    assert logs["data"][0]["workflow_run"]["id"] == run["workflow_run_id"]
 
 
 def test_knowledge(anyapi: Api) -> None:
@@ -216,7 +242,8 @@ def test_knowledge(anyapi: Api) -> None:
     url = f"/datasets/{did}/retrieve"
     r = anyapi.post("dataset", url, {"query": "Why is the sky blue?"})
     recs = r.json()["records"]
-    assert len(recs) == 3 and recs[0]["segment"]["document"]["name"] == "sky.txt"
+    assert len(recs) == 3
+    assert recs[0]["segment"]["document"]["name"] == "sky.txt"
     assert recs[0]["score"] >= recs[1]["score"]
     r = anyapi.post("dataset", url, {"query": "sky", "retrieval_model": {
         "search_method": "keyword_search", "reranking_enable": False,
@@ -228,7 +255,8 @@ def test_knowledge(anyapi: Api) -> None:
     assert r.status_code == 400
     r = anyapi.post("dataset", "/datasets/00000000-0000-0000-0000-000000000000/retrieve",
                     {"query": "sky"})  # fmt: skip
-    assert r.status_code == 404 and r.json()["message"] == "Dataset not found."
+    assert r.status_code == 404
+    assert r.json()["message"] == "Dataset not found."
     # A user corpus.
     ds = anyapi.post("dataset", "/datasets", {"name": "mine"}).json()
     doc = anyapi.post("dataset", f"/datasets/{ds['id']}/document/create-by-text",

@@ -66,7 +66,8 @@ def test_stop_takes_effect_within_a_delta(anyapi: Api, app, path, body, stop_pat
     names = [e["event"] for e in seen]
     if app in ("chatflow", "workflow"):
         fin = next(e for e in seen if e["event"] == "workflow_finished")["data"]
-        assert fin["status"] == "stopped" and fin["error"] == "Stopped by user."
+        assert fin["status"] == "stopped"
+        assert fin["error"] == "Stopped by user."
         assert names[-1] == ("message_end" if app == "chatflow" else "workflow_finished")
     else:
         assert names[-1] == "message_end"
@@ -80,10 +81,12 @@ def test_stop_with_other_user_is_ignored_but_recorded(api: Api) -> None:
         assert first is not None
         api.post("chat", f"/chat-messages/{first['task_id']}/stop", {"user": "intruder"})
         nxt = next(frames)
-        assert nxt is not None and nxt["event"] == "message"
+        assert nxt is not None
+        assert nxt["event"] == "message"
         api.post("chat", f"/chat-messages/{first['task_id']}/stop", {"user": "owner"})
         rest = [f for f in frames if f is not None]
-    assert rest[-1]["event"] == "message_end" and len(rest) <= 2
+    assert rest[-1]["event"] == "message_end"
+    assert len(rest) <= 2
     assert [c.user for c in api.emu.stop_calls] == ["intruder", "owner"]
     # The partial answer is stored.
     msgs = api.get("chat", "/messages", params={"user": "owner",
@@ -112,7 +115,8 @@ def test_fault_chunk_and_ping(api: Api) -> None:
         chunks = list(resp.iter_raw())
     assert all(len(c) == 1 for c in chunks)
     frames = parse_sse(b"".join(chunks))
-    assert frames[0] is None and frames[1] is not None
+    assert frames[0] is None
+    assert frames[1] is not None
     assert all(frames[i] is None for i in range(2, len(frames), 2))
     assert [f["answer"] for f in frames if f and f["event"] == "message"] == [
         e["answer"] for e in clean if e["event"] == "message"
@@ -124,8 +128,10 @@ def test_fault_error_after(anyapi: Api) -> None:
                         headers={"X-Emulator-Fault": "error_after=3"})  # fmt: skip
     assert [e["event"] for e in evs] == ["message"] * 3 + ["error"]
     err = evs[-1]
-    assert err["code"] == "completion_request_error" and err["status"] == 400
-    assert "task_id" not in err and err["conversation_id"] == evs[0]["conversation_id"]
+    assert err["code"] == "completion_request_error"
+    assert err["status"] == 400
+    assert "task_id" not in err
+    assert err["conversation_id"] == evs[0]["conversation_id"]
     wf = anyapi.stream("workflow", "/workflows/run", {**CHAT, "inputs": {"text": "a b c d"}},
                        headers={"X-Emulator-Fault": "error_after=1"})  # fmt: skip
     assert list(wf[-1]) == ["event", "workflow_run_id", "code", "status", "message"]
@@ -146,7 +152,8 @@ def test_fault_status_times_and_retry_after(api: Api) -> None:
     assert codes == [429, 429, 200]
     api.emu.set_faults("chat", Faults(status=429, retry_after=1.5))
     r = api.chat("hi")
-    assert r.headers["retry-after"] == "1.5" and r.json()["code"] == "too_many_requests"
+    assert r.headers["retry-after"] == "1.5"
+    assert r.json()["code"] == "too_many_requests"
     api.emu.clear_faults()
     hdr = {"X-Emulator-Fault": "status=503; times=2"}
     codes = [api.get("chat", "/info", headers=hdr).status_code for _ in range(3)]
@@ -157,7 +164,8 @@ def test_fault_status_times_and_retry_after(api: Api) -> None:
     posts = [r for r in api.emu.requests if r.method == "POST" and r.path == "/v1/chat-messages"]
     assert len(posts) == 4
     assert all("authorization" not in r.headers for r in api.emu.requests)
-    assert posts[0].user == "u1" and posts[0].body["query"] == "hi"
+    assert posts[0].user == "u1"
+    assert posts[0].body["query"] == "hi"
 
 
 def test_fault_delays(api: Api) -> None:
@@ -232,7 +240,8 @@ async def test_200_concurrent_socket_streams(emulator_015: Emulator) -> None:
 def test_long_stream_is_fast(emulator: Emulator) -> None:
     t0 = time.monotonic()
     with httpx.Client(base_url=emulator.base_url, timeout=30) as client:
-        r = client.post("/workflows/run", headers={"Authorization": f"Bearer {emulator.keys.workflow}"},
+        h = {"Authorization": f"Bearer {emulator.keys.workflow}"}
+        r = client.post("/workflows/run", headers=h,
                         json={**CHAT, "inputs": {"text": "long 20000"}})  # fmt: skip
     evs = events(r.content)
     assert sum(e["event"] == "text_chunk" for e in evs) > 20000
@@ -269,7 +278,8 @@ def test_python_m_prints_url_and_keys() -> None:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(9)]
         url = lines[0].strip().rsplit(" ", 1)[-1]
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/v1")
         assert any("app-emulator-chat" in line for line in lines)
         r = httpx.get(url + "/", timeout=5)
         assert json.loads(r.text)["server_version"] == "0.15.3"

@@ -91,7 +91,8 @@ def test_1x_frames_are_compact_utf8(api: Api) -> None:
     assert list(end["metadata"]) == ["annotation_reply", "retriever_resources", "usage"]
     usage = end["metadata"]["usage"]
     assert {"time_to_first_token", "time_to_generate"} <= usage.keys()
-    assert isinstance(usage["total_price"], str) and isinstance(usage["latency"], float)
+    assert isinstance(usage["total_price"], str)
+    assert isinstance(usage["latency"], float)
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
@@ -109,8 +110,10 @@ def test_agent_thought_upserts(api: Api) -> None:
     evs = api.stream("agent", "/chat-messages", {"inputs": {}, "query": "what date", "user": "u"})
     thoughts = [e for e in evs if e["event"] == "agent_thought"]
     first = [t for t in thoughts if t["position"] == 1]
-    assert len(first) == 3 and len({t["id"] for t in first}) == 1
-    assert first[1]["tool"] == "current_time" and first[1]["tool_input"]
+    assert len(first) == 3
+    assert len({t["id"] for t in first}) == 1
+    assert first[1]["tool"] == "current_time"
+    assert first[1]["tool_input"]
     assert json.loads(first[2]["observation"])["current_time"]
     answer = "".join(e["answer"] for e in evs if e["event"] == "agent_message")
     assert thoughts[-1]["thought"] == answer
@@ -150,8 +153,8 @@ def test_015_parameters_and_info_keys(api015: Api, app: str) -> None:
     assert list(ours) == list(theirs)
     assert (
         ours["user_input_form"]
-        and list(ours["user_input_form"][0].values())[0].keys()
-        == (list(theirs["user_input_form"][0].values())[0].keys())
+        and next(iter(ours["user_input_form"][0].values())).keys()
+        == (next(iter(theirs["user_input_form"][0].values())).keys())
         if theirs["user_input_form"]
         else True
     )
