@@ -46,7 +46,8 @@ def test_public_surface() -> None:
 def test_import_does_not_import_langchain_core() -> None:
     code = (
         "import sys, llama_index_dify; "
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('langchain_core', 'langchain'));"
+        "bad = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('langchain_core', 'langchain'));"
         "print(bad)"
     )
     out = subprocess.run(
