@@ -52,15 +52,23 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
 
     @property
     def response_gen(self) -> Generator[str, None, None]:
-        """Yield the text deltas as they arrive."""
-        yield from super().response_gen
+        """Yield the text deltas as they arrive (leaving early stops the Dify task)."""
+        try:
+            yield from super().response_gen
+        finally:
+            if self.chat_stream is not None:
+                self.chat_stream.close()
         if self.message is not None:
             self.response = self.message.content or ""
 
     async def async_response_gen(self) -> AsyncGenerator[str, None]:
-        """Yield the text deltas as they arrive (async)."""
-        async for delta in super().async_response_gen():
-            yield delta
+        """Yield the text deltas as they arrive (leaving early stops the Dify task)."""
+        try:
+            async for delta in super().async_response_gen():
+                yield delta
+        finally:
+            if self.achat_stream is not None:
+                await self.achat_stream.aclose()
         if self.message is not None:
             self.response = self.message.content or ""
 
@@ -203,22 +211,28 @@ class DifyChatEngine(BaseChatEngine):
         )
 
     def _watch(self, chunks: ChatResponseGen, out: DifyStreamingChatResponse) -> ChatResponseGen:
-        for chunk in chunks:
-            if chunk.delta:
-                yield chunk
-            else:  # the final response: delta == "", full message and metadata
-                self._learn(chunk)
-                out._complete(chunk)
+        try:
+            for chunk in chunks:
+                if chunk.delta:
+                    yield chunk
+                else:  # the final response: delta == "", full message and metadata
+                    self._learn(chunk)
+                    out._complete(chunk)
+        finally:
+            chunks.close()
 
     async def _awatch(
         self, chunks: ChatResponseAsyncGen, out: DifyStreamingChatResponse
     ) -> ChatResponseAsyncGen:
-        async for chunk in chunks:
-            if chunk.delta:
-                yield chunk
-            else:
-                self._learn(chunk)
-                out._complete(chunk)
+        try:
+            async for chunk in chunks:
+                if chunk.delta:
+                    yield chunk
+                else:
+                    self._learn(chunk)
+                    out._complete(chunk)
+        finally:
+            await chunks.aclose()
 
     # -- BaseChatEngine ----------------------------------------------------------------
 

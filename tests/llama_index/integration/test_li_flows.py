@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -83,6 +84,28 @@ def test_engine_stream_chat(target: Target) -> None:
     # The next turn continues the same conversation.
     follow_up = engine.chat("And the sky?").metadata or {}
     assert follow_up["conversation_id"] == streaming.metadata["conversation_id"]
+
+
+def test_leaving_an_engine_stream_early_stops_the_dify_task(target: Target) -> None:
+    engine = target.engine()
+    streaming = engine.stream_chat("please be slow")
+    deltas = streaming.response_gen
+    assert next(deltas)
+    deltas.close()
+    assert len(target.stops()) == 1
+
+
+async def test_leaving_an_async_engine_stream_early_stops_the_dify_task(atarget: Target) -> None:
+    engine = atarget.engine()
+    streaming = await engine.astream_chat("please be slow")
+    deltas = streaming.async_response_gen()
+    assert await deltas.__anext__()
+    await deltas.aclose()
+    for _ in range(200):
+        if atarget.stops():
+            break
+        await asyncio.sleep(0.02)
+    assert len(atarget.stops()) == 1
 
 
 def test_engine_chat_history_reads_dify(target: Target) -> None:
