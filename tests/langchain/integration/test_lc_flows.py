@@ -14,8 +14,8 @@ import pytest_socket
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.documents import Document
 from langchain_core.exceptions import (
-    ModelAPIError,
     ModelAuthenticationError,
+    ModelInvalidRequestError,
     ModelNotFoundError,
 )
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
@@ -29,6 +29,7 @@ from dify_transport.emulator import Faults
 from langchain_dify import (
     ChatDify,
     DifyAuthenticationError,
+    DifyBadRequestError,
     DifyChatMessageHistory,
     DifyKnowledgeRetriever,
     DifyNotFoundError,
@@ -297,14 +298,15 @@ def test_in_stream_error_carries_partial_answer(emulator: Emulator, llm: ChatDif
         def consume() -> None:
             received.extend(chunk.text for chunk in llm.stream("What does the warranty cover?"))
 
-        with pytest.raises(ModelAPIError) as info:
+        with pytest.raises(DifyBadRequestError) as info:
             consume()
     finally:
         emulator.clear_faults()
     err = info.value
-    assert getattr(err, "in_stream", False)
-    assert err.partial_answer  # type: ignore[attr-defined]
-    assert "".join(received) == err.partial_answer  # type: ignore[attr-defined]
+    assert isinstance(err, ModelInvalidRequestError)
+    assert err.in_stream
+    assert err.partial_answer
+    assert "".join(received) == err.partial_answer
 
 
 # ------------------------------------------------------------ 8: image upload
