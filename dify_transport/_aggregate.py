@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dify_transport._events import TERMINAL_EVENTS, TEXT_EVENTS, StreamEvent, text_of
+from dify_transport._events import TERMINAL_EVENTS, StreamEvent, text_of
 from dify_transport.types import Result
 
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
@@ -170,25 +170,36 @@ class StreamAccumulator:
             The `StreamEvent` (with its text delta, if any).
         """
         name = data.get("event")
-        if name in TEXT_EVENTS:
-            if self.task_id is None:
-                self._ids(data)
+        if name == "message" or name == "agent_message":
             answer = data.get("answer")
-            if not isinstance(answer, str):
-                return StreamEvent(data)
-            if name == "agent_message":
-                self._saw_agent_message = True
-            elif self._saw_agent_message and answer and answer == self.answer:
-                return StreamEvent(data)  # New-Agent closing message repeats the answer
-            self._parts.append(answer)
-            return StreamEvent(data, answer)
+            if type(answer) is str and not self._saw_agent_message and name == "message":
+                if self.task_id is None:
+                    self._ids(data)
+                self._parts.append(answer)
+                return StreamEvent(data, name, answer)
+            return self._delta(name, answer, data)
+        if not isinstance(name, str):
+            name = "message"
         self._ids(data)
         text = text_of(data)
         if text is not None:
             self._parts.append(text)
-            return StreamEvent(data, text)
+            return StreamEvent(data, name, text)
         self._other(name, data)
-        return StreamEvent(data)
+        return StreamEvent(data, name)
+
+    def _delta(self, name: str, answer: object, data: dict[str, Any]) -> StreamEvent:
+        """The less common delta cases: agent deltas, non-string answers."""
+        if self.task_id is None:
+            self._ids(data)
+        if not isinstance(answer, str):
+            return StreamEvent(data, name)
+        if name == "agent_message":
+            self._saw_agent_message = True
+        elif answer and answer == self.answer:
+            return StreamEvent(data, name)  # New-Agent closing message repeats the answer
+        self._parts.append(answer)
+        return StreamEvent(data, name, answer)
 
     def _ids(self, data: Mapping[str, Any]) -> None:
         if self.task_id is None:

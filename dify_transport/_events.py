@@ -56,10 +56,18 @@ class StreamEvent:
 
     __slots__ = ("data", "event", "text")
 
-    def __init__(self, data: dict[str, Any], text: str | None = None) -> None:
+    def __init__(
+        self, data: dict[str, Any], event: str | None = None, text: str | None = None
+    ) -> None:
         self.data = data
-        self.event: str = data.get("event") or "message"
+        self.event = event if event is not None else (data.get("event") or "message")
         self.text = text
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> StreamEvent:
+        """Wrap a decoded event dict (computing its text delta)."""
+        name = data.get("event")
+        return cls(data, name if isinstance(name, str) else "message", text_of(data))
 
     @property
     def task_id(self) -> str | None:

@@ -17,6 +17,19 @@ from typing import Any
 __all__ = ["SSEDecodeError", "SSEDecoder"]
 
 _BOM = b"\xef\xbb\xbf"
+_scan = json.JSONDecoder().scan_once  # the C scanner: skips json.loads' Python wrappers
+
+
+def _fast_json(payload: bytes) -> object:
+    """Decode one JSON document from UTF-8 bytes; raise ValueError if it is not exactly one."""
+    text = payload.decode()
+    try:
+        obj, end = _scan(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("extra data")
+    return obj
 
 
 class SSEDecodeError(ValueError):
@@ -45,12 +58,13 @@ class SSEDecoder:
         ```
     """
 
-    __slots__ = ("_buf", "_cr", "_started", "last_event_id", "pings", "retry")
+    __slots__ = ("_buf", "_cr", "_idle", "_started", "last_event_id", "pings", "retry")
 
     def __init__(self) -> None:
         self._buf = b""
         self._cr = False
         self._started = False
+        self._idle = False  # True when nothing is buffered: a whole-frame chunk can go fast
         self.pings = 0
         """Number of keep-alive frames seen."""
         self.last_event_id: str | None = None
@@ -70,6 +84,27 @@ class SSEDecoder:
         Raises:
             SSEDecodeError: A complete frame's data was not valid JSON.
         """
+        # Fast path: the chunk is exactly one ``data: <json>\n\n`` frame (Dify sends
+        # one HTTP chunk per frame), nothing is buffered, and the JSON decodes cleanly.
+        if (
+            self._idle
+            and chunk[-2:] == b"\n\n"
+            and chunk[:6] == b"data: "
+            and chunk.find(b"\n", 6) == len(chunk) - 2
+        ):
+            try:
+                obj = _fast_json(chunk[6:-2])
+            except ValueError:
+                pass
+            else:
+                if type(obj) is dict and "event" in obj:
+                    return [obj]
+        out = self._feed(chunk)
+        self._idle = not self._buf and not self._cr
+        return out
+
+    def _feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        """The general path: buffer, normalize line ends, split frames, parse each."""
         if not self._started:
             if not chunk:
                 return []
@@ -96,7 +131,7 @@ class SSEDecoder:
             if frame[:6] == b"data: " and b"\n" not in frame:
                 payload = frame[6:]
                 try:
-                    obj = json.loads(payload)
+                    obj = _fast_json(payload)
                 except ValueError:
                     self._dispatch_raw(payload, "message", out)
                     continue
@@ -119,6 +154,7 @@ class SSEDecoder:
             self._cr = False
             rest += b"\n"
         self._buf = b""
+        self._idle = False
         out: list[dict[str, Any]] = []
         rest = rest.strip(b"\n")
         if rest:

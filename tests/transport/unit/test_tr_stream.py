@@ -277,9 +277,9 @@ def test_sparse_015_metadata_and_exponent_price():
 
 
 def test_stream_event_properties():
-    ev = StreamEvent(env(event="message", id=MID, answer="x"), "x")
+    ev = StreamEvent.of(env(event="message", id=MID, answer="x"))
     assert (ev.task_id, ev.conversation_id, ev.message_id, ev.is_terminal) == (TID, CID, MID, False)
-    assert StreamEvent(END).is_terminal
+    assert StreamEvent.of(END).is_terminal
     assert "message" in repr(ev)
 
 
