@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dify_transport._events import TERMINAL_EVENTS, StreamEvent, text_of
+from dify_transport._events import TERMINAL_EVENTS, TEXT_EVENTS, StreamEvent, text_of
 from dify_transport.types import Result
 
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
@@ -170,7 +170,7 @@ class StreamAccumulator:
             The `StreamEvent` (with its text delta, if any).
         """
         name = data.get("event")
-        if name == "message" or name == "agent_message":
+        if name in TEXT_EVENTS:
             answer = data.get("answer")
             if type(answer) is str and not self._saw_agent_message and name == "message":
                 if self.task_id is None:
