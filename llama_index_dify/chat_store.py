@@ -8,8 +8,14 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from llama_index.core.storage.chat_store.base import BaseChatStore
 
-from dify_transport import AsyncDifyClient, AsyncHttpClient, DifyClient, HttpClient
-from dify_transport._constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
+from dify_transport import (
+    DEFAULT_BASE_URL,
+    AsyncDifyClient,
+    AsyncHttpClient,
+    DifyClient,
+    HttpClient,
+)
+from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from llama_index_dify._clients import AppClients, default_user, secret_from_env
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify._messages import messages_from_history

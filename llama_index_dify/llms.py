@@ -31,12 +31,13 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.llm import LLM
 
 from dify_transport import (
+    DEFAULT_BASE_URL,
     AsyncDifyClient,
     AsyncHttpClient,
     DifyClient,
     HttpClient,
 )
-from dify_transport._constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
+from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.types import FileInput
 from llama_index_dify._clients import AppClients, default_user, secret_from_env
 from llama_index_dify._messages import (

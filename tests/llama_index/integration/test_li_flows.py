@@ -22,7 +22,11 @@ from llama_index.core.instrumentation.events.llm import (
 from llama_index.core.query_engine import RetrieverQueryEngine
 
 from dify_transport import ConversationNotFoundError
-from llama_index_dify import DifyReadOnlyHistoryError, DifyStreamingChatResponse
+from llama_index_dify import (
+    DifyChatEngine,
+    DifyReadOnlyHistoryError,
+    DifyStreamingChatResponse,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,6 +56,15 @@ def test_engine_three_turns_land_in_one_conversation(target: Target) -> None:
     assert all(hit.score is not None for hit in answers[0].source_nodes)
     assert answers[0].metadata is not None
     assert answers[0].metadata["message_id"]
+
+
+def test_engine_from_a_transport_client_or_plain_config(target: Target) -> None:
+    from_client = target.track(DifyChatEngine(client=target.client(), user=target.user))
+    cid = (from_client.chat("What is Dify?").metadata or {})["conversation_id"]
+    wiring = target.wiring()
+    from_config = target.track(DifyChatEngine(user=target.user, conversation_id=cid, **wiring))
+    assert (from_config.chat("And the sky?").metadata or {})["conversation_id"] == cid
+    assert len(target.store().get_messages(cid)) == 4
 
 
 def test_engine_reset_starts_a_new_conversation(target: Target) -> None:
