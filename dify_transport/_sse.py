@@ -12,12 +12,14 @@ decoded once a frame is complete.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["SSEDecodeError", "SSEDecoder"]
 
 _BOM = b"\xef\xbb\xbf"
-_scan = json.JSONDecoder().scan_once  # the C scanner: skips json.loads' Python wrappers
+# The (C) scanner behind json.loads, called directly to skip its Python wrappers.
+_scan: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _fast_json(payload: bytes) -> object:
