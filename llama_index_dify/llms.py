@@ -89,7 +89,8 @@ class DifyLLM(LLM):
     continues that conversation, sending only the new user turns. The conversation
     is chosen in this order: the ``conversation_id=`` call kwarg, this model's
     ``conversation_id`` field, the newest assistant message carrying one, else a
-    new conversation. Earlier turns and system messages that Dify has not seen are
+    new conversation (``conversation_id=None`` as a call kwarg forces a new one).
+    Earlier turns and system messages that Dify has not seen are
     never dropped: they go as a compact ``role: text`` transcript in the query (or
     system messages to the app input named by ``system_variable``).
 
