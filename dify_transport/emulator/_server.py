@@ -11,12 +11,12 @@ from typing import Final
 import h11
 
 from dify_transport.emulator._core import Core
-from dify_transport.emulator._http import Drop, Request, Response, Sleep
+from dify_transport.emulator._http import Request, Response, Sleep
 
 __all__ = ["Server", "ThreadedServer"]
 
 _READ_SIZE: Final = 65536
-_YIELD_EVERY: Final = 16
+_BATCH: Final = 64
 
 
 class Server:
@@ -90,6 +90,15 @@ class Server:
             else:  # ConnectionClosed / PAUSED
                 return None
 
+    @staticmethod
+    async def _flush(writer: asyncio.StreamWriter, batch: list[bytes]) -> bool:
+        """Write and clear ``batch``; False when the peer is gone."""
+        if batch:
+            writer.write(b"".join(batch))
+            batch.clear()
+            await writer.drain()
+        return not writer.transport.is_closing()
+
     async def _send(
         self, conn: h11.Connection, writer: asyncio.StreamWriter, resp: Response
     ) -> bool:
@@ -110,33 +119,31 @@ class Server:
                 await writer.drain()
                 return True
             headers.append(("Transfer-Encoding", "chunked"))
-            pending: bytes | None = conn.send(h11.Response(status_code=resp.status, headers=headers,
-                                             reason=reason))  # fmt: skip
-            n = 0
+            head = conn.send(h11.Response(status_code=resp.status, headers=headers,
+                                          reason=reason)) or b""  # fmt: skip
+            # One HTTP chunk per item; items produced back to back share one write
+            # (headers go out with the first frame, as in Dify).
+            batch: list[bytes] = [head]
+            frames = 0
             for item in body:
+                if isinstance(item, bytes):
+                    if item:
+                        batch.append(b"%x\r\n%b\r\n" % (len(item), item))
+                        frames += 1
+                        if frames % _BATCH == 0:
+                            if not await self._flush(writer, batch):
+                                return False
+                            await asyncio.sleep(0)
+                    continue
+                if frames and len(batch) > 0 and not await self._flush(writer, batch):
+                    return False
                 if isinstance(item, Sleep):
                     await asyncio.sleep(item.seconds)
-                    continue
-                if isinstance(item, Drop):
-                    if pending:
-                        writer.write(pending)
+                else:
                     writer.transport.abort()
                     return False
-                if not item:
-                    continue
-                chunk = conn.send(h11.Data(data=item)) or b""
-                if pending:
-                    chunk, pending = pending + chunk, None
-                writer.write(chunk)
-                await writer.drain()
-                n += 1
-                if n % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-                if writer.transport.is_closing():
-                    return False
-            writer.write((pending or b"") + (conn.send(h11.EndOfMessage()) or b""))
-            await writer.drain()
-            return True
+            batch.append(conn.send(h11.EndOfMessage()) or b"")
+            return await self._flush(writer, batch)
         finally:
             resp.close()
 
