@@ -123,16 +123,16 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
 
     With ``RunnableWithMessageHistory`` (deprecated upstream, still supported):
 
-    .. code-block:: python
+    ```python
+    from langchain_core.runnables.history import RunnableWithMessageHistory
+    from langchain_dify import ChatDify, DifyChatMessageHistory
 
-        from langchain_core.runnables.history import RunnableWithMessageHistory
-        from langchain_dify import ChatDify, DifyChatMessageHistory
-
-        llm = ChatDify()
-        chain = RunnableWithMessageHistory(llm, DifyChatMessageHistory.factory(llm))
-        config = {"configurable": {"session_id": "ada"}}
-        chain.invoke("Hi, I'm Ada", config=config)
-        chain.invoke("What's my name?", config=config)  # same Dify conversation
+    llm = ChatDify()
+    chain = RunnableWithMessageHistory(llm, DifyChatMessageHistory.factory(llm))
+    config = {"configurable": {"session_id": "ada"}}
+    chain.invoke("Hi, I'm Ada", config=config)
+    chain.invoke("What's my name?", config=config)  # same Dify conversation
+    ```
 
     The factory maps session ids to Dify conversation ids in a
     :class:`~langchain_dify.InMemorySessionStore` unless you pass your own

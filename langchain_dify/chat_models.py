@@ -42,7 +42,7 @@ _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
 
 
 class ChatDify(BaseChatModel):
-    r"""A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
+    """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
     ``conversation_id``. ``ChatDify`` sends one new turn at a time and continues the
@@ -52,52 +52,52 @@ class ChatDify(BaseChatModel):
     Setup:
         Install ``dify-integrations`` and point it at an app:
 
-        .. code-block:: bash
-
-            export DIFY_API_KEY="app-..."
-            export DIFY_BASE_URL="https://api.dify.ai/v1"   # or your server's /v1
-            export DIFY_USER="alice"                        # optional end-user id
+        ```bash
+        export DIFY_API_KEY="app-..."
+        export DIFY_BASE_URL="https://api.dify.ai/v1"   # or your server's /v1
+        export DIFY_USER="alice"                        # optional end-user id
+        ```
 
     Instantiate:
-        .. code-block:: python
+        ```python
+        from langchain_dify import ChatDify
 
-            from langchain_dify import ChatDify
-
-            llm = ChatDify(model="support-bot")  # label; the app chooses the LLM
+        llm = ChatDify(model="support-bot")  # label; the app chooses the LLM
+        ```
 
     Invoke:
-        .. code-block:: python
-
-            msg = llm.invoke("What does the warranty cover?")
-            msg.content  # the answer
-            msg.response_metadata["conversation_id"]
+        ```python
+        msg = llm.invoke("What does the warranty cover?")
+        msg.content  # the answer
+        msg.response_metadata["conversation_id"]
+        ```
 
     Stream:
-        .. code-block:: python
-
-            for chunk in llm.stream("Summarise the manual"):
-                print(chunk.text, end="")
+        ```python
+        for chunk in llm.stream("Summarise the manual"):
+            print(chunk.text, end="")
+        ```
 
         Breaking out of the loop stops the Dify task (Dify would otherwise keep
         generating and billing).
 
     Async:
-        .. code-block:: python
-
-            msg = await llm.ainvoke("Hello")
-            async for chunk in llm.astream("Hello"):
-                ...
+        ```python
+        msg = await llm.ainvoke("Hello")
+        async for chunk in llm.astream("Hello"):
+            ...
+        ```
 
     Conversation:
-        .. code-block:: python
+        ```python
+        from langchain_core.messages import HumanMessage
 
-            from langchain_core.messages import HumanMessage
-
-            first = llm.invoke("My name is Ada.")
-            # Continues first's conversation; only the new question is sent:
-            llm.invoke([HumanMessage("My name is Ada."), first, HumanMessage("My name?")])
-            # Or pin one explicitly (per call or per model, also via ``bind``):
-            llm.invoke("And now?", conversation_id=first.response_metadata["conversation_id"])
+        first = llm.invoke("My name is Ada.")
+        # Continues first's conversation; only the new question is sent:
+        llm.invoke([HumanMessage("My name is Ada."), first, HumanMessage("My name?")])
+        # Or pin one explicitly (per call or per model, also via ``bind``):
+        llm.invoke("And now?", conversation_id=first.response_metadata["conversation_id"])
+        ```
 
         Without a conversation to continue, earlier turns and system messages in the
         list are carried in the query as a compact transcript
@@ -105,10 +105,10 @@ class ChatDify(BaseChatModel):
         app input variable instead.
 
     Usage metadata:
-        .. code-block:: python
-
-            msg.usage_metadata
-            # {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42}
+        ```python
+        msg.usage_metadata
+        # {"input_tokens": 12, "output_tokens": 30, "total_tokens": 42}
+        ```
 
     Response metadata:
         ``model_name``, ``model_provider`` (``"dify"``), ``conversation_id``,
@@ -116,6 +116,12 @@ class ChatDify(BaseChatModel):
         them), ``usage`` (Dify's usage with prices, currency and latency),
         ``finish_reason``; agent apps add ``agent_thoughts``; output moderation adds
         ``message_replace`` (``invoke`` returns the replacement as the content).
+
+    Errors:
+        Every failure is both the transport's error and langchain-core's: for example
+        ``DifyAuthenticationError`` is a ``dify_transport.AuthenticationError`` and a
+        ``ModelAuthenticationError``. Errors raised mid-stream keep the
+        ``partial_answer`` and ids; an unknown conversation names the ``user`` sent.
     """
 
     model_config = ConfigDict(populate_by_name=True)

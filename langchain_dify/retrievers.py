@@ -47,13 +47,13 @@ class DifyRetriever(BaseRetriever):
     ``Document.id`` is the segment id. ``k`` can only *truncate*: the app's own
     retrieval settings (top-k, threshold) decide how many passages exist.
 
-    .. code-block:: python
+    ```python
+    from langchain_dify import DifyRetriever
 
-        from langchain_dify import DifyRetriever
-
-        retriever = DifyRetriever(k=3)  # $DIFY_API_KEY, $DIFY_BASE_URL
-        docs = retriever.invoke("What does the warranty cover?")
-        docs[0].metadata["score"], docs[0].metadata["answer"]
+    retriever = DifyRetriever(k=3)  # $DIFY_API_KEY, $DIFY_BASE_URL
+    docs = retriever.invoke("What does the warranty cover?")
+    docs[0].metadata["score"], docs[0].metadata["answer"]
+    ```
 
     To search a knowledge base without running the app's LLM, use
     :class:`DifyKnowledgeRetriever`.
@@ -168,13 +168,13 @@ class DifyKnowledgeRetriever(BaseRetriever):
 
     Uses the knowledge API key (``dataset-...``), not an app key.
 
-    .. code-block:: python
+    ```python
+    from langchain_dify import DifyKnowledgeRetriever
 
-        from langchain_dify import DifyKnowledgeRetriever
-
-        # $DIFY_DATASET_API_KEY, $DIFY_DATASET_ID, $DIFY_BASE_URL
-        retriever = DifyKnowledgeRetriever(top_k=4, search_method="hybrid_search")
-        docs = retriever.invoke("warranty")
+    # $DIFY_DATASET_API_KEY, $DIFY_DATASET_ID, $DIFY_BASE_URL
+    retriever = DifyKnowledgeRetriever(top_k=4, search_method="hybrid_search")
+    docs = retriever.invoke("warranty")
+    ```
 
     ``metadata`` holds ``dataset_id``, ``document_id``, ``document_name``,
     ``segment_id``, ``score`` and ``position``; ``Document.id`` is the segment id.

@@ -122,3 +122,69 @@ async def test_async_in_process(llm: ChatDify) -> None:
     chunks = [c async for c in llm.astream("hello")]
     assert chunks[-1].chunk_position == "last"
     assert sum(1 for c in chunks if c.usage_metadata) == 1
+
+
+def test_per_call_files_are_sent(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    files = [{"type": "image", "transfer_method": "remote_url", "url": "https://e.x/a.png"}]
+    llm.bind(files=files).invoke("look")
+    sent = [r for r in emulator.requests if r.user == user][-1]
+    assert sent.body["files"] == files
+
+
+def test_history_on_the_015_wire(emulator_015: Emulator) -> None:
+    from langchain_dify import DifyChatMessageHistory
+
+    transport = emulator_015.transport()
+    with httpx.Client(transport=transport) as http:
+        llm = ChatDify(
+            api_key=emulator_015.keys.chat, base_url=emulator_015.base_url, http_client=http
+        )
+        first = llm.invoke("hello from the old wire")
+        second = llm.invoke([HumanMessage("hello from the old wire"), first, HumanMessage("again")])
+        conversation = first.response_metadata["conversation_id"]
+        assert second.response_metadata["conversation_id"] == conversation
+        assert first.usage_metadata is not None
+        history = DifyChatMessageHistory(
+            conversation,
+            api_key=emulator_015.keys.chat,
+            base_url=emulator_015.base_url,
+            http_client=http,
+        )
+        assert [m.content for m in history.messages][::2] == ["hello from the old wire", "again"]
+        history.clear()
+        assert history.conversation_id is None
+
+
+class DictStore:
+    """A user-supplied session store (anything with get/set/delete)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    def get(self, session_id: str) -> str | None:
+        return self.data.get(session_id)
+
+    def set(self, session_id: str, conversation_id: str) -> None:
+        self.data[session_id] = conversation_id
+
+    def delete(self, session_id: str) -> None:
+        self.data.pop(session_id, None)
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.deprecation.LangChainDeprecationWarning")
+async def test_pluggable_session_store_async(llm: ChatDify) -> None:
+    from langchain_core.runnables.history import RunnableWithMessageHistory
+
+    from langchain_dify import DifyChatMessageHistory, SessionStore
+
+    store = DictStore()
+    assert isinstance(store, SessionStore)
+    chain = RunnableWithMessageHistory(
+        llm, DifyChatMessageHistory.factory(llm, session_store=store)
+    )
+    config = {"configurable": {"session_id": "abc"}}
+    one = await chain.ainvoke("first turn", config=config)
+    two = await chain.ainvoke("second turn", config=config)
+    conversation = one.response_metadata["conversation_id"]
+    assert store.data == {"abc": conversation}
+    assert two.response_metadata["conversation_id"] == conversation
