@@ -305,6 +305,7 @@ class Seen:
     params: dict[str, str]
     body: Any
     headers: httpx.Headers
+    raw_path: str = ""
 
 
 class Server:
@@ -325,7 +326,14 @@ class Server:
         except ValueError:
             body = content
         self.seen.append(
-            Seen(request.method, request.url.path, dict(request.url.params), body, request.headers)
+            Seen(
+                request.method,
+                request.url.path,
+                dict(request.url.params),
+                body,
+                request.headers,
+                request.url.raw_path.decode(),
+            )
         )
         path = request.url.path.removeprefix("/v1")
         route = self.routes.get((request.method, path))
