@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -12,17 +11,6 @@ import pytest_socket
 
 if TYPE_CHECKING:
     from dify_transport.emulator import Emulator
-
-
-def collect_pools() -> None:
-    """Finalize connection pools the test's models left open, now.
-
-    A chat model's lazily built client lives as long as the model; the standard
-    suites never close it. Collecting here, rather than whenever the GC next runs,
-    keeps those finalizers out of unrelated code (on CPython 3.11.7 a finalizer
-    running inside ``ast.parse`` breaks pytest's terminal summary).
-    """
-    gc.collect()
 
 
 class EmulatorWiring:
@@ -57,7 +45,6 @@ class EmulatorWiring:
                 if isinstance(client, httpx.Client):
                     client.close()
             cls.clients = {}
-            collect_pools()
 
     def connection(self, key: str) -> dict[str, Any]:
         return {"api_key": key, "base_url": self.emu.base_url, **self.clients}
