@@ -20,20 +20,20 @@ USER = "bench-user"
 OPENAI_KEY = "sk-local"
 
 
-class NotAvailable(Exception):
+class NotAvailableError(Exception):
     """A layer this section needs cannot be imported/used yet."""
 
 
 def require(module: str, *names: str) -> list[Any]:
-    """Import ``module`` and return the attributes ``names``, or raise NotAvailable."""
+    """Import ``module`` and return the attributes ``names``, or raise NotAvailableError."""
     try:
         mod = importlib.import_module(module)
     except Exception as exc:
-        raise NotAvailable(f"import {module} failed: {type(exc).__name__}: {exc}") from exc
+        raise NotAvailableError(f"import {module} failed: {type(exc).__name__}: {exc}") from exc
     out = []
     for name in names:
         if not hasattr(mod, name):
-            raise NotAvailable(f"{module}.{name} does not exist yet")
+            raise NotAvailableError(f"{module}.{name} does not exist yet")
         out.append(getattr(mod, name))
     return out
 

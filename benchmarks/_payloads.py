@@ -221,7 +221,7 @@ def openai_frames(
 
 
 @lru_cache(maxsize=32)
-def openai_stream_response(n: int, include_usage: bool = False) -> bytes:
+def openai_stream_response(n: int, *, include_usage: bool = False) -> bytes:
     """Full HTTP/1.1 response for ``/v1/chat/completions`` with ``stream=true``."""
     frames = openai_frames(n, include_usage=include_usage)
     return _sse_head() + b"".join(_chunk(f) for f in frames) + b"0\r\n\r\n"

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _payloads  # noqa: E402
+import _payloads
 
 DEFAULT_N = 100
 _N_IN_BODY = re.compile(rb"\bn=(\d+)")
@@ -77,7 +77,7 @@ def _route(method: bytes, target: bytes, headers: dict[bytes, bytes], body: byte
         n = _size(parts.query, headers, body)
         if re.search(rb'"stream"\s*:\s*true', body):
             usage = re.search(rb'"include_usage"\s*:\s*true', body) is not None
-            return _payloads.openai_stream_response(n, usage)
+            return _payloads.openai_stream_response(n, include_usage=usage)
         return _payloads.openai_blocking_response(n)
     if method == b"POST" and _STOP.match(path):
         _STATS["stop"] += 1
@@ -139,8 +139,8 @@ async def _main() -> None:
     # Pre-render the common sizes before announcing the port.
     for n in (200, 5000, 20000):
         _payloads.dify_stream_response(n)
-        _payloads.openai_stream_response(n, False)
-        _payloads.openai_stream_response(n, True)
+        _payloads.openai_stream_response(n, include_usage=False)
+        _payloads.openai_stream_response(n, include_usage=True)
     print(f"PORT {port}", flush=True)
     async with server:
         await server.serve_forever()

@@ -30,9 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
-import _server  # noqa: E402
-import httpx  # noqa: E402
+import _common as c
+import _server
+import httpx
 
 STREAMS = 1_000
 DELTAS = 200
@@ -128,7 +128,7 @@ async def throughput(base_url: str, reps: int) -> dict[str, Any]:
         try:
             impls["transport"] = _one("transport", http, base_url)
             await impls["transport"]("n=1")
-        except c.NotAvailable as exc:
+        except c.NotAvailableError as exc:
             impls.pop("transport", None)
             reason = str(exc)
         except Exception as exc:
@@ -151,7 +151,7 @@ async def throughput(base_url: str, reps: int) -> dict[str, Any]:
         await http.aclose()
 
 
-async def memory_probe(impl: str, base_url: str, mode: str) -> dict[str, float]:
+async def memory_probe(impl: str, base_url: str, mode: str) -> None:
     """Run in a fresh process: bytes per stream while 1,000 are open mid-stream.
 
     The server holds every stream after its first frame (``hold=1``), so what we
@@ -178,7 +178,11 @@ async def memory_probe(impl: str, base_url: str, mode: str) -> dict[str, float]:
     gc.collect()
     after = tracemalloc.get_traced_memory()[0] if mode == "tracemalloc" else proc.memory_info().rss
     assert all(not t.done() for t in tasks)
-    return {"per_stream": (after - before) / barrier.arrived, "open": barrier.arrived}
+    result = {"per_stream": (after - before) / barrier.arrived, "open": barrier.arrived}
+    print(json.dumps(result), flush=True)
+    # Leave at once: no teardown of 1,000 held streams (cancelling them would make the
+    # transport send 1,000 stop calls); the parent releases the server side.
+    os._exit(0)
 
 
 def _probe_subprocess(impl: str, server: _server.ServerHandle, mode: str) -> dict[str, Any]:
@@ -255,10 +259,8 @@ def _main() -> None:
     args = ap.parse_args()
     if args.probe:
         _server.isolate_env()
-        result = asyncio.run(memory_probe(args.probe, args.base_url, args.mode))
-        print(json.dumps(result), flush=True)
-        # Leave without closing 1,000 held streams (the parent releases the server side).
-        os._exit(0)
+        asyncio.run(memory_probe(args.probe, args.base_url, args.mode))
+        return
     with _server.serve() as srv:
         run(srv)
 

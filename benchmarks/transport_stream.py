@@ -16,10 +16,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
-import _payloads  # noqa: E402
-import _server  # noqa: E402
-import httpx  # noqa: E402
+import _common as c
+import _payloads
+import _server
+import httpx
 
 N_DELTAS = 20_000
 REPS = 7
@@ -85,7 +85,7 @@ def run(server: _server.ServerHandle, n: int = N_DELTAS, reps: int = REPS) -> No
 
             transport()  # warm-up + correctness check
             runs["dify_transport Stream (+final())"] = transport
-        except c.NotAvailable as exc:
+        except c.NotAvailableError as exc:
             reason = str(exc)
         except Exception as exc:
             reason = f"transport run failed: {type(exc).__name__}: {exc}"
