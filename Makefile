@@ -19,11 +19,11 @@ demo: $(STAMP)  ## stream an answer from a Dify app (the emulator unless DIFY_BA
 test: $(STAMP) lint type  ## every test: lint, types, unit, integration, notebooks, README blocks
 	$(BIN)/python -m pytest -q tests
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit --disable-socket --allow-unix-socket
+unit: $(STAMP)  ## socket-free unit tests only
+	$(BIN)/python -m pytest -q tests/transport/unit tests/langchain/unit tests/llama_index/unit --disable-socket --allow-unix-socket
 
-integration: $(STAMP)
-	$(BIN)/python -m pytest -q tests/integration
+integration: $(STAMP)  ## emulator-backed tests (127.0.0.1 and in-process)
+	$(BIN)/python -m pytest -q tests/transport/integration tests/emulator tests/langchain/integration tests/llama_index/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
