@@ -96,3 +96,63 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def not_available(section: str, reason: str) -> None:
     print(f"  {section}: not available yet: {reason}")
+    SUMMARY.append((section, "not available yet", "", "-"))
+
+
+SUMMARY: list[tuple[str, str, str, str]] = []
+"""(what, measured, target, verdict) rows collected for run.py's closing table."""
+
+
+def record(what: str, ratio: float, target: float, note: str = "") -> str:
+    """Remember a target check for the summary and return its verdict."""
+    v = verdict(ratio, target)
+    SUMMARY.append((what, f"{ratio:.2f}x{note}", f">= {target}x", v))
+    return v
+
+
+def compare_tokens(
+    runs: dict[str, Callable[[], int]],
+    *,
+    tokens: int,
+    reps: int,
+    target: float,
+    ours: str,
+    peer: str,
+    unavailable: dict[str, str] | None = None,
+) -> dict[str, list[float]]:
+    """Time token streams side by side (alternating) and print tokens/s and the ratio.
+
+    Each callable streams ``tokens`` tokens and returns how many it saw (asserted).
+    ``unavailable`` maps a row name to the reason it could not run.
+    """
+    for name, fn in runs.items():  # warm-up + correctness
+        got = fn()
+        assert got >= tokens, f"{name}: saw {got} tokens, expected {tokens}"
+    times = alternate(runs, reps)
+    rows = [
+        [
+            name,
+            fmt_int(tokens / best(ts)),
+            fmt_int(tokens / median(ts)),
+            f"{best(ts) * 1e3:.1f}",
+            f"{median(ts) * 1e3:.1f}",
+            f"{best(ts) / tokens * 1e6:.1f}",
+        ]
+        for name, ts in times.items()
+    ]
+    rows.extend([name, "-", "-", "-", "-", "-"] for name in unavailable or {})
+    table(
+        ["implementation", "tokens/s best", "tokens/s median", "best ms", "median ms", "us/token"],
+        rows,
+    )
+    for name, reason in (unavailable or {}).items():
+        not_available(name, reason)
+    if ours in times and peer in times:
+        ratio = best(times[peer]) / best(times[ours])
+        ratio_med = median(times[peer]) / median(times[ours])
+        v = record(f"{ours} vs {peer} tokens/s", ratio, target, f" (median {ratio_med:.2f}x)")
+        print(
+            f"  ratio ours/peer: best {ratio:.2f}x, median {ratio_med:.2f}x  "
+            f"(target >= {target}x)  {v}"
+        )
+    return times
