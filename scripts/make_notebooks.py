@@ -698,6 +698,25 @@ AGENTS: list[Cell] = [
     ),
     md(
         """
+        With LlamaIndex, `DifyLLM` talks to the same agent; the thoughts are in the
+        response's `additional_kwargs`:
+        """
+    ),
+    code(
+        """
+        from llama_index.core.llms import ChatMessage
+
+        from llama_index_dify import DifyLLM
+
+        agent_llm = DifyLLM(api_key=KEYS["agent"], base_url=BASE_URL, user=USER)
+        reply = agent_llm.chat([ChatMessage(role="user", content="What time is it?")])
+        print(reply.message.content)
+        print([t["tool"] for t in reply.additional_kwargs.get("agent_thoughts", []) if t["tool"]])
+        agent_llm.close()
+        """
+    ),
+    md(
+        """
         ## 2. Chatflow (advanced-chat) app
 
         Same interface as a chat app: a conversation, streamed answers, metadata.
