@@ -29,7 +29,7 @@ import _payloads
 import _server
 
 TOKENS = 5_000
-REPS = 3
+REPS = 5
 TARGET = 2.0
 MEMORY_SIZES = (2_000, 20_000)
 OURS = "langchain_dify.ChatDify.stream"

@@ -24,7 +24,7 @@ import _payloads
 import _server
 
 TOKENS = 5_000
-REPS = 3
+REPS = 5
 TARGET = 2.0
 OURS = "llama_index_dify.DifyLLM.stream_chat"
 PEER = "OpenAILike.stream_chat"
