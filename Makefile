@@ -25,6 +25,9 @@ unit: $(STAMP)  ## socket-free unit tests only
 integration: $(STAMP)  ## emulator-backed tests (127.0.0.1 and in-process)
 	$(BIN)/python -m pytest -q tests/transport/integration tests/emulator tests/langchain/integration tests/llama_index/integration
 
+notebooks: $(STAMP)  ## notebooks, README code blocks and the demo, against the emulator
+	$(BIN)/python -m pytest -q tests/docs
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check dify_transport langchain_dify llama_index_dify
