@@ -13,7 +13,10 @@ section says:
    (earlier AI turns, system messages) the remainder is carried as a compact
    transcript in the ``query`` (``prior_turns="transcript"``), or reduced to the
    trailing human turns when the caller chose ``prior_turns="drop"``. System
-   messages go to an app input variable instead when ``system_input`` is set.
+   messages go to an app input variable instead when ``system_input`` is set and
+   the turn starts a new conversation (Dify reads ``inputs`` on a conversation's
+   first turn only); when continuing one, a system message after its newest
+   ``AIMessage`` is carried in the transcript like any other unseen turn.
 4. Image/audio/video/file content blocks in the sent human turns become Dify
    ``files``: URLs as ``remote_url``, ``file_id`` as ``local_file``, and inline
    data (base64, data URLs) as :class:`PendingUpload`s the caller uploads first.
@@ -143,11 +146,14 @@ def build_turn(
     merged_inputs = dict(inputs or {})
     pending = list(messages[boundary + 1 :])
 
-    if system_input is not None:
+    if system_input is not None and conversation is None:
+        # A new conversation: Dify reads ``inputs`` on its first turn only.
         system_text = "\n\n".join(m.text for m in messages if isinstance(m, SystemMessage))
         if system_text:
             merged_inputs[system_input] = system_text
         pending = [m for m in pending if not isinstance(m, SystemMessage)]
+    # Continuing: Dify ignores ``inputs`` now, so system messages after the boundary
+    # stay in ``pending`` and travel in the query transcript (earlier ones it has).
 
     if not all(isinstance(m, HumanMessage) for m in pending) and prior_turns == "drop":
         start = len(pending)

@@ -102,7 +102,8 @@ class ChatDify(BaseChatModel):
         Without a conversation to continue, earlier turns and system messages in the
         list are carried in the query as a compact transcript
         (``prior_turns="transcript"``); ``system_input="..."`` sends system text to an
-        app input variable instead.
+        app input variable instead, on a new conversation's first turn (Dify ignores
+        ``inputs`` afterwards, so a later system message goes in the transcript).
 
     Usage metadata:
         ```python
@@ -157,8 +158,10 @@ class ChatDify(BaseChatModel):
     system_input: str | None = None
     """Name of an app input variable that receives the system message text.
 
-    When unset, system messages are carried in the query transcript like other
-    turns Dify has not seen."""
+    Used on a new conversation's first turn only: Dify ignores ``inputs`` when a
+    conversation continues, so a system message after the conversation's newest
+    ``AIMessage`` is carried in the query transcript instead. When unset, system
+    messages are always carried in the transcript like other turns Dify has not seen."""
 
     prior_turns: PriorTurns = "transcript"
     """What to send of earlier turns Dify has not seen (when there is no conversation

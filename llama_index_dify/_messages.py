@@ -144,7 +144,10 @@ def build_turn(
     (Dify holds the rest); with no such message, the whole list is. When what is
     sent holds only user turns, their texts form the query; otherwise (earlier
     turns, system messages) it goes as a compact ``role: text`` transcript. With
-    ``system_variable``, system messages go to that app input instead.
+    ``system_variable``, system messages go to that app input instead when the
+    turn starts a new conversation (Dify reads ``inputs`` on a conversation's
+    first turn only); when continuing one, a system message after its newest
+    reply goes in the transcript like any other unseen turn.
 
     Args:
         messages: The chat history, oldest first.
@@ -153,7 +156,8 @@ def build_turn(
         use_history_id: Whether to take the conversation from the messages when
             none is given.
         system_variable: Name of an app input variable that receives system
-            messages, or None to keep them in the transcript.
+            messages on a new conversation's first turn, or None to keep them in
+            the transcript.
 
     Returns:
         The turn to send.
@@ -170,11 +174,14 @@ def build_turn(
 
     sent = list(messages[anchor[0] + 1 :] if anchor is not None else messages)
     inputs: dict[str, str] = {}
-    if system_variable is not None:
+    if system_variable is not None and conversation_id is None:
+        # A new conversation: Dify reads ``inputs`` on its first turn only.
         system_text = "\n\n".join(_text(m) for m in messages if m.role in _SYSTEM_ROLES)
         if system_text:
             inputs[system_variable] = system_text
         sent = [m for m in sent if m.role not in _SYSTEM_ROLES]
+    # Continuing: Dify ignores ``inputs`` now, so system messages after the anchor
+    # stay in ``sent`` and travel in the query transcript (earlier ones it has).
 
     users = [m for m in sent if m.role == MessageRole.USER]
     if not users:

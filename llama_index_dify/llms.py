@@ -91,8 +91,9 @@ class DifyLLM(LLM):
     ``conversation_id`` field, the newest assistant message carrying one, else a
     new conversation (``conversation_id=None`` as a call kwarg forces a new one).
     Earlier turns and system messages that Dify has not seen are
-    never dropped: they go as a compact ``role: text`` transcript in the query (or
-    system messages to the app input named by ``system_variable``).
+    never dropped: they go as a compact ``role: text`` transcript in the query (or,
+    on a new conversation's first turn, system messages to the app input named by
+    ``system_variable``; Dify ignores ``inputs`` once a conversation continues).
 
     Every call streams (agent apps reject blocking calls; long answers survive
     gateways that cut blocking calls); ``chat()`` aggregates the same stream.
@@ -150,7 +151,9 @@ class DifyLLM(LLM):
     system_variable: str | None = Field(
         default=None,
         description=(
-            "Name of an app input variable that receives system messages. "
+            "Name of an app input variable that receives system messages on a new "
+            "conversation's first turn (Dify ignores `inputs` later, so a system message "
+            "after the newest reply goes in the query transcript). "
             "None: system messages go in the query transcript."
         ),
     )

@@ -107,6 +107,29 @@ def test_system_input_variable(emulator: Emulator, llm: ChatDify, user: str) -> 
     assert sent.body["inputs"]["persona"] == "be terse"
 
 
+def test_system_input_new_system_message_when_continuing_is_not_dropped(
+    emulator: Emulator, llm: ChatDify, user: str
+) -> None:
+    bound = llm.model_copy(update={"system_input": "persona"})
+    first = bound.invoke([SystemMessage("Bob"), HumanMessage("Hi")])
+    sent = [r for r in emulator.requests if r.user == user][-1]
+    assert (sent.body["query"], sent.body["inputs"].get("persona")) == ("Hi", "Bob")
+    second = bound.invoke(
+        [
+            SystemMessage("Bob"),
+            HumanMessage("Hi"),
+            first,
+            SystemMessage("Answer in French"),
+            HumanMessage("Next"),
+        ]
+    )
+    sent = [r for r in emulator.requests if r.user == user][-1]
+    assert sent.body["conversation_id"] == first.response_metadata["conversation_id"]
+    assert sent.body["query"] == "System: Answer in French\nHuman: Next"
+    assert "persona" not in (sent.body.get("inputs") or {})
+    assert second.response_metadata["conversation_id"] == sent.body["conversation_id"]
+
+
 def test_transcript_when_there_is_no_conversation(
     emulator: Emulator, llm: ChatDify, user: str
 ) -> None:

@@ -74,6 +74,36 @@ def test_system_input_moves_system_text_to_inputs() -> None:
     assert turn.inputs == {"lang": "en", "instructions": "be brief"}
 
 
+def test_system_input_continuing_carries_a_new_system_message_in_the_transcript() -> None:
+    # Dify ignores ``inputs`` for an existing conversation: the new system message
+    # must travel in the query, and the earlier one (already on the server) not again.
+    messages = [
+        SystemMessage("Bob"),
+        HumanMessage("Hi"),
+        dify_ai("Hello", "c1"),
+        SystemMessage("Answer in French"),
+        HumanMessage("Next"),
+    ]
+    turn = build_turn(messages, system_input="name", inputs={"lang": "en"})
+    assert turn.conversation_id == "c1"
+    assert turn.query == "System: Answer in French\nHuman: Next"
+    assert turn.inputs == {"lang": "en"}
+
+
+def test_system_input_continuing_without_a_new_system_message_sends_the_human_turn() -> None:
+    messages = [SystemMessage("Bob"), HumanMessage("Hi"), dify_ai("Hello", "c1")]
+    turn = build_turn([*messages, HumanMessage("Next")], system_input="name")
+    assert (turn.query, turn.inputs) == ("Next", {})
+
+
+def test_system_input_with_an_explicit_conversation_goes_in_the_transcript() -> None:
+    messages = [SystemMessage("be brief"), HumanMessage("hi")]
+    turn = build_turn(messages, conversation_id="c9", system_input="name")
+    assert turn.conversation_id == "c9"
+    assert turn.query == "System: be brief\nHuman: hi"
+    assert turn.inputs == {}
+
+
 def test_prior_turns_drop_is_an_explicit_policy() -> None:
     messages = [HumanMessage("hi"), AIMessage("hello"), HumanMessage("next")]
     turn = build_turn(messages, prior_turns="drop")

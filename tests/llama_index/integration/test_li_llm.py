@@ -138,6 +138,26 @@ def test_earlier_turns_without_a_conversation_go_as_a_transcript(target: Target)
     )
 
 
+def test_system_variable_new_system_message_when_continuing_is_not_dropped(
+    target: Target,
+) -> None:
+    llm = target.llm(system_variable="persona")
+    history = [ChatMessage(role=MessageRole.SYSTEM, content="Bob"), user("Hi")]
+    first = llm.chat(history)
+    body = target.requests("/chat-messages")[-1].body
+    assert (body["query"], body["inputs"].get("persona")) == ("Hi", "Bob")
+    history += [
+        first.message,
+        ChatMessage(role=MessageRole.SYSTEM, content="Answer in French"),
+        user("Next"),
+    ]
+    llm.chat(history)
+    body = target.requests("/chat-messages")[-1].body
+    assert body["conversation_id"] == first.message.additional_kwargs["conversation_id"]
+    assert body["query"] == "system: Answer in French\nuser: Next"
+    assert "persona" not in (body.get("inputs") or {})
+
+
 def test_image_blocks_become_dify_files(target: Target) -> None:
     message = ChatMessage(
         role=MessageRole.USER,

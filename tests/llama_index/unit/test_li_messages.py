@@ -112,6 +112,36 @@ def test_system_messages_can_go_to_an_app_input() -> None:
     assert turn.query == "hi"
 
 
+def test_system_variable_continuing_carries_a_new_system_message_in_the_transcript() -> None:
+    # Dify ignores ``inputs`` for an existing conversation: the new system message
+    # must travel in the query, and the earlier one (already on the server) not again.
+    messages = [
+        system("Bob"),
+        user("Hi"),
+        dify_reply("Hello", "c1"),
+        system("Answer in French"),
+        user("Next"),
+    ]
+    turn = build_turn(messages, conversation_id=None, system_variable="name")
+    assert turn.conversation_id == "c1"
+    assert turn.query == "system: Answer in French\nuser: Next"
+    assert turn.inputs == {}
+
+
+def test_system_variable_continuing_without_a_new_system_message_sends_the_user_turn() -> None:
+    messages = [system("Bob"), user("Hi"), dify_reply("Hello", "c1"), user("Next")]
+    turn = build_turn(messages, conversation_id=None, system_variable="name")
+    assert (turn.query, turn.inputs) == ("Next", {})
+
+
+def test_system_variable_with_an_explicit_conversation_goes_in_the_transcript() -> None:
+    messages = [system("Be terse."), user("hi")]
+    turn = build_turn(messages, conversation_id="c9", system_variable="persona")
+    assert turn.conversation_id == "c9"
+    assert turn.query == "system: Be terse.\nuser: hi"
+    assert turn.inputs == {}
+
+
 def test_a_system_message_after_the_reply_is_not_dropped() -> None:
     messages = [user("a"), dify_reply("r1"), system("Now answer in French."), user("b")]
     turn = build_turn(messages, conversation_id=None)
