@@ -10,6 +10,20 @@ with start_emulator(wire="1.x") as emu:
 
 ``Emulator(...)`` without ``start()`` serves only in-process through
 :meth:`Emulator.transport` (no sockets, e.g. under ``--disable-socket``).
+
+Which Dify versions the two wires model:
+
+* ``wire="0.15"`` is Dify 0.15.3 as recorded (``X-Version: 0.15.3``): spaced ASCII JSON,
+  chatflow ``workflow_finished`` then ``message_end``, ``DELETE /conversations/{id}`` →
+  200 ``{"result": "success"}`` and 404 for an unknown or another user's conversation.
+* ``wire="1.x"`` is Dify 1.13.3 (``X-Version: 1.13.3``): the 1.12.1 code the wire
+  reference was read from, plus the two later changes the reference documents
+  (docs 1.15): chatflow ``message_end`` then ``workflow_finished``, and the restored
+  ownership check on ``DELETE /conversations/{id}`` (204 when owned, else 404, PR
+  #32686). Newest-docs-only features (``workflow_paused``, human input,
+  ``reasoning_chunk``, 404 for an unknown workflow run) are not modelled. Trap T5
+  (answer deltas named ``message_file`` when the request carries files) is kept on
+  because clients must survive it.
 """
 
 from __future__ import annotations

@@ -55,7 +55,11 @@ def list_conversations(ctx: Ctx) -> Response:
 
 
 def delete_conversation(ctx: Ctx) -> Response:
-    """``DELETE /conversations/{id}``: JSON body required; 1.x 204, 0.15 200 JSON."""
+    """``DELETE /conversations/{id}``: JSON body required; 1.x 204, 0.15 200 JSON.
+
+    Unknown or another user's conversation: 404 on both wires (0.15.3, and 1.13+ after
+    PR #32686; 1.8-1.12 answered 204 unconditionally, which the 1.x wire does not model).
+    """
     ctx.json()
     user = ctx.body_user(required=False)
     ctx.require_chat()

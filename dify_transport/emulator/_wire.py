@@ -1,4 +1,10 @@
-"""Wire generations: JSON encodings, headers and error envelopes of Dify 0.15 and 1.x."""
+"""Wire generations: JSON encodings, headers and error envelopes of Dify 0.15 and 1.x.
+
+``"0.15"`` models Dify 0.15.3 as recorded (``/work/shared/dify-recordings``). ``"1.x"``
+models Dify 1.13.3: the 1.12.1 code the wire reference was read from plus the two
+client-visible changes documented after it (chatflow ``message_end`` before
+``workflow_finished``; ``DELETE /conversations/{id}`` ownership check restored, PR #32686).
+"""
 
 from __future__ import annotations
 
@@ -54,7 +60,7 @@ class Wire:
             raise ValueError(msg)
         self.version = version
         self.v015 = version == "0.15"
-        self.server_version = "0.15.3" if self.v015 else "1.12.1"
+        self.server_version = "0.15.3" if self.v015 else "1.13.3"
         self._base: list[tuple[str, str]] = [
             ("Server", "gunicorn"),
             ("Access-Control-Allow-Origin", "*"),

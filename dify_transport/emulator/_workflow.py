@@ -234,7 +234,8 @@ def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
         done = {**wenv, "event": "workflow_finished",
                 "data": run.finished("succeeded", {"answer": text}, None,
                                      use["total_tokens"], 3)}  # fmt: skip
-        # 0.15 (and 1.12 code): workflow_finished then message_end; newest 1.x docs: reversed.
+        # 0.15 (and 1.12 code): workflow_finished then message_end; 1.x models 1.13.3
+        # (docs 1.15): message_end then workflow_finished.
         yield from (done, end) if wire.v015 else (end, done)
     finally:
         g.store.finish_message(mid, answer="".join(answer), resources=[], thoughts=[], error=error)

@@ -215,7 +215,7 @@ def test_socket_framing_one_chunk_per_frame(emulator: Emulator) -> None:
             client.post("/chat-messages", json={**CHAT, "query": "What is Dify?"},
                         headers={**h, "X-Emulator-Fault": "drop_after=2"})  # fmt: skip
         r = client.get("/")
-        assert r.json()["server_version"] == "1.12.1"
+        assert r.json()["server_version"] == "1.13.3"
         dbg = client.get(emulator.base_url.removesuffix("/v1") + "/_emulator/stop-calls")
         assert isinstance(dbg.json(), list)
 
