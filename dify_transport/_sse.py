@@ -108,11 +108,15 @@ class SSEDecoder:
     def _feed(self, chunk: bytes) -> list[dict[str, Any]]:
         """The general path: buffer, normalize line ends, split frames, parse each."""
         if not self._started:
-            if not chunk:
+            # A UTF-8 BOM may arrive split across the first chunks: hold the bytes back
+            # until three are seen (or they cannot be a BOM) before deciding.
+            head = self._buf + chunk
+            if len(head) < len(_BOM) and _BOM.startswith(head):
+                self._buf = head
                 return []
             self._started = True
-            if chunk.startswith(_BOM):
-                chunk = chunk[3:]
+            self._buf = b""
+            chunk = head[len(_BOM) :] if head.startswith(_BOM) else head
         if self._cr or b"\r" in chunk:
             chunk = self._normalize(chunk)
         buf = self._buf

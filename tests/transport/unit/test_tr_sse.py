@@ -96,6 +96,18 @@ def test_done_sentinel_ignored_and_bom_stripped():
     assert got == [{"event": "message"}]
 
 
+@pytest.mark.parametrize("cuts", [[1], [2], [1, 2], [3], [1, 4]])
+def test_bom_split_across_first_chunks_keeps_first_event(cuts):
+    raw = b"\xef\xbb\xbf" + frame({"event": "message", "answer": "a"}) + frame({"event": "x"})
+    got, _ = decode(split(raw, cuts))
+    assert got == [{"event": "message", "answer": "a"}, {"event": "x"}]
+
+
+def test_short_first_chunk_that_is_not_a_bom_is_kept():
+    got, _ = decode([b"d", b"a", b'ta: {"event": "message"}\n\n'])
+    assert got == [{"event": "message"}]
+
+
 def test_non_json_data_raises():
     with pytest.raises(SSEDecodeError):
         decode([b"data: not json\n\n"])
