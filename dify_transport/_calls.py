@@ -34,6 +34,7 @@ __all__ = [
     "COMPLETION_STOP",
     "WORKFLOW_STOP",
     "FileTypes",
+    "audio_mime",
     "audio_part",
     "blocking_result",
     "chat_call",
@@ -56,9 +57,27 @@ _AUDIO_TYPES = {
     ".mp3": "audio/mp3",
     ".m4a": "audio/m4a",
     ".wav": "audio/wav",
+    ".wave": "audio/wav",
     ".amr": "audio/amr",
     ".mpga": "audio/mpga",
 }
+"""File extension -> the MIME type Dify's ``audio-to-text`` accepts."""
+
+_AUDIO_ALIASES = {
+    "audio/mpeg": "audio/mp3",
+    "audio/mpeg3": "audio/mp3",
+    "audio/x-mpeg": "audio/mp3",
+    "audio/x-mp3": "audio/mp3",
+    "audio/x-mpeg-3": "audio/mp3",
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/vnd.wave": "audio/wav",
+    "audio/x-pn-wav": "audio/wav",
+    "audio/mp4": "audio/m4a",
+    "audio/x-m4a": "audio/m4a",
+    "audio/amr-wb": "audio/amr",
+}
+"""Common audio MIME types -> the spelling Dify accepts (only ``audio/<ext>``, trap T23)."""
 
 
 def seg(value: str) -> str:
@@ -216,9 +235,33 @@ def audio_part(
     name, data = _read(file, filename if filename else None)
     if name == "upload.bin":
         name = "audio.mp3"
-    suffix = Path(name).suffix.lower()
-    mime = mime_type or _AUDIO_TYPES.get(suffix) or "audio/mp3"
-    return name, data, mime
+    return name, data, audio_mime(mime_type, name)
+
+
+def audio_mime(mime_type: str | None, filename: str) -> str:
+    """The MIME type to declare for ``audio-to-text`` (Dify only takes ``audio/<ext>``).
+
+    Args:
+        mime_type: The caller's type, if any. Common aliases are mapped
+            (``audio/mpeg`` -> ``audio/mp3``, ``audio/x-wav``/``audio/wave``/
+            ``audio/vnd.wave`` -> ``audio/wav``, ``audio/mp4``/``audio/x-m4a`` ->
+            ``audio/m4a``); unknown types are passed through unchanged.
+        filename: The part's file name, used to infer the type when none is given.
+
+    Returns:
+        The MIME type (``audio/mp3`` when nothing is known).
+    """
+    if mime_type:
+        base = mime_type.split(";", 1)[0].strip().lower()
+        return _AUDIO_ALIASES.get(base, mime_type)
+    suffix = Path(filename).suffix.lower()
+    known = _AUDIO_TYPES.get(suffix)
+    if known is not None:
+        return known
+    guessed = mimetypes.guess_type(filename)[0] if suffix else None
+    if guessed is None:
+        return "audio/mp3"
+    return _AUDIO_ALIASES.get(guessed.lower(), guessed)
 
 
 Headers: TypeAlias = Mapping[str, str] | None

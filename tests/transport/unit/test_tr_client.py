@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import mimetypes
 
 import httpx
 import pytest
@@ -171,6 +172,36 @@ def test_upload_and_audio_multipart(tmp_path):
     assert b'name="user"' in bodies[0]
     assert b"Content-Type: text/plain" in bodies[1]
     assert b"Content-Type: audio/mp3" in bodies[2]  # not audio/mpeg (trap T23)
+
+
+@pytest.mark.parametrize(
+    ("mime_type", "filename", "expected"),
+    [
+        ("audio/mpeg", "a.bin", "audio/mp3"),
+        ("audio/x-wav", None, "audio/wav"),
+        ("audio/wave", None, "audio/wav"),
+        ("audio/vnd.wave", None, "audio/wav"),
+        ("audio/mp4", None, "audio/m4a"),
+        ("audio/x-m4a", None, "audio/m4a"),
+        ("Audio/MPEG; charset=binary", None, "audio/mp3"),
+        ("audio/webm", "a.webm", "audio/webm"),  # unknown to Dify: passed through
+        (None, "take.wav", "audio/wav"),
+        (None, "memo.M4A", "audio/m4a"),
+        (None, "voice.amr", "audio/amr"),
+        (None, "clip.webm", mimetypes.guess_type("clip.webm")[0]),  # guessed, passed through
+        (None, None, "audio/mp3"),
+    ],
+)
+def test_audio_to_text_declares_a_mime_type_dify_accepts(mime_type, filename, expected):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"text": "ok"})
+
+    c = client(handler)
+    assert c.audio_to_text(b"RIFF", user=USER, filename=filename, mime_type=mime_type) == "ok"
+    assert f"Content-Type: {expected}\r\n".encode() in seen[0].content
 
 
 def test_text_to_audio_bytes_and_null():
