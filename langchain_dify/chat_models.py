@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from functools import cached_property
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -21,6 +20,7 @@ from dify_transport import (
     HttpClient,
     TimeoutTypes,
 )
+from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
     DifyTurn,
@@ -41,7 +41,7 @@ _CALL_KWARGS = frozenset({"conversation_id", "inputs", "user", "files"})
 _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
 
 
-class ChatDify(BaseChatModel):
+class ChatDify(ClientOwner, BaseChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -197,25 +197,15 @@ class ChatDify(BaseChatModel):
 
     # ------------------------------------------------------------------ clients
 
-    @cached_property
+    @property
     def _client(self) -> DifyClient:
-        return DifyClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-        )
+        """The sync transport client (built on first use, rebuilt when settings change)."""
+        return self._sync_client(DifyClient)
 
-    @cached_property
+    @property
     def _async_client(self) -> AsyncDifyClient:
-        return AsyncDifyClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_async_client,
-        )
+        """The async transport client (built on first use, rebuilt when settings change)."""
+        return self._async_client_of(AsyncDifyClient)
 
     # --------------------------------------------------------------- metadata
 

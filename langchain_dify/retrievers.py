@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
@@ -27,6 +26,7 @@ from dify_transport import (
     RetrieveResponse,
     TimeoutTypes,
 )
+from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify.chat_models import DEFAULT_USER
 
@@ -36,7 +36,7 @@ SearchMethod = Literal["semantic_search", "keyword_search", "full_text_search", 
 """Dify's knowledge search methods."""
 
 
-class DifyRetriever(BaseRetriever):
+class DifyRetriever(ClientOwner, BaseRetriever):
     """The passages a Dify app cites, as LangChain ``Document``s.
 
     Each call asks the app the query (one chat turn, streamed, so agent apps work) and
@@ -90,25 +90,13 @@ class DifyRetriever(BaseRetriever):
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
 
-    @cached_property
+    @property
     def _client(self) -> DifyClient:
-        return DifyClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-        )
+        return self._sync_client(DifyClient)
 
-    @cached_property
+    @property
     def _async_client(self) -> AsyncDifyClient:
-        return AsyncDifyClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_async_client,
-        )
+        return self._async_client_of(AsyncDifyClient)
 
     def _get_relevant_documents(
         self,
@@ -163,7 +151,7 @@ class DifyRetriever(BaseRetriever):
         ]
 
 
-class DifyKnowledgeRetriever(BaseRetriever):
+class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     """A Dify knowledge base (dataset) searched directly: retrieval with no LLM call.
 
     Uses the knowledge API key (``dataset-...``), not an app key.
@@ -220,25 +208,13 @@ class DifyKnowledgeRetriever(BaseRetriever):
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
 
-    @cached_property
+    @property
     def _client(self) -> DifyKnowledgeClient:
-        return DifyKnowledgeClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_client,
-        )
+        return self._sync_client(DifyKnowledgeClient)
 
-    @cached_property
+    @property
     def _async_client(self) -> AsyncDifyKnowledgeClient:
-        return AsyncDifyKnowledgeClient(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            http_client=self.http_async_client,
-        )
+        return self._async_client_of(AsyncDifyKnowledgeClient)
 
     def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
         if not self.dataset_id:

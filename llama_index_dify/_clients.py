@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import Any, Self
 
-from pydantic import SecretStr
+from pydantic import BaseModel, PrivateAttr, SecretStr
 
 from dify_transport import (
     AsyncDifyClient,
@@ -25,7 +26,15 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_USER
 
-__all__ = ["DEFAULT_USER", "AppClients", "KnowledgeClients", "default_user", "secret_from_env"]
+__all__ = [
+    "DEFAULT_USER",
+    "AppClients",
+    "AppClientsOwner",
+    "KnowledgeClients",
+    "default_user",
+    "secret_from_env",
+    "secret_value",
+]
 
 DEFAULT_USER = "llama-index-dify"
 """End-user id used when neither ``user=`` nor ``$DIFY_USER`` is given.
@@ -44,6 +53,13 @@ def secret_from_env(name: str) -> SecretStr | None:
     """Return ``$name`` as a secret, or None when unset or empty."""
     value = os.environ.get(name)
     return SecretStr(value) if value else None
+
+
+def secret_value(value: SecretStr | str | None) -> str | None:
+    """The plain key (``model_copy(update=...)`` stores a ``str`` as given)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value or None
 
 
 @dataclass
@@ -198,3 +214,25 @@ class KnowledgeClients:
             self._built.discard("async")
         if client is not None:
             await client.aclose()
+
+
+class AppClientsOwner(BaseModel):
+    """Base for pydantic components that build an :class:`AppClients` from their fields.
+
+    A copy (``copy.copy``, ``copy.deepcopy``, ``model_copy(update=...)``) starts with
+    no clients, so it builds its own from its own settings on first use; it never
+    shares, nor closes, the original's connection pool.
+    """
+
+    _clients: AppClients | None = PrivateAttr(default=None)
+
+    def __copy__(self) -> Self:
+        copied = super().__copy__()
+        copied._clients = None
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        if self._clients is not None:
+            memo[id(self._clients)] = None  # deepcopy returns None for it
+        return super().__deepcopy__(memo)

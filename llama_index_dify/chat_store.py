@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from llama_index.core.base.llms.types import ChatMessage
-from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
 from llama_index.core.storage.chat_store.base import BaseChatStore
 
 from dify_transport import (
@@ -16,14 +16,20 @@ from dify_transport import (
     HttpClient,
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from llama_index_dify._clients import AppClients, default_user, secret_from_env
+from llama_index_dify._clients import (
+    AppClients,
+    AppClientsOwner,
+    default_user,
+    secret_from_env,
+    secret_value,
+)
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify._messages import messages_from_history
 
 __all__ = ["DifyChatStore"]
 
 
-class DifyChatStore(BaseChatStore):
+class DifyChatStore(AppClientsOwner, BaseChatStore):
     """One end user's Dify conversations as a LlamaIndex chat store.
 
     A key is a Dify ``conversation_id``; the store is fixed to one ``user``
@@ -79,8 +85,6 @@ class DifyChatStore(BaseChatStore):
         default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
     )
 
-    _clients: AppClients | None = PrivateAttr(default=None)
-
     @classmethod
     def class_name(cls) -> str:
         """Return the class name."""
@@ -89,7 +93,7 @@ class DifyChatStore(BaseChatStore):
     def _app_clients(self) -> AppClients:
         if self._clients is None:
             self._clients = AppClients(
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                api_key=secret_value(self.api_key),
                 base_url=self.base_url,
                 timeout=self.timeout,
                 max_retries=self.max_retries,

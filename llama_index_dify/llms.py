@@ -25,7 +25,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, SecretStr
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
@@ -39,7 +39,13 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.types import FileInput
-from llama_index_dify._clients import AppClients, default_user, secret_from_env
+from llama_index_dify._clients import (
+    AppClients,
+    AppClientsOwner,
+    default_user,
+    secret_from_env,
+    secret_value,
+)
 from llama_index_dify._messages import (
     DifyTurn,
     FileUpload,
@@ -80,7 +86,7 @@ def _local_file(upload: FileUpload, upload_file_id: str) -> FileInput:
     )
 
 
-class DifyLLM(LLM):
+class DifyLLM(AppClientsOwner, LLM):
     """A Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``.
 
     Dify keeps conversations on the server, per ``(app, user, conversation_id)``.
@@ -195,8 +201,6 @@ class DifyLLM(LLM):
         default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
     )
 
-    _clients: AppClients | None = PrivateAttr(default=None)
-
     @classmethod
     def class_name(cls) -> str:
         """Return the class name used in payloads and serialization."""
@@ -219,7 +223,7 @@ class DifyLLM(LLM):
     def _app_clients(self) -> AppClients:
         if self._clients is None:
             self._clients = AppClients(
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                api_key=secret_value(self.api_key),
                 base_url=self.base_url,
                 timeout=self.timeout,
                 max_retries=self.max_retries,
