@@ -8,7 +8,7 @@ DifyError
       │    ├── BadRequestError            400 (AppUnavailableError, NotChatAppError, ...)
       │    ├── AuthenticationError        401
       │    ├── PermissionDeniedError      403
-      │    ├── NotFoundError              404 (ConversationNotFoundError, MessageNotFoundError)
+      │    ├── NotFoundError              404 (Conversation-, Message-, CursorNotFoundError)
       │    ├── ContentTooLargeError       413
       │    ├── UnsupportedMediaTypeError  415
       │    ├── RateLimitError             429 (.retry_after)
@@ -45,6 +45,7 @@ __all__ = [
     "CompletionRequestError",
     "ContentTooLargeError",
     "ConversationNotFoundError",
+    "CursorNotFoundError",
     "DifyConfigError",
     "DifyError",
     "IncompleteStreamError",
@@ -208,6 +209,14 @@ class ConversationNotFoundError(NotFoundError):
 
 class MessageNotFoundError(NotFoundError):
     """404 "Message Not Exists.": unknown id, or the message of another ``user``."""
+
+
+class CursorNotFoundError(NotFoundError):
+    """404 "Last Conversation Not Exists." / "First Message Not Exists.": unknown paging cursor.
+
+    The ``last_id`` (conversations) or ``first_id`` (messages) is not an item of that
+    listing for that ``user``.
+    """
 
 
 class ContentTooLargeError(APIStatusError):
@@ -395,11 +404,19 @@ def _html_title(html: str) -> str:
     return "HTML error page"
 
 
+_CURSOR_MESSAGES = ("last conversation not exists", "first message not exists")
+"""404 messages (lower case) of an unknown ``last_id`` / ``first_id`` paging cursor."""
+
+
 def _class_for(status: int, code: str | None, message: str) -> type[APIStatusError]:
     if status == 404:
-        if "conversation not exists" in message.lower():
+        # Prefix match: 1.8+ may append "You have requested this URI ... did you mean" (T11).
+        text = message.lstrip().lower()
+        if text.startswith(_CURSOR_MESSAGES):
+            return CursorNotFoundError
+        if text.startswith("conversation not exists"):
             return ConversationNotFoundError
-        if "message not exists" in message.lower():
+        if text.startswith("message not exists"):
             return MessageNotFoundError
         return NotFoundError
     if status == 400 and "does not support blocking" in message:
@@ -429,6 +446,11 @@ def _hint(
         return (
             f"the request was sent with {who}; Dify scopes conversations and messages per app "
             "and per user, so pass the same `user` that created it (or the id is wrong/deleted)"
+        )
+    if cls is CursorNotFoundError:
+        return (
+            "the paging cursor (last_id / first_id) is unknown: pass the id of an item from "
+            "a previous page of the same listing and user, or page again from the start"
         )
     if cls is AgentBlockingModeError:
         return "agent apps only stream: use stream_chat(...).final() instead of chat()"

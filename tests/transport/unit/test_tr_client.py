@@ -16,11 +16,14 @@ from dify_transport import (
     AsyncDifyClient,
     AsyncDifyKnowledgeClient,
     BadRequestError,
+    ConversationNotFoundError,
+    CursorNotFoundError,
     DifyClient,
     DifyConfigError,
     DifyKnowledgeClient,
     InternalServerError,
     InvalidParamError,
+    MessageNotFoundError,
     NotFoundError,
     RateLimitError,
     make_status_error,
@@ -345,3 +348,45 @@ def test_three_error_envelopes_and_html():
     assert "user='bob'" in str(e8)
     assert e8.partial_answer is None
     assert e8.in_stream is False
+
+
+_DID_YOU_MEAN = (
+    " You have requested this URI [/v1/conversations] but did you mean /v1/conversations ?"
+)
+
+
+@pytest.mark.parametrize("suffix", ["", _DID_YOU_MEAN])
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        ("Conversation Not Exists.", ConversationNotFoundError),
+        ("Message Not Exists.", MessageNotFoundError),
+        ("Last Conversation Not Exists.", CursorNotFoundError),
+        ("First Message Not Exists.", CursorNotFoundError),
+        ("Conversation Variable Not Exists.", NotFoundError),
+        ("Workflow not found with id: w1", NotFoundError),
+    ],
+)
+def test_404_classified_by_message_prefix(message, cls, suffix):
+    body = json.dumps({"code": "not_found", "message": message + suffix, "status": 404})
+    err = make_status_error(404, body.encode(), user="bob")
+    assert type(err) is cls
+    if cls is CursorNotFoundError:
+        assert "paging cursor" in str(err)
+        assert "user='bob'" not in str(err)  # not the misleading `user` hint
+    elif cls is NotFoundError:
+        assert "user='bob'" not in str(err)
+    else:
+        assert "user='bob'" in str(err)
+
+
+def test_unknown_last_id_raises_cursor_not_found():
+    def handler(request: httpx.Request) -> httpx.Response:
+        message = "Last Conversation Not Exists." + _DID_YOU_MEAN
+        return httpx.Response(404, json={"code": "not_found", "message": message, "status": 404})
+
+    with pytest.raises(CursorNotFoundError) as info:
+        client(handler).get_conversations(user=USER, last_id="nope")
+    assert isinstance(info.value, NotFoundError)
+    assert not isinstance(info.value, ConversationNotFoundError)
+    assert "last_id" in str(info.value)
