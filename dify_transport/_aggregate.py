@@ -93,6 +93,15 @@ def result_from_blocking(body: Mapping[str, Any]) -> Result:
     )
 
 
+def _file_key(file: Mapping[str, Any]) -> str | None:
+    """Identity of a file dict: its id, else its url (None: cannot tell, keep it)."""
+    for field in ("id", "url"):
+        value = file.get(field)
+        if isinstance(value, str) and value:
+            return f"{field}:{value}"
+    return None
+
+
 class StreamAccumulator:
     """Fold events into the running aggregate of a stream.
 
@@ -234,14 +243,12 @@ class StreamAccumulator:
             self.retriever_resources = resources
             if usage is not None:
                 self.usage = usage
-            files = data.get("files")
-            if isinstance(files, list):
-                self.files.extend(f for f in files if isinstance(f, dict))
+            self._add_files(data.get("files"))
         elif name == "agent_thought":
             key = str(data.get("id") or f"position-{data.get('position')}")
             self._thoughts[key] = data
         elif name == "message_file":
-            self.files.append(data)
+            self._add_files([data])
         elif name == "message_replace":
             answer = data.get("answer")
             text = answer if isinstance(answer, str) else ""
@@ -262,11 +269,23 @@ class StreamAccumulator:
                 self.workflow_error = error if isinstance(error, str) else None
                 if self.usage is None and isinstance(inner.get("total_tokens"), int):
                     self.usage = {"total_tokens": inner["total_tokens"]}
-                files = inner.get("files")
-                if isinstance(files, list) and not self.files:
-                    self.files.extend(f for f in files if isinstance(f, dict))
+                self._add_files(inner.get("files"))
         elif name == "error":
             self.error_event = data
+
+    def _add_files(self, files: object) -> None:
+        """Add file dicts once each: chatflows repeat them in workflow_finished and message_end."""
+        if not isinstance(files, list):
+            return
+        seen = {_file_key(f) for f in self.files}
+        for file in files:
+            if not isinstance(file, dict):
+                continue
+            key = _file_key(file)
+            if key is not None and key in seen:
+                continue
+            seen.add(key)
+            self.files.append(file)
 
     @property
     def workflow_failed(self) -> bool:

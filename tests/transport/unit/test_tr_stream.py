@@ -262,6 +262,31 @@ def test_chatflow_reads_past_first_terminal_and_tts(order):
     assert result.files == [{"id": "file-1", "type": "image"}]
 
 
+@pytest.mark.parametrize("order", ["workflow_first", "message_end_first"])
+def test_chatflow_files_in_both_terminals_are_kept_once(order):
+    by_id = {"id": "file-1", "type": "image", "url": "https://x/1.png"}
+    by_url = {"type": "document", "url": "https://x/2.pdf"}
+    finished = env(
+        event="workflow_finished",
+        workflow_run_id=RUN,
+        data={"id": RUN, "status": "succeeded", "files": [by_id, dict(by_url)]},
+    )
+    end = env(event="message_end", id=MID, metadata={}, files=[dict(by_id), by_url])
+    terminals = [finished, end] if order == "workflow_first" else [end, finished]
+    events = [
+        env(event="workflow_started", workflow_run_id=RUN, data={"id": RUN}),
+        env(event="message_file", id="file-1", type="image", url="https://x/1.png"),
+        env(event="message", id=MID, answer="hi"),
+        *terminals,
+    ]
+    stream, _ = run_events(events)
+    result = stream.final()
+    assert [(f.get("id"), f["url"]) for f in result.files] == [
+        ("file-1", "https://x/1.png"),
+        (None, "https://x/2.pdf"),
+    ]
+
+
 def test_sparse_015_metadata_and_exponent_price():
     end = env(
         event="message_end",
