@@ -187,7 +187,8 @@ class ChatDify(ClientOwner, BaseChatModel):
     streaming: bool = False
     """Make ``invoke`` go through ``stream`` so callbacks see every token.
 
-    Either way ``invoke`` reads Dify's stream, so agent apps work."""
+    Either way ``invoke`` reads Dify's stream, so agent apps work; with ``False``
+    it aggregates that stream without ``on_llm_new_token`` callbacks."""
 
     http_client: HttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send requests with (you own and close it)."""
@@ -386,8 +387,10 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        chunks = list(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
-        return _aggregate(chunks)
+        # Not streaming (``streaming=False``): read the same stream, but fire no
+        # per-token callbacks (langchain-core routes ``streaming=True`` to ``_stream``).
+        del run_manager
+        return _aggregate(list(self._stream(messages, stop=stop, **kwargs)))
 
     async def _agenerate(
         self,
@@ -396,11 +399,8 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        chunks = [
-            chunk
-            async for chunk in self._astream(messages, stop=stop, run_manager=run_manager, **kwargs)
-        ]
-        return _aggregate(chunks)
+        del run_manager  # no per-token callbacks when not streaming (see ``_generate``)
+        return _aggregate([chunk async for chunk in self._astream(messages, stop=stop, **kwargs)])
 
 
 def _aggregate(chunks: list[ChatGenerationChunk]) -> ChatResult:

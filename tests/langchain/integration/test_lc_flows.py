@@ -97,8 +97,13 @@ def test_prompt_pipeline_streams_one_token_event_per_delta(llm: ChatDify) -> Non
 def test_invoke_fires_tokens_and_carries_metadata(
     emulator: Emulator, llm: ChatDify, user: str
 ) -> None:
+    # Token callbacks need streaming=True; streaming=False aggregates silently.
+    silent = TokenCounter()
+    llm.invoke("What does the warranty cover?", config={"callbacks": [silent]})
+    assert silent.tokens == []
     counter = TokenCounter()
-    msg = llm.invoke("What does the warranty cover?", config={"callbacks": [counter]})
+    streaming = llm.model_copy(update={"streaming": True})
+    msg = streaming.invoke("What does the warranty cover?", config={"callbacks": [counter]})
     assert isinstance(msg, AIMessage)
     assert "".join(counter.tokens) == msg.content
     meta = msg.response_metadata

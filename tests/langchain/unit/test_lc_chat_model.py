@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from langchain_dify import DEFAULT_USER, ChatDify
@@ -211,3 +212,44 @@ async def test_pluggable_session_store_async(llm: ChatDify) -> None:
     conversation = one.response_metadata["conversation_id"]
     assert store.data == {"abc": conversation}
     assert two.response_metadata["conversation_id"] == conversation
+
+
+class TokenCounter(BaseCallbackHandler):
+    """Counts ``on_llm_new_token`` calls that carry text."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        if token:
+            self.tokens.append(token)
+
+
+def test_invoke_without_streaming_fires_no_token_callbacks(llm: ChatDify) -> None:
+    counter = TokenCounter()
+    msg = llm.invoke("What does the warranty cover?", config={"callbacks": [counter]})
+    assert msg.content
+    assert counter.tokens == []
+
+
+async def test_ainvoke_without_streaming_fires_no_token_callbacks(llm: ChatDify) -> None:
+    counter = TokenCounter()
+    msg = await llm.ainvoke("What does the warranty cover?", config={"callbacks": [counter]})
+    assert msg.content
+    assert counter.tokens == []
+
+
+async def test_streaming_true_and_stream_fire_one_callback_per_delta(llm: ChatDify) -> None:
+    streaming = llm.model_copy(update={"streaming": True})
+    for run in (
+        lambda cb: streaming.invoke("hello there", config={"callbacks": [cb]}).content,
+        lambda cb: "".join(c.text for c in llm.stream("hello there", config={"callbacks": [cb]})),
+    ):
+        counter = TokenCounter()
+        answer = run(counter)
+        assert len(counter.tokens) > 1
+        assert "".join(counter.tokens) == answer
+    counter = TokenCounter()
+    msg = await streaming.ainvoke("hello there", config={"callbacks": [counter]})
+    assert len(counter.tokens) > 1
+    assert "".join(counter.tokens) == msg.content
