@@ -168,8 +168,9 @@ class AsyncDifyClient(AsyncAPIClient):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
+        blocking = self._blocking_timeout(timeout)
         return blocking_result(
-            await self._request(call, timeout=timeout, extra_headers=extra_headers)
+            await self._request(call, timeout=blocking, extra_headers=extra_headers)
         )
 
     async def stream_completion(
@@ -198,8 +199,9 @@ class AsyncDifyClient(AsyncAPIClient):
     ) -> Result:
         """Blocking completion (``query`` goes into ``inputs["query"]``)."""
         call = completion_call(user=user, streaming=False, inputs=inputs, query=query, files=files)
+        blocking = self._blocking_timeout(timeout)
         return blocking_result(
-            await self._request(call, timeout=timeout, extra_headers=extra_headers)
+            await self._request(call, timeout=blocking, extra_headers=extra_headers)
         )
 
     async def stream_workflow(
@@ -232,8 +234,9 @@ class AsyncDifyClient(AsyncAPIClient):
         call = workflow_call(
             user=user, streaming=False, inputs=inputs, files=files, workflow_id=workflow_id
         )
+        blocking = self._blocking_timeout(timeout)
         return blocking_result(
-            await self._request(call, timeout=timeout, extra_headers=extra_headers)
+            await self._request(call, timeout=blocking, extra_headers=extra_headers)
         )
 
     async def get_workflow_run(

@@ -25,6 +25,7 @@ import httpx
 from dify_transport import _retry
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
+    DEFAULT_BLOCKING_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_TIMEOUT,
     ENV_BASE_URL,
@@ -165,10 +166,27 @@ class _BaseAPIClient:
         """The Service API root, e.g. ``https://api.dify.ai/v1``."""
         self.timeout: httpx.Timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
         """Default timeout of every call."""
+        self._timeout_given = timeout is not None
         if max_retries < 0:
             raise DifyConfigError("max_retries must be >= 0")
         self.max_retries: int = max_retries
         """How many times retryable failures are retried."""
+
+    def _blocking_timeout(self, timeout: TimeoutTypes) -> TimeoutTypes:
+        """Timeout of a blocking generation call (T19: no byte arrives until the run ends).
+
+        Args:
+            timeout: The per-call timeout, if any.
+
+        Returns:
+            ``timeout`` if given, else the client's timeout if it was given explicitly,
+            else ``DEFAULT_BLOCKING_TIMEOUT`` (300 s read).
+        """
+        if timeout is not None:
+            return timeout
+        if self._timeout_given:
+            return self.timeout
+        return DEFAULT_BLOCKING_TIMEOUT
 
     @property
     def _secret(self) -> str:

@@ -173,7 +173,8 @@ class DifyClient(SyncAPIClient):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return blocking_result(self._request(call, timeout=timeout, extra_headers=extra_headers))
+        blocking = self._blocking_timeout(timeout)
+        return blocking_result(self._request(call, timeout=blocking, extra_headers=extra_headers))
 
     def stream_completion(
         self,
@@ -201,7 +202,8 @@ class DifyClient(SyncAPIClient):
     ) -> Result:
         """Blocking completion (``query`` goes into ``inputs["query"]``)."""
         call = completion_call(user=user, streaming=False, inputs=inputs, query=query, files=files)
-        return blocking_result(self._request(call, timeout=timeout, extra_headers=extra_headers))
+        blocking = self._blocking_timeout(timeout)
+        return blocking_result(self._request(call, timeout=blocking, extra_headers=extra_headers))
 
     def stream_workflow(
         self,
@@ -233,7 +235,8 @@ class DifyClient(SyncAPIClient):
         call = workflow_call(
             user=user, streaming=False, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return blocking_result(self._request(call, timeout=timeout, extra_headers=extra_headers))
+        blocking = self._blocking_timeout(timeout)
+        return blocking_result(self._request(call, timeout=blocking, extra_headers=extra_headers))
 
     def get_workflow_run(
         self, run_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None

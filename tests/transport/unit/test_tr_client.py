@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import mimetypes
+from typing import Any
 
 import httpx
 import pytest
@@ -390,3 +391,49 @@ def test_unknown_last_id_raises_cursor_not_found():
     assert isinstance(info.value, NotFoundError)
     assert not isinstance(info.value, ConversationNotFoundError)
     assert "last_id" in str(info.value)
+
+
+def _timeouts_seen() -> tuple[list[dict[str, float | None]], Any]:
+    seen: list[dict[str, float | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.extensions["timeout"]))
+        if request.url.path.endswith("/workflows/run"):
+            body = {"task_id": "t", "workflow_run_id": "w", "data": {"id": "w", "status": "x"}}
+            return httpx.Response(200, json=body)
+        if request.url.path.endswith("/parameters"):
+            return httpx.Response(200, json={})
+        return httpx.Response(200, json={"answer": "a", "message_id": "m", "task_id": "t"})
+
+    return seen, handler
+
+
+def test_blocking_generation_gets_a_long_read_timeout_by_default():
+    seen, handler = _timeouts_seen()
+    c = client(handler)
+    c.chat("q", user=USER)
+    c.completion(user=USER, query="q")
+    c.run_workflow(user=USER, inputs={})
+    c.get_parameters()  # not generation: the usual 60 s
+    assert [t["read"] for t in seen] == [300.0, 300.0, 300.0, 60.0]
+    assert all(t["connect"] == 5.0 for t in seen)
+
+
+def test_blocking_timeout_overridden_per_call_and_by_explicit_client_timeout():
+    seen, handler = _timeouts_seen()
+    client(handler).chat("q", user=USER, timeout=12)
+    client(handler, timeout=30).chat("q", user=USER)
+    client(handler, timeout=httpx.Timeout(45.0)).run_workflow(user=USER, inputs={})
+    assert [t["read"] for t in seen] == [12.0, 30.0, 45.0]
+
+
+async def test_async_blocking_generation_gets_a_long_read_timeout():
+    seen, handler = _timeouts_seen()
+    async with aclient(handler) as c:
+        await c.chat("q", user=USER)
+        await c.completion(user=USER, query="q")
+        await c.run_workflow(user=USER, inputs={})
+        await c.chat("q", user=USER, timeout=7)
+    async with aclient(handler, timeout=20) as c:
+        await c.chat("q", user=USER)
+    assert [t["read"] for t in seen] == [300.0, 300.0, 300.0, 7.0, 20.0]
