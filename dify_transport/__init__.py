@@ -20,6 +20,7 @@ from dify_transport._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    DEFAULT_USER,
     STOP_TIMEOUT,
 )
 from dify_transport._errors import (
@@ -93,6 +94,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_USER",
     "STOP_TIMEOUT",
     "APIConnectionError",
     "APIError",

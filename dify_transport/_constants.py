@@ -60,5 +60,11 @@ ENV_DATASET_ID = "DIFY_DATASET_ID"
 ENV_USER = "DIFY_USER"
 """Environment variable the adapters read for the default end-user id."""
 
+DEFAULT_USER = "dify-integrations"
+"""End-user id the adapters send when neither ``user=`` nor ``$DIFY_USER`` is given.
+
+One value for both frameworks: Dify scopes conversations by user, so a conversation
+started through LangChain is visible through LlamaIndex and vice versa."""
+
 LOGGER_NAME = "dify_transport"
 """Name of the logger used by the transport."""
