@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from dify_transport.emulator._apps import AppSpec, InputField
-from dify_transport.emulator._faults import EventItem
+from dify_transport.emulator._faults import EventItem, Faults
 from dify_transport.emulator._http import Request, Response
 from dify_transport.emulator._multipart import Part, parse_multipart
 from dify_transport.emulator._store import DEFAULT_USER, Store
@@ -35,12 +35,16 @@ _BAD_REQUEST: Final = "The browser (or proxy) sent a request that this server co
 
 
 class Events:
-    """A handler result: an event stream the core encodes (with faults) as SSE."""
+    """A handler result: an event stream the core encodes (with faults) as SSE.
 
-    __slots__ = ("gen",)
+    ``own_errors``: the generator applies the ``error_after`` fault itself.
+    """
 
-    def __init__(self, gen: Generator[EventItem, None, None]) -> None:
+    __slots__ = ("gen", "own_errors")
+
+    def __init__(self, gen: Generator[EventItem, None, None], *, own_errors: bool = False) -> None:
         self.gen = gen
+        self.own_errors = own_errors
 
 
 Handler = Callable[["Ctx"], "Response | Events"]
@@ -65,6 +69,7 @@ class Ctx:
     req: Request
     params: dict[str, str]
     spec: AppSpec | None = None
+    faults: Faults | None = None
     _json: Any = field(default=None)
     _parsed: bool = False
     _parts: list[Part] | None = None

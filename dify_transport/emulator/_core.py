@@ -167,6 +167,7 @@ class Core:
     def _dispatch(self, ctx: Ctx, route: Route, faults: Faults | None) -> Response:
         if route.auth != "none":
             ctx.spec = self._authenticate(ctx.req, route.auth)
+        ctx.faults = faults
         try:
             result = route.handler(ctx)
         except ApiError as err:
@@ -174,8 +175,8 @@ class Core:
         except ParamError as err:
             return self.wire.param_error(err)
         if isinstance(result, Events):
-            return Response(200, self.wire.stream_headers(),
-                            apply_faults(result.gen, self.wire, faults))  # fmt: skip
+            body = apply_faults(result.gen, self.wire, faults, own_errors=result.own_errors)
+            return Response(200, self.wire.stream_headers(), body)
         return result
 
     def _authenticate(self, req: Request, kind: str) -> AppSpec | None:

@@ -1,8 +1,14 @@
-"""Fault injection: how a healthy event stream is distorted for client tests."""
+"""Fault injection and SSE encoding: how a healthy event stream is framed and distorted.
+
+Every stream gets Dify's time-based keep-alive: ``event: ping`` each time another
+``ping_interval`` seconds (default 10) of elapsed time since the request started passes,
+at any position (between frames and in the middle of pauses).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -10,16 +16,27 @@ from typing import Any, Final
 from dify_transport.emulator._http import DROP, BodyItem, Sleep, StreamBody
 from dify_transport.emulator._wire import ApiError, Wire
 
-__all__ = ["DELTA_EVENTS", "PING", "EventItem", "Faults", "apply_faults", "status_error"]
+__all__ = [
+    "DELTA_EVENTS",
+    "PING",
+    "PING_INTERVAL",
+    "EventItem",
+    "Faults",
+    "apply_faults",
+    "is_delta",
+    "status_error",
+]
 
 PING: Final = b"event: ping\n\n"
+PING_INTERVAL: Final = 10.0
 DELTA_EVENTS: Final = frozenset({"message", "agent_message", "text_chunk"})
 
 EventItem = dict[str, Any] | Sleep
 """What the generators yield: one event dict, or a pause."""
 
-_INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times")
-_FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay")
+_INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
+                      "moderate", "t5", "tts")  # fmt: skip
+_FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval")
 
 
 @dataclass(slots=True)
@@ -36,6 +53,12 @@ class Faults:
         times: how many requests get ``status`` before it clears (None: every one).
         retry_after: ``Retry-After`` seconds sent with a 429.
         delay: seconds between text deltas.
+        ping_interval: seconds between time-based pings (default 10; 0 disables them).
+        moderate: 1 replaces the answer by output moderation (``message_replace``), 0 never
+            (default: when the query contains the word ``moderate``).
+        t5: 1 sends chat/completion answer deltas as ``message_file`` events (trap T5),
+            0 never (default: on the 1.x wire when the request carries files).
+        tts: 1 streams ``tts_message`` audio and a final ``tts_message_end`` (TTS apps only).
     """
 
     chunk: int | None = None
@@ -47,6 +70,10 @@ class Faults:
     times: int | None = None
     retry_after: float | None = None
     delay: float | None = None
+    ping_interval: float | None = None
+    moderate: int | None = None
+    t5: int | None = None
+    tts: int | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
@@ -74,14 +101,6 @@ class Faults:
             if value is not None:
                 setattr(out, f.name, value)
         return out
-
-    @property
-    def affects_stream(self) -> bool:
-        """Whether any stream-shaping fault is set."""
-        return any(
-            v is not None
-            for v in (self.chunk, self.ping_every, self.error_after, self.drop_after, self.delay)
-        )
 
 
 _STATUS_BODIES: Final = {
@@ -112,71 +131,126 @@ def _envelope(event: dict[str, Any]) -> dict[str, Any]:
     return {k: event[k] for k in keys if k in event}
 
 
-def _split(frame: bytes, size: int) -> Iterator[bytes]:
+def is_delta(item: dict[str, Any]) -> bool:
+    """Whether an event carries answer text (T5's ``message_file`` deltas included)."""
+    name = item.get("event")
+    return name in DELTA_EVENTS or (name == "message_file" and "answer" in item)
+
+
+def _has_text(item: dict[str, Any]) -> bool:
+    if item.get("event") == "text_chunk":
+        return bool((item.get("data") or {}).get("text"))
+    return bool(item.get("answer"))
+
+
+class _PingClock:
+    """Dify's keep-alive: one ping whenever ``floor(elapsed / interval)`` increases."""
+
+    def __init__(self, interval: float | None) -> None:
+        self.interval = interval if interval is not None and interval > 0 else None
+        self.t0 = time.monotonic()
+        self.ticks = 0
+
+    def due(self) -> bool:
+        if self.interval is None:
+            return False
+        ticks = int((time.monotonic() - self.t0) // self.interval)
+        if ticks > self.ticks:
+            self.ticks = ticks
+            return True
+        return False
+
+    def pause(self, seconds: float) -> Iterator[Sleep | None]:
+        """Split a pause at tick boundaries; None marks where a ping is due."""
+        if self.interval is None:
+            yield Sleep(seconds)
+            return
+        end = time.monotonic() + seconds
+        while (now := time.monotonic()) < end:
+            tick = self.t0 + (self.ticks + 1) * self.interval
+            yield Sleep(min(end, tick) - now)
+            if self.due():
+                yield None
+
+
+def apply_faults(
+    events: Generator[EventItem, None, None],
+    wire: Wire,
+    faults: Faults | None,
+    *,
+    own_errors: bool = False,
+) -> StreamBody:
+    """Encode events as SSE frames with time-based pings, distorted by ``faults``.
+
+    ``own_errors``: the generator injects ``error_after`` itself (workflow-engine apps,
+    whose failures are not a bare ``error`` event). Closes ``events`` when done.
+    """
+    f = faults or Faults()
+    interval = PING_INTERVAL if f.ping_interval is None else f.ping_interval
+    return _encode(events, wire, f, _PingClock(interval), own_errors=own_errors)
+
+
+def _split(frame: bytes, size: int | None) -> Iterator[bytes]:
+    if size is None:
+        yield frame
+        return
     for i in range(0, len(frame), size):
         yield frame[i : i + size]
 
 
-def apply_faults(
-    events: Generator[EventItem, None, None], wire: Wire, faults: Faults | None
+def _encode(
+    events: Generator[EventItem, None, None],
+    wire: Wire,
+    faults: Faults,
+    clock: _PingClock,
+    *,
+    own_errors: bool,
 ) -> StreamBody:
-    """Encode events as SSE frames, distorted by ``faults``; closes ``events`` when done."""
-    if faults is None or not faults.affects_stream:
-        return _plain(events, wire)
-    return _faulty(events, wire, faults)
-
-
-def _plain(events: Generator[EventItem, None, None], wire: Wire) -> StreamBody:
-    sse = wire.sse
-    try:
-        for item in events:
-            yield item if isinstance(item, Sleep) else sse(item)
-    finally:
-        events.close()
-
-
-def _faulty(events: Generator[EventItem, None, None], wire: Wire, faults: Faults) -> StreamBody:
     chunk = faults.chunk if faults.chunk and faults.chunk > 0 else None
     ping_every = faults.ping_every if faults.ping_every and faults.ping_every > 0 else None
+    error_after = None if own_errors else faults.error_after
     frames_sent = 0
     deltas = 0
     envelope: dict[str, Any] | None = None
 
     def emit(frame: bytes) -> Iterator[BodyItem]:
         nonlocal frames_sent
-        if chunk is None:
-            yield frame
-        else:
-            yield from _split(frame, chunk)
+        if clock.due():
+            yield from _split(PING, chunk)
+        yield from _split(frame, chunk)
         frames_sent += 1
-        if ping_every is not None and frames_sent % ping_every == 0 and frame is not PING:
-            yield from (_split(PING, chunk) if chunk else (PING,))
+        if ping_every is not None and frames_sent % ping_every == 0:
+            yield from _split(PING, chunk)
+
+    def pause(seconds: float) -> Iterator[BodyItem]:
+        for step in clock.pause(seconds):
+            yield from (_split(PING, chunk) if step is None else (step,))
 
     try:
         if ping_every is not None:
-            yield from (_split(PING, chunk) if chunk else (PING,))
+            yield from _split(PING, chunk)
         for item in events:
             if isinstance(item, Sleep):
-                yield item
+                yield from pause(item.seconds)
                 continue
             if envelope is None:
                 envelope = _envelope(item)
             if faults.drop_after is not None and deltas >= faults.drop_after:
                 yield DROP
                 return
-            if faults.error_after is not None and deltas >= faults.error_after:
+            if error_after is not None and deltas >= error_after:
                 err = {
                     "event": "error",
                     **envelope,
                     "code": "completion_request_error",
                     "status": 400,
-                    "message": f"[emulator] injected failure after {faults.error_after} deltas",
+                    "message": f"[emulator] injected failure after {error_after} deltas",
                 }
                 yield from emit(wire.sse(err))
                 return
-            if item.get("event") in DELTA_EVENTS:
+            if is_delta(item) and _has_text(item):
                 if faults.delay and deltas:
-                    yield Sleep(faults.delay)
+                    yield from pause(faults.delay)
                 deltas += 1
             yield from emit(wire.sse(item))
     finally:

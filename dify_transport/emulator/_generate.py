@@ -13,7 +13,14 @@ from typing import Any, Final
 
 from dify_transport.emulator._apps import AppSpec
 from dify_transport.emulator._corpus import first_sentence
-from dify_transport.emulator._faults import EventItem
+from dify_transport.emulator._extras import (
+    MODERATED_ANSWER,
+    TtsStream,
+    delta_event,
+    moderated,
+    replace_event,
+)
+from dify_transport.emulator._faults import EventItem, Faults
 from dify_transport.emulator._http import Sleep
 from dify_transport.emulator._retrieval import render_resources, retrieve, to_resource
 from dify_transport.emulator._store import Store, Task
@@ -22,6 +29,7 @@ from dify_transport.emulator._wire import Wire
 __all__ = [
     "FAIL_MESSAGE",
     "Gen",
+    "asked",
     "Plan",
     "agent_events",
     "make_plan",
@@ -68,6 +76,8 @@ class Gen:
     created: float
     history: list[dict[str, Any]]
     dataset_ids: list[str] = field(default_factory=list)
+    opts: Faults = field(default_factory=Faults)
+    streaming: bool = True
 
     @property
     def created_at(self) -> int:
@@ -89,6 +99,11 @@ class Plan:
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text[-1:] in ".?!" else f"{text}."
+
+
+def asked(query: str) -> str:
+    """The answer's echo: ``You asked: <query>.``."""
+    return _sentence(f"You asked: {query}")
 
 
 def _files_note(files: list[dict[str, Any]]) -> str | None:
@@ -201,14 +216,26 @@ def _envelope(g: Gen) -> dict[str, Any]:
 
 
 def message_events(g: Gen) -> Generator[EventItem, None, None]:
-    """Chat / completion: ``message`` deltas then ``message_end`` (or one ``error``)."""
+    """Chat / completion: deltas, [``message_replace``], ``message_end`` [, TTS] (or ``error``).
+
+    Deltas are ``message`` events (``message_file`` under trap T5) ending with an empty one,
+    as the recorded provider sends; TTS audio lags the text and ends after ``message_end``.
+    """
     t0 = time.perf_counter()
-    plan = make_plan(g, _sentence(f"You asked: {g.query}"), use_retrieval=True)
+    plan = make_plan(g, asked(g.query), use_retrieval=True)
     env = _envelope(g)
     tid, mid = g.task.task_id, g.message_id
+    name = delta_event(g)
+    tts = TtsStream(g, env) if TtsStream.enabled(g) else None
     answer: list[str] = []
+    replaced: str | None = None
     error: str | None = None
     ttft: float | None = None
+
+    def delta(text: str) -> dict[str, Any]:
+        return {**env, "event": name, "task_id": tid, "id": mid, "answer": text,
+                "from_variable_selector": None}  # fmt: skip
+
     try:
         if plan.fail:
             error = FAIL_MESSAGE
@@ -228,21 +255,24 @@ def message_events(g: Gen) -> Generator[EventItem, None, None]:
             if ttft is None:
                 ttft = time.perf_counter() - t0
             answer.append(word)
-            yield {
-                **env,
-                "event": "message",
-                "task_id": tid,
-                "id": mid,
-                "answer": word,
-                "from_variable_selector": None,
-            }
+            yield delta(word)
+            if tts is not None:
+                yield from tts.feed(word)
+        if not g.task.stopped:
+            yield delta("")
+            if moderated(g):
+                replaced = MODERATED_ANSWER
+                yield replace_event(g, env)
         use = usage(g.wire, plan.prompt_tokens, len(answer), time.perf_counter() - t0, ttft)
         md = metadata(g.wire, plan.resources, use, citation=g.spec.citation)
         yield {**env, "event": "message_end", "task_id": tid, "id": mid, "metadata": md,
                "files": None}  # fmt: skip
+        if tts is not None:
+            yield from tts.finish()
     finally:
+        final = replaced if replaced is not None else "".join(answer)
         g.store.finish_message(
-            mid, answer="".join(answer), resources=plan.resources, thoughts=[], error=error
+            mid, answer=final, resources=plan.resources, thoughts=[], error=error
         )
         g.store.end_task(g.task)
 
@@ -287,7 +317,7 @@ def agent_events(g: Gen) -> Generator[EventItem, None, None]:
     t0 = time.perf_counter()
     use_tool = not g.history or bool(_TIME.search(g.query))
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    body = _sentence(f"You asked: {g.query}")
+    body = asked(g.query)
     if use_tool:
         body = f"It is {now} UTC according to the current_time tool. {body}"
     plan = make_plan(g, body, use_retrieval=False)
@@ -297,29 +327,40 @@ def agent_events(g: Gen) -> Generator[EventItem, None, None]:
     thoughts: dict[str, dict[str, Any]] = {}
     ttft: float | None = None
     error: str | None = None
+    replaced: str | None = None
+
+    def delta(text: str) -> dict[str, Any]:
+        return {**env, "event": "agent_message", "task_id": tid, "id": mid, "answer": text}
+
     try:
         if plan.fail:
             error = FAIL_MESSAGE
             yield {**env, "event": "error", "code": "completion_request_error", "status": 400,
                    "message": FAIL_MESSAGE}  # fmt: skip
             return
+        # As recorded: the first thought, then two empty agent_message events.
+        t1 = str(uuid.uuid4())
+        thoughts[t1] = ev = _thought(env, tid, t1, 1)
+        yield ev
+        yield delta("")
+        yield delta("")
         position = 1
         if use_tool:
-            t1 = str(uuid.uuid4())
             tool = {"tool": "current_time", "tool_labels": _TOOL_LABELS,
                     "tool_input": json.dumps({"current_time": {}})}  # fmt: skip
             observation = json.dumps({"current_time": now})
             for ev in (
-                _thought(env, tid, t1, 1),
                 _thought(env, tid, t1, 1, **tool),
                 _thought(env, tid, t1, 1, observation=observation, **tool),
             ):
                 thoughts[t1] = ev
                 yield ev
             position = 2
-        t2 = str(uuid.uuid4())
-        thoughts[t2] = ev = _thought(env, tid, t2, position)
-        yield ev
+            t2 = str(uuid.uuid4())
+            thoughts[t2] = ev = _thought(env, tid, t2, position)
+            yield ev
+        else:
+            t2 = t1
         for i, word in enumerate(plan.words):
             if plan.pause and i:
                 yield Sleep(plan.pause)
@@ -328,16 +369,20 @@ def agent_events(g: Gen) -> Generator[EventItem, None, None]:
             if ttft is None:
                 ttft = time.perf_counter() - t0
             answer.append(word)
-            yield {**env, "event": "agent_message", "task_id": tid, "id": mid, "answer": word}
+            yield delta(word)
+        if not g.task.stopped:
+            yield delta("")
         thoughts[t2] = ev = _thought(env, tid, t2, position, thought="".join(answer))
         yield ev
+        if not g.task.stopped and moderated(g):
+            replaced = MODERATED_ANSWER
+            yield replace_event(g, env)
         use = usage(g.wire, plan.prompt_tokens, len(answer), time.perf_counter() - t0, ttft)
         md = metadata(g.wire, [], use, citation=False)
         yield {**env, "event": "message_end", "task_id": tid, "id": mid, "metadata": md,
                "files": None}  # fmt: skip
     finally:
         stored = [_stored_thought(t, g.created_at) for t in thoughts.values()]
-        g.store.finish_message(
-            mid, answer="".join(answer), resources=[], thoughts=stored, error=error
-        )
+        final = replaced if replaced is not None else "".join(answer)
+        g.store.finish_message(mid, answer=final, resources=[], thoughts=stored, error=error)
         g.store.end_task(g.task)

@@ -18,7 +18,7 @@ from dify_transport.emulator._context import (
     check_uuid,
     not_found,
 )
-from dify_transport.emulator._faults import EventItem
+from dify_transport.emulator._faults import EventItem, Faults, is_delta
 from dify_transport.emulator._generate import Gen, agent_events, message_events
 from dify_transport.emulator._http import Response, Sleep
 from dify_transport.emulator._wire import ApiError, ParamError
@@ -107,7 +107,13 @@ def _drain(gen: Generator[EventItem, None, None]) -> list[dict[str, Any]]:
 def _blocking_message(ctx: Ctx, g: Gen, gen: Generator[EventItem, None, None]) -> Response:
     events = _drain(gen)
     end = next(e for e in events if e["event"] == "message_end")
-    answer = "".join(e["answer"] for e in events if e["event"] == "message")
+    parts: list[str] = []
+    for e in events:
+        if e["event"] == "message_replace":
+            parts = [e["answer"]]
+        elif is_delta(e) and "answer" in e:
+            parts.append(e["answer"])
+    answer = "".join(parts)
     body: dict[str, Any] = {"event": "message", "task_id": g.task.task_id, "id": g.message_id,
                             "message_id": g.message_id}  # fmt: skip
     if g.spec.mode != "completion":
@@ -192,12 +198,13 @@ def _start(
     task = ctx.store.start_task(spec.name, eu, user)
     datasets = ctx.core.attached_datasets() if spec.citation else []
     g = Gen(spec, ctx.wire, ctx.store, task, user, eu, query, inputs, files, cid, mid, created,
-            history, datasets)  # fmt: skip
+            history, datasets, ctx.faults or Faults(), streaming)  # fmt: skip
     make = {"chat": message_events, "completion": message_events, "agent-chat": agent_events,
             "advanced-chat": chatflow_events, "workflow": workflow_events}[spec.mode]  # fmt: skip
     gen = make(g)
     if streaming:
-        return Events(gen)
+        # Workflow-engine apps fail with workflow_finished(failed), not a bare error event.
+        return Events(gen, own_errors=spec.mode in ("advanced-chat", "workflow"))
     if spec.mode == "workflow":
         return _blocking_workflow(ctx, g, gen)
     return _blocking_message(ctx, g, gen)

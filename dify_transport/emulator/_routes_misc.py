@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from dify_transport.emulator._apps import app_info, app_meta, app_parameters, app_site, stable_id
 from dify_transport.emulator._context import Ctx, Route
+from dify_transport.emulator._extras import fake_mp3
 from dify_transport.emulator._http import Response
 from dify_transport.emulator._multipart import Part
 from dify_transport.emulator._wire import ApiError
@@ -110,13 +111,6 @@ def audio_to_text(ctx: Ctx) -> Response:
     digest = hashlib.sha256(part.data).hexdigest()[:8]
     text = f"Emulator transcript of {part.filename or 'audio'} ({len(part.data)} bytes, {digest})."
     return ctx.wire.json({"text": text})
-
-
-def fake_mp3(text: str) -> bytes:
-    """Deterministic bytes that start like an MP3 file."""
-    seed = hashlib.sha256(text.encode()).digest()
-    frame = b"\xff\xfb\x90\x64" + seed * 13
-    return b"ID3\x04\x00\x00\x00\x00\x00\x00" + frame * max(1, min(len(text) // 8, 64))
 
 
 def text_to_audio(ctx: Ctx) -> Response:

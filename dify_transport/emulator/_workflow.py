@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Generator
 from typing import Any, Final
 
+from dify_transport.emulator._extras import MODERATED_ANSWER, moderated, replace_event
 from dify_transport.emulator._faults import EventItem
 from dify_transport.emulator._generate import FAIL_MESSAGE, Gen, Plan, make_plan, metadata, usage
 from dify_transport.emulator._http import Sleep
@@ -158,18 +159,30 @@ class _Run:
         })  # fmt: skip
 
 
+def _injected(g: Gen) -> int | None:
+    """The ``error_after`` fault of a streaming run (the generator fails the run itself)."""
+    return g.opts.error_after if g.streaming else None
+
+
 def _stream_words(
     g: Gen, plan: Plan, make: Any, *, answer: list[str], t0: float, ttft: list[float]
-) -> Generator[EventItem, None, None]:
+) -> Generator[EventItem, None, str | None]:
+    """Stream the deltas; returns the error of an injected failure (``error_after``)."""
+    fail_after = _injected(g)
     for i, word in enumerate(plan.words):
+        if fail_after is not None and i >= fail_after:
+            return f"[emulator] injected failure after {fail_after} deltas"
         if plan.pause and i:
             yield Sleep(plan.pause)
         if g.task.stopped:
-            return
+            return None
         if not ttft:
             ttft.append(time.perf_counter() - t0)
         answer.append(word)
         yield make(word)
+    if fail_after is not None and len(plan.words) >= fail_after:
+        return f"[emulator] injected failure after {fail_after} deltas"
+    return None
 
 
 def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
@@ -185,6 +198,7 @@ def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
     answer: list[str] = []
     ttft: list[float] = []
     error: str | None = None
+    replaced: str | None = None
     try:
         yield {**wenv, "event": "workflow_started", "data": run.started()}
         start = _Node(wire, 1, _CHATFLOW_NODES[0], None)
@@ -192,28 +206,26 @@ def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
         yield {**wenv, "event": "node_finished", "data": start.finished(run.inputs, run.inputs)}
         llm = _Node(wire, 2, _CHATFLOW_NODES[1], start.node_id)
         yield {**wenv, "event": "node_started", "data": llm.started()}
-        if plan.fail:
-            error = FAIL_MESSAGE
-            yield {
-                **wenv,
-                "event": "node_finished",
-                "data": llm.finished(None, None, status="failed", error=FAIL_MESSAGE),
-            }
-            yield {
-                **wenv,
-                "event": "workflow_finished",
-                "data": run.finished("failed", None, FAIL_MESSAGE, 0, 2),
-            }
-            yield {**env, "event": "error", "code": "invalid_param", "status": 400,
-                   "message": f"Run failed: {FAIL_MESSAGE}"}  # fmt: skip
-            return
         selector = [llm.node_id, "text"]
-        yield from _stream_words(
-            g, plan,
-            lambda w: {**env, "event": "message", "task_id": tid, "id": mid, "answer": w,
-                       "from_variable_selector": selector},
-            answer=answer, t0=t0, ttft=ttft,
-        )  # fmt: skip
+
+        def delta(w: str) -> dict[str, Any]:
+            return {**env, "event": "message", "task_id": tid, "id": mid, "answer": w,
+                    "from_variable_selector": selector}  # fmt: skip
+
+        error = FAIL_MESSAGE if plan.fail else None
+        if error is None:
+            error = yield from _stream_words(g, plan, delta, answer=answer, t0=t0, ttft=ttft)
+        if error is not None:
+            # README fact 12: workflow_finished(failed), then error "Run failed: ...".
+            yield {**wenv, "event": "node_finished",
+                   "data": llm.finished(None, None, status="failed", error=error)}  # fmt: skip
+            yield {**wenv, "event": "workflow_finished",
+                   "data": run.finished("failed", None, error, 0, 2)}  # fmt: skip
+            yield {**env, "event": "error", "code": "invalid_param", "status": 400,
+                   "message": f"Run failed: {error}"}  # fmt: skip
+            return
+        if not g.task.stopped:
+            yield delta("")
         text = "".join(answer)
         use = usage(wire, plan.prompt_tokens, len(answer), time.perf_counter() - t0,
                     ttft[0] if ttft else None)  # fmt: skip
@@ -234,11 +246,16 @@ def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
         done = {**wenv, "event": "workflow_finished",
                 "data": run.finished("succeeded", {"answer": text}, None,
                                      use["total_tokens"], 3)}  # fmt: skip
+        closing: list[dict[str, Any]] = [end]
+        if moderated(g):  # output moderation: message_replace right before message_end
+            replaced = MODERATED_ANSWER
+            closing.insert(0, replace_event(g, env))
         # 0.15 (and 1.12 code): workflow_finished then message_end; 1.x models 1.13.3
         # (docs 1.15): message_end then workflow_finished.
-        yield from (done, end) if wire.v015 else (end, done)
+        yield from [done, *closing] if wire.v015 else [*closing, done]
     finally:
-        g.store.finish_message(mid, answer="".join(answer), resources=[], thoughts=[], error=error)
+        final = replaced if replaced is not None else "".join(answer)
+        g.store.finish_message(mid, answer=final, resources=[], thoughts=[], error=error)
         g.store.end_task(g.task)
 
 
@@ -261,26 +278,27 @@ def workflow_events(g: Gen) -> Generator[EventItem, None, None]:
         yield {**wenv, "event": "node_finished", "data": start.finished(run.inputs, run.inputs)}
         llm = _Node(wire, 2, _WORKFLOW_NODES[1], start.node_id)
         yield {**wenv, "event": "node_started", "data": llm.started()}
-        if plan.fail:
-            yield {
-                **wenv,
-                "event": "node_finished",
-                "data": llm.finished(None, None, status="failed", error=FAIL_MESSAGE),
-            }
-            yield {**wenv, "event": "workflow_finished",
-                   "data": run.finished("failed", None, FAIL_MESSAGE, 0, 2)}  # fmt: skip
-            return
         selector = [llm.node_id, "text"]
-        yield from _stream_words(
-            g, plan,
-            lambda w: {**wenv, "event": "text_chunk",
-                       "data": {"text": w, "from_variable_selector": selector}},
-            answer=answer, t0=t0, ttft=ttft,
-        )  # fmt: skip
+
+        def delta(w: str) -> dict[str, Any]:
+            return {**wenv, "event": "text_chunk",
+                    "data": {"text": w, "from_variable_selector": selector}}  # fmt: skip
+
+        error = FAIL_MESSAGE if plan.fail else None
+        if error is None:
+            error = yield from _stream_words(g, plan, delta, answer=answer, t0=t0, ttft=ttft)
+        if error is not None:
+            # README fact 12: no error event, only the failed node and run.
+            yield {**wenv, "event": "node_finished",
+                   "data": llm.finished(None, None, status="failed", error=error)}  # fmt: skip
+            yield {**wenv, "event": "workflow_finished",
+                   "data": run.finished("failed", None, error, 0, 2)}  # fmt: skip
+            return
         if g.task.stopped:
             yield {**wenv, "event": "workflow_finished",
                    "data": run.finished("stopped", None, STOPPED, 0, 2)}  # fmt: skip
             return
+        yield delta("")  # the provider's final (usage) chunk, as recorded
         text = "".join(answer)
         use = usage(wire, plan.prompt_tokens, len(answer), time.perf_counter() - t0,
                     ttft[0] if ttft else None)  # fmt: skip

@@ -132,9 +132,33 @@ def test_fault_error_after(anyapi: Api) -> None:
     assert err["status"] == 400
     assert "task_id" not in err
     assert err["conversation_id"] == evs[0]["conversation_id"]
+    # Workflow apps never send an error event (README fact 12): the run fails instead.
     wf = anyapi.stream("workflow", "/workflows/run", {**CHAT, "inputs": {"text": "a b c d"}},
                        headers={"X-Emulator-Fault": "error_after=1"})  # fmt: skip
-    assert list(wf[-1]) == ["event", "workflow_run_id", "code", "status", "message"]
+    names = [e["event"] for e in wf]
+    assert "error" not in names
+    assert names[-3:] == ["text_chunk", "node_finished", "workflow_finished"]
+    assert names.count("text_chunk") == 1
+    node, fin = wf[-2]["data"], wf[-1]["data"]
+    assert (node["node_type"], node["status"]) == ("llm", "failed")
+    assert fin["status"] == "failed"
+    assert fin["error"] == "[emulator] injected failure after 1 deltas"
+    assert node["error"] == fin["error"]
+    run = anyapi.get("workflow", f"/workflows/run/{fin['id']}").json()
+    assert run["status"] == "failed"
+    # Chatflow: workflow_finished(failed), then error invalid_param "Run failed: ...".
+    cf = anyapi.stream("chatflow", "/chat-messages", {**CHAT, "query": "one two three"},
+                       headers={"X-Emulator-Fault": "error_after=2"})  # fmt: skip
+    names = [e["event"] for e in cf]
+    assert names.count("message") == 2
+    assert "message_end" not in names
+    assert names[-3:] == ["node_finished", "workflow_finished", "error"]
+    assert cf[-2]["data"]["status"] == "failed"
+    err = cf[-1]
+    assert (err["code"], err["status"]) == ("invalid_param", 400)
+    assert err["message"] == "Run failed: [emulator] injected failure after 2 deltas"
+    assert "task_id" not in err
+    assert list(err)[:4] == ["event", "conversation_id", "message_id", "created_at"]
 
 
 def test_fault_drop_after_in_process(api: Api) -> None:

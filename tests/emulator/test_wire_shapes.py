@@ -14,6 +14,12 @@ def _collapse(names: list[str]) -> list[str]:
     return [k for k, _ in groupby(names)]
 
 
+def _step(e: dict[str, Any]) -> tuple[str, bool]:
+    """Event name and whether it is an empty text delta."""
+    text = e["data"].get("text") if e["event"] == "text_chunk" else e.get("answer")
+    return e["event"], text == ""
+
+
 def _recorded_events(name: str) -> list[dict[str, Any]]:
     raw = json.loads((recording(name) / "events.json").read_text())
     return [e["data"] for e in raw if e["data"] is not None]
@@ -43,10 +49,8 @@ STREAMS = [
 def test_015_stream_matches_recording(api015: Api, app, path, body, rec) -> None:
     ours = api015.stream(app, path, {**body, "user": "u1"})
     theirs = _recorded_events(rec)
-    # Provider artefacts of the recording's fake LLM: empty deltas.
-    theirs = [e for e in theirs if not (e["event"] in ("message", "agent_message")
-                                         and e.get("answer") == "")]  # fmt: skip
-    assert _collapse([e["event"] for e in ours]) == _collapse([e["event"] for e in theirs])
+    # Same sequence, including where the provider's empty deltas fall (README fact 8).
+    assert _collapse([_step(e) for e in ours]) == _collapse([_step(e) for e in theirs])
     ours_shapes, their_shapes = _key_shapes(ours), _key_shapes(theirs)
     assert ours_shapes.keys() == their_shapes.keys()
     for name, (top, data) in their_shapes.items():
