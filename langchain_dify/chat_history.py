@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import SecretStr
 
 from dify_transport import (
+    DEFAULT_USER,
     AsyncDifyClient,
     AsyncHttpClient,
     DifyClient,
@@ -23,7 +24,6 @@ from dify_transport import (
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionStore
-from langchain_dify.chat_models import DEFAULT_USER
 
 if TYPE_CHECKING:
     from langchain_dify.chat_models import ChatDify
@@ -161,7 +161,7 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
             conversation_id: The Dify conversation; when None and ``session_id`` is
                 given, it is looked up in ``session_store``.
             user: End-user id owning the conversation (``$DIFY_USER``, else
-                ``"langchain-dify"``).
+                ``"dify-integrations"``).
             session_id: The caller's session id, recorded in ``session_store`` when
                 a conversation id is learnt.
             session_store: Where session ids map to conversation ids.

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, SecretStr
 
 from dify_transport import (
     DEFAULT_BASE_URL,
+    DEFAULT_USER,
     AsyncDifyClient,
     AsyncHttpClient,
     DifyClient,
@@ -33,9 +34,6 @@ from langchain_dify._messages import (
 )
 
 __all__ = ["DEFAULT_USER", "ChatDify"]
-
-DEFAULT_USER = "langchain-dify"
-"""The end-user id sent when neither ``user=`` nor ``$DIFY_USER`` is set."""
 
 _CALL_KWARGS = frozenset({"conversation_id", "inputs", "user", "files"})
 _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
@@ -145,8 +143,10 @@ class ChatDify(ClientOwner, BaseChatModel):
     user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
     """End-user id that scopes conversations, files and stops on the server.
 
-    ``$DIFY_USER``, else ``"langchain-dify"``. Reading a conversation back (history,
-    ``DifyChatMessageHistory``) needs the same user that created it."""
+    ``$DIFY_USER``, else ``"dify-integrations"`` (the same default as the LlamaIndex
+    classes, so either framework sees the other's conversations). Reading a
+    conversation back (history, ``DifyChatMessageHistory``) needs the same user that
+    created it."""
 
     conversation_id: str | None = None
     """Continue this conversation on every call (a call kwarg still wins)."""

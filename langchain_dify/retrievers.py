@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, SecretStr
 
 from dify_transport import (
     DEFAULT_BASE_URL,
+    DEFAULT_USER,
     AsyncDifyClient,
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
@@ -28,7 +29,6 @@ from dify_transport import (
 )
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
-from langchain_dify.chat_models import DEFAULT_USER
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
 
@@ -70,7 +70,7 @@ class DifyRetriever(ClientOwner, BaseRetriever):
     """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
 
     user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id the turns are recorded under (``$DIFY_USER``, else ``"langchain-dify"``)."""
+    """End-user id the turns are recorded under (``$DIFY_USER``, else ``"dify-integrations"``)."""
 
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Values for the app's input variables."""

@@ -17,6 +17,7 @@ from typing import Any, Self
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
 from dify_transport import (
+    DEFAULT_USER,
     AsyncDifyClient,
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
@@ -35,13 +36,6 @@ __all__ = [
     "secret_from_env",
     "secret_value",
 ]
-
-DEFAULT_USER = "llama-index-dify"
-"""End-user id used when neither ``user=`` nor ``$DIFY_USER`` is given.
-
-Dify scopes conversations, history, files and stop calls by this string: set your
-own (one per real end user) in anything multi-user.
-"""
 
 
 def default_user() -> str:

@@ -143,7 +143,7 @@ class DifyLLM(AppClientsOwner, LLM):
         default_factory=default_user,
         description=(
             "End-user id Dify scopes conversations, history, files and stops by. "
-            "Default: $DIFY_USER, else 'llama-index-dify'."
+            "Default: $DIFY_USER, else 'dify-integrations'."
         ),
     )
     conversation_id: str | None = Field(

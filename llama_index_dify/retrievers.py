@@ -83,7 +83,7 @@ class DifyRetriever(BaseRetriever):
         Args:
             api_key: App key (default: ``$DIFY_API_KEY``).
             base_url: Service API root (default: ``$DIFY_BASE_URL``, else Dify Cloud).
-            user: End-user id (default: ``$DIFY_USER``, else ``llama-index-dify``).
+            user: End-user id (default: ``$DIFY_USER``, else ``dify-integrations``).
             inputs: App input variables sent with each query.
             similarity_top_k: Keep at most this many passages (None: all).
             k: Alias of ``similarity_top_k``.

@@ -40,7 +40,7 @@ def llm(emulator: Emulator, transport_clients: dict[str, object], user: str) -> 
 
 def test_defaults_without_env() -> None:
     llm = ChatDify()
-    assert llm.user == DEFAULT_USER == "langchain-dify"
+    assert llm.user == DEFAULT_USER == "dify-integrations"
     assert llm.base_url == "https://api.dify.ai/v1"
     assert llm.api_key is None
     assert llm.model == "dify"

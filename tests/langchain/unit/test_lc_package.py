@@ -87,3 +87,12 @@ def test_key_never_leaks() -> None:
         assert secret not in retriever.model_dump_json()
     history = DifyChatMessageHistory("c1", api_key=secret)
     assert secret not in repr(history)
+
+
+def test_default_user_is_the_transports_shared_one() -> None:
+    import dify_transport
+
+    assert langchain_dify.DEFAULT_USER == dify_transport.DEFAULT_USER == "dify-integrations"
+    assert ChatDify().user == dify_transport.DEFAULT_USER
+    assert DifyRetriever().user == dify_transport.DEFAULT_USER
+    assert DifyChatMessageHistory().user == dify_transport.DEFAULT_USER

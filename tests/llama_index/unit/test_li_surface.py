@@ -77,7 +77,7 @@ def test_llm_defaults_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     llm = DifyLLM()
     assert llm.api_key is None
     assert llm.base_url == "https://api.dify.ai/v1"
-    assert llm.user == "llama-index-dify"
+    assert llm.user == "dify-integrations"
     assert llm._clients is None  # nothing built, no I/O
     monkeypatch.setenv("DIFY_API_KEY", SECRET)
     monkeypatch.setenv("DIFY_BASE_URL", "http://dify.local/v1")
@@ -178,3 +178,12 @@ def test_engine_adopts_a_history() -> None:
     assert engine.conversation_id == "c7"
     engine.reset()
     assert engine.conversation_id is None
+
+
+def test_default_user_is_the_transports_shared_one() -> None:
+    import dify_transport
+
+    assert llama_index_dify.DEFAULT_USER == dify_transport.DEFAULT_USER == "dify-integrations"
+    assert DifyLLM().user == dify_transport.DEFAULT_USER
+    assert DifyChatStore().user == dify_transport.DEFAULT_USER
+    assert DifyRetriever().user == dify_transport.DEFAULT_USER
