@@ -8,7 +8,8 @@ settings each client was built from and builds a new one when they differ, and
 shares, nor closes, the original's connection pool).
 
 Only clients built here are cached: an injected ``httpx`` client is passed through
-to the transport, which never closes a client it was given.
+to the transport, which never closes a client it was given. ``close()`` /
+``aclose()`` and ``with`` / ``async with`` close what was built.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from dify_transport import AsyncHttpClient, HttpClient, TimeoutTypes
 
 __all__ = ["ClientCache", "ClientOwner", "secret_value"]
@@ -146,3 +149,43 @@ class ClientOwner(BaseModel):
         copied = super().__copy__()
         copied._dify_clients = ClientCache()  # never share (or close) the original's pool
         return copied
+
+    # ------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        """Close the sync transport client this component built.
+
+        Injected ``httpx`` clients are never closed (you own them). Async clients
+        need :meth:`aclose`. The component stays usable: the next call builds a new
+        client.
+        """
+        self._dify_clients.close()
+
+    async def aclose(self) -> None:
+        """Close every transport client this component built, async and sync.
+
+        Injected ``httpx`` clients are never closed (you own them).
+        """
+        await self._dify_clients.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

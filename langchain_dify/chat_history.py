@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -21,11 +21,14 @@ from dify_transport import (
     NotFoundError,
     TimeoutTypes,
 )
+from langchain_dify._clients import ClientCache
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionStore
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from langchain_dify.chat_models import ChatDify
 
 __all__ = ["DifyChatMessageHistory", "messages_from_dify"]
@@ -59,20 +62,25 @@ class _Clients:
         }
         self._http_client = http_client
         self._http_async_client = http_async_client
-        self._sync: DifyClient | None = None
-        self._async: AsyncDifyClient | None = None
+        self._cache = ClientCache()
 
     @property
     def sync(self) -> DifyClient:
-        if self._sync is None:
-            self._sync = DifyClient(**self._config, http_client=self._http_client)
-        return self._sync
+        return self._cache.sync(
+            None, lambda: DifyClient(**self._config, http_client=self._http_client)
+        )
 
     @property
     def async_(self) -> AsyncDifyClient:
-        if self._async is None:
-            self._async = AsyncDifyClient(**self._config, http_client=self._http_async_client)
-        return self._async
+        return self._cache.async_(
+            None, lambda: AsyncDifyClient(**self._config, http_client=self._http_async_client)
+        )
+
+    def close(self) -> None:
+        self._cache.close()
+
+    async def aclose(self) -> None:
+        await self._cache.aclose()
 
     def __repr__(self) -> str:
         return f"_Clients(base_url={self._config['base_url']!r})"
@@ -329,6 +337,43 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
         self.conversation_id = None
         if self.session_store is not None and self.session_id is not None:
             self.session_store.delete(self.session_id)
+
+    # -------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        """Close the sync transport client this history built.
+
+        Injected ``client``/``http_client`` objects are never closed (you own them).
+        Histories made by one :meth:`factory` share a pool: closing one closes it for
+        all, and the next read builds a new one.
+        """
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close every transport client this history built, async and sync."""
+        await self._clients.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         return (

@@ -86,6 +86,15 @@ class ChatDify(ClientOwner, BaseChatModel):
             ...
         ```
 
+    Closing:
+        ```python
+        with ChatDify() as llm:  # or ``async with``; or llm.close() / await llm.aclose()
+            llm.invoke("Hello")
+        ```
+
+        Closes the connection pools the model built (an injected ``http_client`` is
+        yours and stays open); ``aclose``/``async with`` also close the async one.
+
     Conversation:
         ```python
         from langchain_core.messages import HumanMessage

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from dify_transport import AsyncDifyClient, DifyClient
-from langchain_dify import ChatDify, DifyKnowledgeRetriever, DifyRetriever
+from langchain_dify import ChatDify, DifyChatMessageHistory, DifyKnowledgeRetriever, DifyRetriever
+
+if TYPE_CHECKING:
+    from dify_transport.emulator import Emulator
 
 COMPONENTS: list[tuple[type[Any], dict[str, Any]]] = [
     (ChatDify, {}),
@@ -58,3 +62,117 @@ def test_assigning_a_setting_rebuilds_the_client() -> None:
     assert second.base_url.rstrip("/") == "http://two/v1"
     assert isinstance(second, DifyClient)
     assert isinstance(llm._async_client, AsyncDifyClient)
+
+
+# ------------------------------------------------------------------ close / with
+
+
+def _built_http(component: Any) -> tuple[Any, Any]:
+    """Make the component build its transport clients' httpx pools (no I/O)."""
+    return component._client._http(), component._async_client._http()
+
+
+@pytest.mark.parametrize(("cls", "extra"), COMPONENTS, ids=lambda v: getattr(v, "__name__", ""))
+async def test_close_closes_built_clients_and_rebuilds_on_next_use(
+    cls: type[Any], extra: dict[str, Any]
+) -> None:
+    component = cls(api_key="app-a", base_url="http://one/v1", **extra)
+    sync_http, async_http = _built_http(component)
+    component.close()
+    assert sync_http.is_closed
+    assert not async_http.is_closed  # async pools need aclose()
+    assert component._client._http() is not sync_http  # still usable
+    await component.aclose()
+    assert async_http.is_closed
+
+
+@pytest.mark.parametrize(("cls", "extra"), COMPONENTS, ids=lambda v: getattr(v, "__name__", ""))
+async def test_injected_http_clients_stay_open(cls: type[Any], extra: dict[str, Any]) -> None:
+    with httpx.Client() as sync_http:
+        async with httpx.AsyncClient() as async_http:
+            component = cls(
+                api_key="app-a", http_client=sync_http, http_async_client=async_http, **extra
+            )
+            assert _built_http(component) == (sync_http, async_http)
+            with component as entered:
+                assert entered is component
+            async with component:
+                pass
+            component.close()
+            await component.aclose()
+            assert not sync_http.is_closed
+            assert not async_http.is_closed
+
+
+@pytest.mark.parametrize(("cls", "extra"), COMPONENTS, ids=lambda v: getattr(v, "__name__", ""))
+async def test_context_managers_close_what_was_built(cls: type[Any], extra: dict[str, Any]) -> None:
+    with cls(api_key="app-a", **extra) as component:
+        sync_http = component._client._http()
+    assert sync_http.is_closed
+    async with cls(api_key="app-a", **extra) as component:
+        sync_http, async_http = _built_http(component)
+    assert sync_http.is_closed
+    assert async_http.is_closed
+
+
+def test_close_after_a_settings_change_closes_the_replaced_client_too() -> None:
+    llm = ChatDify(api_key="app-a", base_url="http://one/v1")
+    first = llm._client._http()
+    llm.base_url = "http://two/v1"
+    second = llm._client._http()
+    llm.close()
+    assert first.is_closed
+    assert second.is_closed
+
+
+async def test_chat_model_invoke_then_close_keeps_injected_emulator_client(
+    emulator: Emulator,
+) -> None:
+    transport = emulator.transport()
+    with httpx.Client(transport=transport) as http:
+        async with httpx.AsyncClient(transport=transport) as ahttp:
+            async with ChatDify(
+                api_key=emulator.keys.chat,
+                base_url=emulator.base_url,
+                http_client=http,
+                http_async_client=ahttp,
+            ) as llm:
+                assert llm.invoke("hi").content
+                assert (await llm.ainvoke("hi")).content
+            assert not http.is_closed
+            assert not ahttp.is_closed
+
+
+# ------------------------------------------------------------------------ history
+
+
+async def test_history_closes_built_clients_only() -> None:
+    history = DifyChatMessageHistory("c1", api_key="app-a", base_url="http://one/v1")
+    sync_http, async_http = history.client._http(), history.async_client._http()
+    with history as entered:
+        assert entered is history
+    assert sync_http.is_closed
+    assert history.client._http() is not sync_http  # rebuilt on next use
+    async with history:
+        pass
+    assert async_http.is_closed
+
+
+async def test_history_leaves_injected_clients_open() -> None:
+    with httpx.Client() as sync_http, DifyClient(api_key="app-a") as client:
+        async with AsyncDifyClient(api_key="app-a") as aclient:
+            history = DifyChatMessageHistory(
+                "c1", client=client, async_client=aclient, http_client=sync_http
+            )
+            injected_http, injected_ahttp = client._http(), aclient._http()
+            history.close()
+            await history.aclose()
+            assert history.client is client
+            assert not injected_http.is_closed
+            assert not injected_ahttp.is_closed
+    # A history built around an injected httpx client leaves that client open too.
+    with httpx.Client() as sync_http:
+        history = DifyChatMessageHistory("c1", api_key="app-a", http_client=sync_http)
+        assert history.client._http() is sync_http
+        history.close()
+        assert not sync_http.is_closed
