@@ -18,6 +18,7 @@ from dify_transport.emulator._extras import (
     TtsStream,
     delta_event,
     moderated,
+    quote,
     replace_event,
 )
 from dify_transport.emulator._faults import EventItem, Faults
@@ -33,6 +34,7 @@ __all__ = [
     "Plan",
     "agent_events",
     "make_plan",
+    "sentence",
     "message_events",
     "metadata",
     "usage",
@@ -96,14 +98,15 @@ class Plan:
     resources: list[dict[str, Any]]
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """``text`` ending with sentence punctuation (a period added when missing)."""
     text = text.strip()
-    return text if text[-1:] in ".?!" else f"{text}."
+    return text if text[-1:] in ".?!…" else f"{text}."
 
 
 def asked(query: str) -> str:
-    """The answer's echo: ``You asked: <query>.``."""
-    return _sentence(f"You asked: {query}")
+    """The answer's echo: ``You asked: <last non-empty line, at most ~80 chars>.``."""
+    return sentence(f"You asked: {quote(query)}")
 
 
 def _files_note(files: list[dict[str, Any]]) -> str | None:
@@ -123,7 +126,7 @@ def make_plan(g: Gen, body: str, *, use_retrieval: bool, citation: bool = True) 
     """Compose the deterministic answer around ``body`` and cut it into word deltas."""
     parts: list[str] = []
     if g.history:
-        parts.append(f'Earlier you asked: "{g.history[-1]["query"]}".')
+        parts.append(f'Earlier you asked: "{quote(g.history[-1]["query"])}".')
     note = _files_note(g.files)
     if note:
         parts.append(note)

@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import math
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from dify_transport.emulator._corpus import score, tokens
 from dify_transport.emulator._store import Store
 
-__all__ = ["render_history_resources", "render_resources", "retrieve", "to_resource"]
+__all__ = [
+    "display_scores",
+    "render_history_resources",
+    "render_resources",
+    "retrieve",
+    "to_resource",
+]
+
+
+_PRIOR: Final = 0.12
+_OVERLAP_WEIGHT: Final = 0.85
+_STEP: Final = 0.0001
+
+
+def display_scores(overlaps: list[float]) -> list[float]:
+    """Believable scores for segments ranked by word overlap (best first).
+
+    A blend of the overlap (square root: word overlap is stingier than embeddings) and a
+    small prior that fades linearly with rank, in (0, 1], rounded to 4 places and
+    strictly decreasing, so ties and zero overlaps still get distinct, non-zero scores
+    (strict for rankings of up to ~1,000 segments).
+    """
+    n = len(overlaps)
+    out: list[float] = []
+    for rank, overlap in enumerate(overlaps):
+        value = _PRIOR * (n - rank) / n + _OVERLAP_WEIGHT * math.sqrt(overlap)
+        value = round(min(value, 1.0), 4)
+        if out and value > out[-1] - _STEP:
+            value = round(out[-1] - _STEP, 4)
+        out.append(max(value, _STEP))
+    return out
 
 
 def retrieve(
@@ -20,13 +51,19 @@ def retrieve(
     method: str = "semantic_search",
     threshold: float | None = None,
 ) -> list[tuple[dict[str, Any], float]]:
-    """Top ``top_k`` segments by word overlap (ties: corpus order), with scores."""
+    """Top ``top_k`` segments by word overlap (ties: corpus order), with display scores.
+
+    ``threshold`` applies to the returned scores.
+    """
     q = tokens(query)
-    scored = [(seg, score(q, seg["tokens_set"], method)) for seg in store.segments(dataset_ids)]
+    segments = store.segments(dataset_ids)
+    raw = [score(q, seg["tokens_set"], method) for seg in segments]
+    order = sorted(range(len(raw)), key=lambda i: (-raw[i], i))
+    shown = display_scores([raw[i] for i in order])
+    ranked = [(segments[i], sc) for i, sc in zip(order, shown, strict=True)]
     if threshold is not None:
-        scored = [(s, sc) for s, sc in scored if sc >= threshold]
-    order = sorted(range(len(scored)), key=lambda i: (-scored[i][1], i))
-    return [scored[i] for i in order[: max(top_k, 0)]]
+        ranked = [(seg, sc) for seg, sc in ranked if sc >= threshold]
+    return ranked[: max(top_k, 0)]
 
 
 def to_resource(seg: dict[str, Any], sc: float, position: int) -> dict[str, Any]:
