@@ -98,7 +98,7 @@ class AsyncDifyClient(AsyncAPIClient):
     ) -> AsyncStream:
         response = await self._request(call, timeout=timeout, extra_headers=headers, stream=True)
         user = call.user or ""
-        stop = self._stop_quietly(stop_path, user)
+        stop = self._stop_quietly(stop_path, user, headers)
         return AsyncStream(response, user=call.user, stop=stop, secret=self._secret)
 
     # -- generation -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -58,6 +59,8 @@ TimeoutTypes: TypeAlias = float | httpx.Timeout | None
 """Per-call or per-client timeout: seconds (connect stays <= 5 s) or an ``httpx.Timeout``."""
 
 _log = logging.getLogger(LOGGER_NAME)
+_STOP_HTTP_TIMEOUT = httpx.Timeout(STOP_TIMEOUT)
+"""Every phase (pool, connect, write, read) of a stop request; the total is bounded apart."""
 _USER_AGENT = "dify-integrations/0.1.0 (dify_transport; httpx)"
 
 
@@ -342,10 +345,39 @@ class SyncAPIClient(_BaseAPIClient):
     ) -> Any:
         return parse_json(self._request(call, timeout=timeout, extra_headers=extra_headers))
 
-    def _stop_quietly(self, path: str, user: str) -> Callable[[str], None]:
-        def stop(task_id: str) -> None:
+    def _stop_quietly(
+        self, path: str, user: str, extra_headers: Mapping[str, str] | None = None
+    ) -> Callable[[str], None]:
+        """The best-effort stop a `Stream` calls when abandoned: at most ``STOP_TIMEOUT`` in total.
+
+        Args:
+            path: The stop path template (``{task_id}`` placeholder).
+            user: The ``user`` the stream was opened with.
+            extra_headers: The stream's extra headers, repeated on the stop request.
+
+        Returns:
+            ``stop(task_id)``: sends one request (no retries) and returns within
+            ``STOP_TIMEOUT`` seconds; failures are logged at DEBUG, never raised.
+        """
+
+        def send(task_id: str) -> None:
             call = Call("POST", path.format(task_id=task_id), json={"user": user}, user=user)
-            self._request(call, timeout=STOP_TIMEOUT, max_retries=0).close()
+            try:
+                response = self._request(
+                    call, timeout=_STOP_HTTP_TIMEOUT, extra_headers=extra_headers, max_retries=0
+                )
+                response.close()
+            except Exception:  # noqa: BLE001 - best effort: a failed stop must not mask anything
+                _log.debug("dify stop call failed", exc_info=True)
+
+        def stop(task_id: str) -> None:
+            # httpx has no overall deadline (each phase has its own timeout): run the
+            # request on a daemon thread and wait at most STOP_TIMEOUT for it.
+            worker = threading.Thread(target=send, args=(task_id,), name="dify-stop", daemon=True)
+            worker.start()
+            worker.join(STOP_TIMEOUT)
+            if worker.is_alive():
+                _log.debug("dify stop call still running after %.1fs; not waiting", STOP_TIMEOUT)
 
         return stop
 
@@ -448,10 +480,25 @@ class AsyncAPIClient(_BaseAPIClient):
     ) -> Any:
         return parse_json(await self._request(call, timeout=timeout, extra_headers=extra_headers))
 
-    def _stop_quietly(self, path: str, user: str) -> Callable[[str], Awaitable[None]]:
+    def _stop_quietly(
+        self, path: str, user: str, extra_headers: Mapping[str, str] | None = None
+    ) -> Callable[[str], Awaitable[None]]:
+        """The stop an `AsyncStream` calls when abandoned (it bounds the total with wait_for).
+
+        Args:
+            path: The stop path template (``{task_id}`` placeholder).
+            user: The ``user`` the stream was opened with.
+            extra_headers: The stream's extra headers, repeated on the stop request.
+
+        Returns:
+            ``stop(task_id)``: one request, no retries, every phase within ``STOP_TIMEOUT``.
+        """
+
         async def stop(task_id: str) -> None:
             call = Call("POST", path.format(task_id=task_id), json={"user": user}, user=user)
-            response = await self._request(call, timeout=STOP_TIMEOUT, max_retries=0)
+            response = await self._request(
+                call, timeout=_STOP_HTTP_TIMEOUT, extra_headers=extra_headers, max_retries=0
+            )
             await response.aclose()
 
         return stop

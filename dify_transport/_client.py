@@ -103,7 +103,7 @@ class DifyClient(SyncAPIClient):
     ) -> Stream:
         response = self._request(call, timeout=timeout, extra_headers=headers, stream=True)
         user = call.user or ""
-        stop = self._stop_quietly(stop_path, user)
+        stop = self._stop_quietly(stop_path, user, headers)
         return Stream(response, user=call.user, stop=stop, secret=self._secret)
 
     # -- generation -------------------------------------------------------------------

@@ -5,8 +5,10 @@ while folding them into a running aggregate. Reading to EOF raises the typed err
 of an in-stream ``error`` event, `WorkflowFailedError` for a failed workflow,
 `IncompleteStreamError` when no terminal event came, and `APIConnectionError` when
 the connection drops; each carries the partial answer and ids. Leaving early
-(``break``, ``close()``, ``with``, task cancellation, KeyboardInterrupt) calls the
-matching stop endpoint once, with the stream's ``user``, bounded to ``STOP_TIMEOUT``.
+(``break``, ``close()``, ``with``, task cancellation, KeyboardInterrupt) closes the
+response and then calls the matching stop endpoint once, with the stream's ``user``
+and extra headers, bounded to ``STOP_TIMEOUT`` in total. After that, `final()` and
+further reads return the partial result with ``finish_reason="stopped"``.
 """
 
 from __future__ import annotations
@@ -14,25 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from dify_transport._aggregate import StreamAccumulator
 from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
-from dify_transport._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APITimeoutError,
-    IncompleteStreamError,
-    WorkflowFailedError,
-    error_from_event,
-)
+from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
-from dify_transport._sse import SSEDecodeError, SSEDecoder
+from dify_transport._sse import SSEDecodeError
+from dify_transport._stream_state import StreamState
 from dify_transport.types import Result
 
 __all__ = ["AsyncStream", "Stream"]
@@ -40,153 +34,16 @@ __all__ = ["AsyncStream", "Stream"]
 _log = logging.getLogger(LOGGER_NAME)
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
-
-class _StreamState:
-    """What the sync and async streams share: aggregate, error building, flags."""
-
-    def __init__(
-        self, response: httpx.Response, *, user: str | None, secret: str | None = None
-    ) -> None:
-        self.response = response
-        """The underlying HTTP response (status 200, ``text/event-stream``)."""
-        self.user = user
-        """The ``user`` the stream was opened with (also used for the stop call)."""
-        self._acc = StreamAccumulator()
-        self._decoder = SSEDecoder()
-        self._secret = secret
-        self._eof = False
-        self._closed = False
-        self._stop_attempted = False
-        self._error: BaseException | None = None
-        self._debug = _log.isEnabledFor(logging.DEBUG)
-
-    @property
-    def answer(self) -> str:
-        """Answer text so far (``message_replace`` replaces it)."""
-        return self._acc.answer
-
-    @property
-    def task_id(self) -> str | None:
-        """Task id, once the first event arrived."""
-        return self._acc.task_id
-
-    @property
-    def conversation_id(self) -> str | None:
-        """Conversation id (chat-family apps)."""
-        return self._acc.conversation_id
-
-    @property
-    def message_id(self) -> str | None:
-        """Message id."""
-        return self._acc.message_id
-
-    @property
-    def workflow_run_id(self) -> str | None:
-        """Workflow run id (workflow and chatflow apps)."""
-        return self._acc.workflow_run_id
-
-    @property
-    def accumulator(self) -> StreamAccumulator:
-        """The running aggregate (usage, metadata, files, thoughts so far)."""
-        return self._acc
-
-    @property
-    def done(self) -> bool:
-        """True once a terminal event was seen and EOF was reached."""
-        return self._eof and self._acc.terminal
-
-    def result(self) -> Result:
-        """The aggregate so far as a `Result` (does not read further)."""
-        return self._acc.result()
-
-    def _raw_ok(self) -> bool:
-        """True when raw bytes may be read: not yet buffered, no content encoding to undo."""
-        if self.response.is_stream_consumed:
-            return False
-        encoding = self.response.headers.get("content-encoding", "identity").strip().lower()
-        return encoding in ("", "identity")
-
-    def _attach(self, err: APIError) -> APIError:
-        acc = self._acc
-        err._attach(
-            partial_answer=acc.answer,
-            conversation_id=acc.conversation_id,
-            message_id=acc.message_id,
-            task_id=acc.task_id,
-        )
-        return err
-
-    def _event_error(self, data: dict[str, Any]) -> APIError:
-        self._eof = True
-        err = error_from_event(data, response=self.response, user=self.user, secret=self._secret)
-        return self._attach(err)
-
-    def _transport_error(self, exc: Exception) -> APIError:
-        acc = self._acc
-        where = f"after {len(acc.answer)} characters of answer" if acc.answer else "before any text"
-        if isinstance(exc, httpx.TimeoutException):
-            err: APIError = APITimeoutError(
-                f"Timed out reading the Dify stream {where} ({type(exc).__name__}); raise "
-                "the read timeout (timeout=...) if the app is slow to answer",
-                request=_request_of(self.response),
-            )
-        elif isinstance(exc, SSEDecodeError):
-            err = APIResponseValidationError(
-                f"Dify sent an SSE frame that is not JSON {where}: {exc.payload[:120]!r}",
-                request=_request_of(self.response),
-            )
-        else:
-            err = APIConnectionError(
-                f"The connection dropped while streaming {where} ({type(exc).__name__}); "
-                "the answer is incomplete",
-                request=_request_of(self.response),
-            )
-        return self._attach(err)
-
-    def _end_error(self) -> APIError | None:
-        """Judge the stream at EOF: None when it completed normally."""
-        self._eof = True
-        acc = self._acc
-        if acc.workflow_failed:
-            err: APIError = WorkflowFailedError(
-                f"Workflow run {acc.workflow_run_id} failed: "
-                f"{acc.workflow_error or 'no error text'}",
-                workflow_run_id=acc.workflow_run_id,
-                outputs=acc.outputs,
-                request=_request_of(self.response),
-                in_stream=True,
-            )
-            return self._attach(err)
-        if not acc.terminal:
-            err = IncompleteStreamError(
-                "The Dify stream ended without message_end/workflow_finished "
-                f"(after {len(acc.answer)} characters); the answer may be truncated",
-                request=_request_of(self.response),
-            )
-            return self._attach(err)
-        return None
-
-    def _should_stop(self) -> bool:
-        if self._stop_attempted or self._eof or self._acc.terminal:
-            return False
-        return self._acc.task_id is not None
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(task_id={self.task_id!r}, chars={len(self.answer)}, "
-            f"done={self.done})"
-        )
+AsyncStop = Callable[[str], Awaitable[None]]
 
 
-def _request_of(response: httpx.Response) -> httpx.Request | None:
-    try:
-        return response.request
-    except RuntimeError:
-        return None
-
-
-class Stream(_StreamState):
+class Stream(StreamState):
     """A synchronous Dify event stream.
+
+    Leaving a ``for`` loop early (``break``, an exception, KeyboardInterrupt), ``close()``
+    or the end of a ``with`` block closes the response and calls the stop endpoint
+    (once, at most ``STOP_TIMEOUT`` seconds); `final()` then returns the partial answer
+    with ``finish_reason="stopped"``.
 
     Example:
         ```python
@@ -259,7 +116,8 @@ class Stream(_StreamState):
         """Read to EOF and return the aggregate.
 
         Returns:
-            The `Result` with answer, ids, usage, resources, thoughts and files.
+            The `Result` with answer, ids, usage, resources, thoughts and files. After
+            the stream was closed early, the partial result (``finish_reason="stopped"``).
 
         Raises:
             APIError: The typed error of an in-stream failure, a dropped connection or
@@ -272,24 +130,24 @@ class Stream(_StreamState):
         return self._acc.result()
 
     def close(self) -> None:
-        """Stop reading. If the stream did not finish, call the stop endpoint once."""
+        """Stop reading. If the stream did not finish, call the stop endpoint once.
+
+        The response is closed first (so a small connection pool cannot stall the stop
+        call); the stop call is best effort and bounded to ``STOP_TIMEOUT`` in total.
+        """
         if self._closed:
             return
-        self._closed = True
+        task_id = self._begin_close()
         try:
-            if self._should_stop() and self._stop is not None:
-                self._stop_attempted = True
-                task_id = self._acc.task_id
-                if task_id is not None:
-                    self._acc.stopped = True
-                    try:
-                        self._stop(task_id)
-                    except Exception:  # noqa: BLE001 - best effort: a failed stop must not mask anything
-                        _log.debug("dify stop call failed", exc_info=True)
-        finally:
             with contextlib.suppress(ValueError):  # called from inside the generator
                 self._iterator.close()
             self.response.close()
+        finally:
+            if task_id is not None and self._stop is not None:
+                try:
+                    self._stop(task_id)
+                except Exception:  # noqa: BLE001 - best effort: a failed stop must not mask anything
+                    _log.debug("dify stop call failed", exc_info=True)
 
     def __enter__(self) -> Stream:
         return self
@@ -303,8 +161,22 @@ class Stream(_StreamState):
         self.close()
 
 
-class AsyncStream(_StreamState):
+class AsyncStream(StreamState):
     """An asynchronous Dify event stream.
+
+    ``async for`` reads events as they arrive; ``aclose()``, the end of an ``async with``
+    block, task cancellation and read errors close the response and then call the stop
+    endpoint (once, shielded, at most ``STOP_TIMEOUT`` seconds); `final()` and further
+    reads then return the partial answer with ``finish_reason="stopped"``.
+
+    Leaving ``async for`` early: Python runs no async cleanup on a bare ``break``, so
+    use ``async with`` or ``await stream.aclose()`` after it. The stream still helps:
+    the iterator ``async for`` uses is a plain object (no async generator), and when it
+    is dropped mid-stream (CPython does this at the ``break``), reading stops at once
+    and the close and stop are scheduled on the running loop; the next ``aclose()``,
+    ``final()`` or ``async with`` exit waits for them. A stream that is dropped without
+    being closed has its stop scheduled the same way when it is garbage-collected
+    (only while its event loop still runs).
 
     Example:
         ```python
@@ -312,7 +184,9 @@ class AsyncStream(_StreamState):
             async for event in stream:
                 if event.text:
                     print(event.text, end="")
-        result = await stream.final()
+                if done_enough():
+                    break  # the ``async with`` exit awaits the stop call
+        result = await stream.final()  # partial, finish_reason="stopped" after a break
         ```
     """
 
@@ -321,112 +195,168 @@ class AsyncStream(_StreamState):
         response: httpx.Response,
         *,
         user: str | None,
-        stop: Callable[[str], Awaitable[None]] | None = None,
+        stop: AsyncStop | None = None,
         secret: str | None = None,
     ) -> None:
         super().__init__(response, user=user, secret=secret)
         self._stop = stop
-        self._iterator = self._events()
-
-    async def _events(self) -> AsyncGenerator[StreamEvent, None]:
-        add = self._acc.add
-        feed = self._decoder.feed
-        debug = self._debug
-        response = self.response
-        chunks = response.aiter_raw() if self._raw_ok() else response.aiter_bytes()
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._pos = 0
+        self._flushed = False
+        self._closing: asyncio.Task[None] | None = None
         try:
-            try:
-                async for chunk in chunks:
-                    for data in feed(chunk):
-                        event = add(data)
-                        if debug:
-                            _log.debug("dify event %s", event.event)
-                        if event.event == "error":
-                            raise self._event_error(data)
-                        yield event
-                tail = self._decoder.flush()
-            except (httpx.TransportError, SSEDecodeError) as exc:
-                raise self._transport_error(exc) from exc
-            for data in tail:
-                event = add(data)
-                if event.event == "error":
-                    raise self._event_error(data)
-                yield event
-            end = self._end_error()
-            if end is not None:
-                raise end
-        except BaseException as exc:
-            self._error = exc if isinstance(exc, APIError) else None
-            raise
-        finally:
-            await self.aclose()
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+
+    # -- reading ------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return self._guarded()
-
-    async def _guarded(self) -> AsyncIterator[StreamEvent]:
-        try:
-            async for event in self._iterator:
-                yield event
-        finally:
-            await self.aclose()
+        return _AsyncEvents(self)
 
     async def __anext__(self) -> StreamEvent:
-        return await self._iterator.__anext__()
+        """The next event (``StopAsyncIteration`` at EOF or once closed)."""
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            pending = self._pending
+            pos = self._pos
+            if pos < len(pending):
+                data = pending[pos]
+                self._pos = pos + 1
+            else:
+                data = await self._next_data()
+            event = self._acc.add(data)
+            if self._debug:
+                _log.debug("dify event %s", event.event)
+            if event.event == "error":
+                raise self._event_error(data)
+            return event
+        except StopAsyncIteration:
+            await self.aclose()
+            raise
+        except BaseException as exc:
+            if self.closed and isinstance(exc, APIError):
+                # Closed by us (``aclose()`` from another task) while a read was waiting.
+                raise StopAsyncIteration from None
+            self._error = exc if isinstance(exc, APIError) else None
+            await self.aclose()
+            raise
+
+    async def _next_data(self) -> dict[str, Any]:
+        """Read until the decoder yields an event; judge the stream at EOF."""
+        chunks = self._chunks
+        if chunks is None:
+            response = self.response
+            chunks = response.aiter_raw() if self._raw_ok() else response.aiter_bytes()
+            self._chunks = chunks
+        feed = self._decoder.feed
+        while not self._flushed:
+            try:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    self._pending = self._decoder.flush()
+                    self._flushed = True
+                else:
+                    self._pending = feed(chunk)
+            except (httpx.TransportError, SSEDecodeError) as exc:
+                raise self._transport_error(exc) from exc
+            self._pos = 0
+            if self._pending:
+                self._pos = 1
+                return self._pending[0]
+        end = self._end_error()
+        if end is not None:
+            raise end
+        raise StopAsyncIteration
 
     async def final(self) -> Result:
         """Read to EOF and return the aggregate.
 
         Returns:
-            The `Result` with answer, ids, usage, resources, thoughts and files.
+            The `Result` with answer, ids, usage, resources, thoughts and files. After
+            the stream was closed early, the partial result (``finish_reason="stopped"``).
 
         Raises:
             APIError: The typed error of an in-stream failure, a dropped connection or
                 a missing terminal event (with ``partial_answer`` and ids).
         """
-        async for _ in self._iterator:
-            pass
+        while True:
+            try:
+                await self.__anext__()
+            except StopAsyncIteration:
+                break
+        await self._settle()
         if self._error is not None:
             raise self._error
         return self._acc.result()
 
+    # -- closing ------------------------------------------------------------------------
+
     async def aclose(self) -> None:
         """Stop reading. If the stream did not finish, call the stop endpoint once.
 
-        The stop call is shielded from cancellation and bounded to ``STOP_TIMEOUT``.
+        The response is closed first; the stop call is shielded from cancellation and
+        bounded to ``STOP_TIMEOUT``. If a dropped iterator already scheduled the close,
+        this waits for it.
         """
         if self._closed:
+            await self._settle()
             return
-        self._closed = True
+        task_id = self._begin_close()
         try:
-            if self._should_stop() and self._stop is not None:
-                self._stop_attempted = True
-                task_id = self._acc.task_id
-                if task_id is not None:
-                    self._acc.stopped = True
-                    await self._shielded_stop(self._stop, task_id)
+            await self._release()
         finally:
-            with contextlib.suppress(ValueError, RuntimeError):  # called from inside
-                await self._iterator.aclose()
-            await self.response.aclose()
+            if task_id is not None and self._stop is not None:
+                await _shielded(_bounded_stop(self._stop, task_id))
 
-    @staticmethod
-    async def _shielded_stop(stop: Callable[[str], Awaitable[None]], task_id: str) -> None:
-        async def bounded() -> None:
-            try:
-                await asyncio.wait_for(stop(task_id), STOP_TIMEOUT)
-            except Exception:  # noqa: BLE001 - best effort
-                _log.debug("dify stop call failed", exc_info=True)
+    async def _release(self) -> None:
+        chunks = self._chunks
+        closer = getattr(chunks, "aclose", None)
+        if closer is not None:
+            with contextlib.suppress(Exception):  # e.g. "already running" in another task
+                await closer()
+        await self.response.aclose()
 
-        task = asyncio.ensure_future(bounded())
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
-        try:
+    async def _settle(self) -> None:
+        """Wait for a close scheduled by a dropped iterator (shielded)."""
+        task = self._closing
+        if task is not None and not task.done():
             await asyncio.shield(task)
-        except asyncio.CancelledError:
-            # Cancelled again while stopping: let the stop finish in the background,
-            # and keep the cancellation going.
-            raise
+
+    def _abandon(self) -> None:
+        """Close without awaiting: schedule the response close and the stop on the loop."""
+        if self._closed:
+            return
+        task_id = self._begin_close()
+        stop = self._stop if task_id is not None else None
+        if self.response.is_closed and stop is None:
+            return
+        coro = _close_later(self.response, self._chunks, stop, task_id)
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        loop = self._loop or running
+        try:
+            if loop is None or loop.is_closed():
+                raise RuntimeError("no event loop to stop the stream on")
+            if loop is running:
+                self._closing = _spawn(coro)
+            else:
+                loop.call_soon_threadsafe(_spawn, coro)
+        except RuntimeError:
+            coro.close()
+            _log.debug("dify stream dropped with no running loop; stop not sent")
+
+    def __del__(self) -> None:
+        # Last resort for a stream that is dropped unclosed: schedule the stop.
+        if getattr(self, "_closed", True):
+            return
+        with contextlib.suppress(Exception):
+            self._abandon()
 
     async def __aenter__(self) -> AsyncStream:
         return self
@@ -438,3 +368,61 @@ class AsyncStream(_StreamState):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class _AsyncEvents:
+    """What ``async for`` iterates: forwards to the stream, closes it when dropped early."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: AsyncStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _AsyncEvents:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, StreamEvent]:
+        return self._stream.__anext__()
+
+    def __del__(self) -> None:
+        stream = self._stream
+        if not stream._closed:
+            with contextlib.suppress(Exception):
+                stream._abandon()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    task = asyncio.ensure_future(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return task
+
+
+async def _bounded_stop(stop: AsyncStop, task_id: str) -> None:
+    try:
+        await asyncio.wait_for(stop(task_id), STOP_TIMEOUT)
+    except Exception:  # noqa: BLE001 - best effort
+        _log.debug("dify stop call failed", exc_info=True)
+
+
+async def _shielded(coro: Coroutine[Any, Any, None]) -> None:
+    """Run ``coro`` as a task and wait for it; cancelling the waiter leaves it running."""
+    await asyncio.shield(_spawn(coro))
+
+
+async def _close_later(
+    response: httpx.Response,
+    chunks: AsyncIterator[bytes] | None,
+    stop: AsyncStop | None,
+    task_id: str | None,
+) -> None:
+    try:
+        closer = getattr(chunks, "aclose", None)
+        if closer is not None:
+            with contextlib.suppress(Exception):
+                await closer()
+        await response.aclose()
+    except Exception:  # noqa: BLE001 - best effort
+        _log.debug("closing an abandoned dify stream failed", exc_info=True)
+    if stop is not None and task_id is not None:
+        await _bounded_stop(stop, task_id)

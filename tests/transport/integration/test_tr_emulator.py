@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from dify_transport import (
@@ -316,3 +317,34 @@ async def test_async_paging_and_delete(emulator_015):
         await c.delete_conversation(first.conversation_id, user=u)
         listed = [x.id async for x in c.iter_conversations(user=u)]
         assert listed == []
+
+
+def test_stop_goes_through_a_one_connection_pool(emulator):
+    # The streaming response is closed before the stop call, so the pool has room for it.
+    u = user()
+    http = httpx.Client(limits=httpx.Limits(max_connections=1))
+    with app_client(emulator, "chat", http_client=http) as c:
+        stream = c.stream_chat("a long answer please", user=u, extra_headers=fault("delay=0.05"))
+        t0 = time.monotonic()
+        for ev in stream:
+            if ev.text:
+                break
+        stream.close()
+        assert time.monotonic() - t0 < 1.5
+    http.close()
+    assert [(s.task_id, s.user) for s in stops_for(emulator, u)] == [(stream.task_id, u)]
+
+
+async def test_async_stop_goes_through_a_one_connection_pool(emulator):
+    u = user()
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
+    async with async_client(emulator, "chat", http_client=http) as c:
+        stream = await c.stream_chat(
+            "a long answer please", user=u, extra_headers=fault("delay=0.05")
+        )
+        async with stream:
+            async for ev in stream:
+                if ev.text:
+                    break
+    await http.aclose()
+    assert [(s.task_id, s.user) for s in stops_for(emulator, u)] == [(stream.task_id, u)]

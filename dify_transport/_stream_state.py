@@ -1,0 +1,189 @@
+"""`StreamState`: what `Stream` and `AsyncStream` share (aggregate, error building, flags)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from dify_transport._aggregate import StreamAccumulator
+from dify_transport._constants import LOGGER_NAME
+from dify_transport._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    IncompleteStreamError,
+    WorkflowFailedError,
+    error_from_event,
+)
+from dify_transport._sse import SSEDecodeError, SSEDecoder
+from dify_transport.types import Result
+
+__all__ = ["StreamState", "request_of"]
+
+_log = logging.getLogger(LOGGER_NAME)
+
+
+class StreamState:
+    """What the sync and async streams share: aggregate, error building, flags."""
+
+    def __init__(
+        self, response: httpx.Response, *, user: str | None, secret: str | None = None
+    ) -> None:
+        self.response = response
+        """The underlying HTTP response (status 200, ``text/event-stream``)."""
+        self.user = user
+        """The ``user`` the stream was opened with (also used for the stop call)."""
+        self._acc = StreamAccumulator()
+        self._decoder = SSEDecoder()
+        self._secret = secret
+        self._eof = False
+        self._closed = False
+        self._stop_attempted = False
+        self._error: BaseException | None = None
+        self._debug = _log.isEnabledFor(logging.DEBUG)
+
+    @property
+    def answer(self) -> str:
+        """Answer text so far (``message_replace`` replaces it)."""
+        return self._acc.answer
+
+    @property
+    def task_id(self) -> str | None:
+        """Task id, once the first event arrived."""
+        return self._acc.task_id
+
+    @property
+    def conversation_id(self) -> str | None:
+        """Conversation id (chat-family apps)."""
+        return self._acc.conversation_id
+
+    @property
+    def message_id(self) -> str | None:
+        """Message id."""
+        return self._acc.message_id
+
+    @property
+    def workflow_run_id(self) -> str | None:
+        """Workflow run id (workflow and chatflow apps)."""
+        return self._acc.workflow_run_id
+
+    @property
+    def accumulator(self) -> StreamAccumulator:
+        """The running aggregate (usage, metadata, files, thoughts so far)."""
+        return self._acc
+
+    @property
+    def done(self) -> bool:
+        """True once a terminal event was seen and EOF was reached."""
+        return self._eof and self._acc.terminal
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is closed (read to the end, failed, or left early)."""
+        return self._closed
+
+    def result(self) -> Result:
+        """The aggregate so far as a `Result` (does not read further)."""
+        return self._acc.result()
+
+    def _raw_ok(self) -> bool:
+        """True when raw bytes may be read: not yet buffered, no content encoding to undo."""
+        if self.response.is_stream_consumed:
+            return False
+        encoding = self.response.headers.get("content-encoding", "identity").strip().lower()
+        return encoding in ("", "identity")
+
+    def _attach(self, err: APIError) -> APIError:
+        acc = self._acc
+        err._attach(
+            partial_answer=acc.answer,
+            conversation_id=acc.conversation_id,
+            message_id=acc.message_id,
+            task_id=acc.task_id,
+        )
+        return err
+
+    def _event_error(self, data: dict[str, Any]) -> APIError:
+        self._eof = True
+        err = error_from_event(data, response=self.response, user=self.user, secret=self._secret)
+        return self._attach(err)
+
+    def _transport_error(self, exc: Exception) -> APIError:
+        acc = self._acc
+        where = f"after {len(acc.answer)} characters of answer" if acc.answer else "before any text"
+        if isinstance(exc, httpx.TimeoutException):
+            err: APIError = APITimeoutError(
+                f"Timed out reading the Dify stream {where} ({type(exc).__name__}); raise "
+                "the read timeout (timeout=...) if the app is slow to answer",
+                request=request_of(self.response),
+            )
+        elif isinstance(exc, SSEDecodeError):
+            err = APIResponseValidationError(
+                f"Dify sent an SSE frame that is not JSON {where}: {exc.payload[:120]!r}",
+                request=request_of(self.response),
+            )
+        else:
+            err = APIConnectionError(
+                f"The connection dropped while streaming {where} ({type(exc).__name__}); "
+                "the answer is incomplete",
+                request=request_of(self.response),
+            )
+        return self._attach(err)
+
+    def _end_error(self) -> APIError | None:
+        """Judge the stream at EOF: None when it completed normally."""
+        self._eof = True
+        acc = self._acc
+        if acc.workflow_failed:
+            err: APIError = WorkflowFailedError(
+                f"Workflow run {acc.workflow_run_id} failed: "
+                f"{acc.workflow_error or 'no error text'}",
+                workflow_run_id=acc.workflow_run_id,
+                outputs=acc.outputs,
+                request=request_of(self.response),
+                in_stream=True,
+            )
+            return self._attach(err)
+        if not acc.terminal:
+            err = IncompleteStreamError(
+                "The Dify stream ended without message_end/workflow_finished "
+                f"(after {len(acc.answer)} characters); the answer may be truncated",
+                request=request_of(self.response),
+            )
+            return self._attach(err)
+        return None
+
+    def _should_stop(self) -> bool:
+        if self._stop_attempted or self._eof or self._acc.terminal:
+            return False
+        return self._acc.task_id is not None
+
+    def _begin_close(self) -> str | None:
+        """Mark the stream closed by us; return the task id to stop, if a stop is due.
+
+        A stream left before EOF and before a terminal event is "stopped": its
+        `result()` (and `final()`) report ``finish_reason="stopped"`` from now on.
+        """
+        task_id = self._acc.task_id if self._should_stop() else None
+        self._closed = True
+        if not self._eof and not self._acc.terminal:
+            self._acc.stopped = True
+        if task_id is not None:
+            self._stop_attempted = True
+        return task_id
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(task_id={self.task_id!r}, chars={len(self.answer)}, "
+            f"done={self.done})"
+        )
+
+
+def request_of(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:
+        return None
