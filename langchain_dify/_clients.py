@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from dify_transport import AsyncHttpClient, HttpClient, TimeoutTypes
 
-__all__ = ["ClientCache", "ClientOwner", "secret_value"]
+__all__ = ["ClientCache", "ClientOwner", "ClosingContext", "secret_value"]
 
 
 class _Closable(Protocol):
@@ -108,7 +108,43 @@ class ClientCache:
         return f"ClientCache(sync={self._sync is not None}, async={self._async is not None})"
 
 
-class ClientOwner(BaseModel):
+class ClosingContext:
+    """``with`` / ``async with`` for a component that defines ``close()`` and ``aclose()``.
+
+    A plain mixin (no ABC), so it sits in front of pydantic and LangChain bases
+    without disturbing their method resolution order.
+    """
+
+    if TYPE_CHECKING:
+
+        def close(self) -> None: ...
+
+        async def aclose(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class ClientOwner(ClosingContext, BaseModel):
     """Base for components that hold transport clients built from their own fields."""
 
     _dify_clients: ClientCache = PrivateAttr(default_factory=ClientCache)
@@ -167,25 +203,3 @@ class ClientOwner(BaseModel):
         Injected ``httpx`` clients are never closed (you own them).
         """
         await self._dify_clients.aclose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

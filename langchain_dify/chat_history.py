@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -21,14 +21,12 @@ from dify_transport import (
     NotFoundError,
     TimeoutTypes,
 )
-from langchain_dify._clients import ClientCache
+from langchain_dify._clients import ClientCache, ClosingContext
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionStore
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from langchain_dify.chat_models import ChatDify
 
 __all__ = ["DifyChatMessageHistory", "messages_from_dify"]
@@ -111,7 +109,7 @@ def messages_from_dify(message: Message) -> list[BaseMessage]:
     ]
 
 
-class DifyChatMessageHistory(BaseChatMessageHistory):
+class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
     """One Dify conversation, read as LangChain chat history.
 
     Dify records every turn itself when ``ChatDify`` sends it, and has no endpoint to
@@ -352,28 +350,6 @@ class DifyChatMessageHistory(BaseChatMessageHistory):
     async def aclose(self) -> None:
         """Close every transport client this history built, async and sync."""
         await self._clients.aclose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return (
