@@ -1,10 +1,10 @@
 """Lazily built, cached transport clients shared by every component.
 
-Components hold a :class:`AppClients` (app key) or :class:`KnowledgeClients`
-(dataset key). Nothing is built, and no I/O happens, until a client is first asked
-for; after that the same client (and its connection pool) is reused. Injected
-clients and ``httpx`` clients are used as given and never closed here: the caller
-owns them.
+Components hold a :class:`LazyClients`: an :data:`AppClients` (app key) or a
+:data:`KnowledgeClients` (dataset key). Nothing is built, and no I/O happens, until
+a client is first asked for; after that the same client (and its connection pool)
+is reused. Injected clients and ``httpx`` clients are used as given and never
+closed here: the caller owns them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Generic, Protocol, Self, TypeAlias, TypeVar
 
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
@@ -31,7 +31,10 @@ __all__ = [
     "DEFAULT_USER",
     "AppClients",
     "AppClientsOwner",
+    "AsyncFactory",
     "KnowledgeClients",
+    "LazyClients",
+    "SyncFactory",
     "default_user",
     "secret_from_env",
     "secret_value",
@@ -56,12 +59,60 @@ def secret_value(value: SecretStr | str | None) -> str | None:
     return value or None
 
 
+class _SyncClient(Protocol):
+    def close(self) -> None: ...
+
+
+class _AsyncClient(Protocol):
+    async def aclose(self) -> None: ...
+
+
+_S = TypeVar("_S", bound=_SyncClient)
+_A = TypeVar("_A", bound=_AsyncClient)
+_S_co = TypeVar("_S_co", bound=_SyncClient, covariant=True)
+_A_co = TypeVar("_A_co", bound=_AsyncClient, covariant=True)
+
+
+class SyncFactory(Protocol[_S_co]):
+    """Builds a sync transport client (``DifyClient``, ``DifyKnowledgeClient``)."""
+
+    def __call__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float | None,
+        max_retries: int,
+        http_client: HttpClient | None,
+    ) -> _S_co: ...
+
+
+class AsyncFactory(Protocol[_A_co]):
+    """Builds an async transport client (``AsyncDifyClient``, ``AsyncDifyKnowledgeClient``)."""
+
+    def __call__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float | None,
+        max_retries: int,
+        http_client: AsyncHttpClient | None,
+    ) -> _A_co: ...
+
+
 @dataclass
-class AppClients:
-    """Sync and async app-key clients, each built on first use and then reused.
+class LazyClients(Generic[_S, _A]):
+    """A sync and an async transport client, each built on first use and then reused.
+
+    Only clients built here are closed here; injected ones (``client``,
+    ``async_client``) stay open, as do the ``httpx`` clients.
 
     Attributes:
-        api_key: App key; None lets the transport read ``$DIFY_API_KEY``.
+        sync_factory: Builds the sync client (e.g. ``DifyClient``).
+        async_factory: Builds the async client (e.g. ``AsyncDifyClient``).
+        api_key: App or dataset key; None lets the transport read its environment
+            variable (``$DIFY_API_KEY`` or ``$DIFY_DATASET_API_KEY``).
         base_url: Service API root; None lets the transport read ``$DIFY_BASE_URL``.
         timeout: Seconds per request (None: the transport default, 60 s read).
         max_retries: Retries for retryable failures.
@@ -71,23 +122,25 @@ class AppClients:
         async_client: A ready async client (used as is).
     """
 
+    sync_factory: SyncFactory[_S]
+    async_factory: AsyncFactory[_A]
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
     timeout: float | None = None
     max_retries: int = 2
     http_client: HttpClient | None = None
     async_http_client: AsyncHttpClient | None = None
-    client: DifyClient | None = None
-    async_client: AsyncDifyClient | None = None
+    client: _S | None = None
+    async_client: _A | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _built: set[str] = field(default_factory=set, repr=False, compare=False)
 
-    def sync(self) -> DifyClient:
+    def sync(self) -> _S:
         """Return the sync client, building it on first use."""
         with self._lock:
             if self.client is None:
                 self._built.add("sync")
-                self.client = DifyClient(
+                self.client = self.sync_factory(
                     api_key=self.api_key,
                     base_url=self.base_url,
                     timeout=self.timeout,
@@ -96,12 +149,12 @@ class AppClients:
                 )
             return self.client
 
-    def async_(self) -> AsyncDifyClient:
+    def async_(self) -> _A:
         """Return the async client, building it on first use."""
         with self._lock:
             if self.async_client is None:
                 self._built.add("async")
-                self.async_client = AsyncDifyClient(
+                self.async_client = self.async_factory(
                     api_key=self.api_key,
                     base_url=self.base_url,
                     timeout=self.timeout,
@@ -133,81 +186,11 @@ class AppClients:
             await client.aclose()
 
 
-@dataclass
-class KnowledgeClients:
-    """Sync and async dataset-key clients, each built on first use and then reused.
+AppClients: TypeAlias = LazyClients[DifyClient, AsyncDifyClient]
+"""App-key clients: ``LazyClients(DifyClient, AsyncDifyClient, ...)``."""
 
-    Attributes:
-        api_key: Dataset key; None lets the transport read ``$DIFY_DATASET_API_KEY``.
-        base_url: Service API root; None lets the transport read ``$DIFY_BASE_URL``.
-        timeout: Seconds per request (None: the transport default).
-        max_retries: Retries for retryable failures.
-        http_client: Optional caller-owned ``httpx.Client``.
-        async_http_client: Optional caller-owned ``httpx.AsyncClient``.
-        client: A ready sync client (used as is).
-        async_client: A ready async client (used as is).
-    """
-
-    api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = None
-    timeout: float | None = None
-    max_retries: int = 2
-    http_client: HttpClient | None = None
-    async_http_client: AsyncHttpClient | None = None
-    client: DifyKnowledgeClient | None = None
-    async_client: AsyncDifyKnowledgeClient | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    _built: set[str] = field(default_factory=set, repr=False, compare=False)
-
-    def sync(self) -> DifyKnowledgeClient:
-        """Return the sync client, building it on first use."""
-        with self._lock:
-            if self.client is None:
-                self._built.add("sync")
-                self.client = DifyKnowledgeClient(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                    http_client=self.http_client,
-                )
-            return self.client
-
-    def async_(self) -> AsyncDifyKnowledgeClient:
-        """Return the async client, building it on first use."""
-        with self._lock:
-            if self.async_client is None:
-                self._built.add("async")
-                self.async_client = AsyncDifyKnowledgeClient(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                    http_client=self.async_http_client,
-                )
-            return self.async_client
-
-    def close(self) -> None:
-        """Close the sync client if it was built here (injected clients stay open)."""
-        with self._lock:
-            client, self.client = self.client, None
-            if "sync" not in self._built:
-                self.client = client
-                return
-            self._built.discard("sync")
-        if client is not None:
-            client.close()
-
-    async def aclose(self) -> None:
-        """Close the async client if it was built here (injected clients stay open)."""
-        with self._lock:
-            client, self.async_client = self.async_client, None
-            if "async" not in self._built:
-                self.async_client = client
-                return
-            self._built.discard("async")
-        if client is not None:
-            await client.aclose()
+KnowledgeClients: TypeAlias = LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient]
+"""Dataset-key clients: ``LazyClients(DifyKnowledgeClient, AsyncDifyKnowledgeClient, ...)``."""
 
 
 class AppClientsOwner(BaseModel):

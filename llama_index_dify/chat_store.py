@@ -19,6 +19,7 @@ from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from llama_index_dify._clients import (
     AppClients,
     AppClientsOwner,
+    LazyClients,
     default_user,
     secret_from_env,
     secret_value,
@@ -92,7 +93,9 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
 
     def _app_clients(self) -> AppClients:
         if self._clients is None:
-            self._clients = AppClients(
+            self._clients = LazyClients(
+                DifyClient,
+                AsyncDifyClient,
                 api_key=secret_value(self.api_key),
                 base_url=self.base_url,
                 timeout=self.timeout,

@@ -42,6 +42,7 @@ from dify_transport.types import FileInput
 from llama_index_dify._clients import (
     AppClients,
     AppClientsOwner,
+    LazyClients,
     default_user,
     secret_from_env,
     secret_value,
@@ -222,7 +223,9 @@ class DifyLLM(AppClientsOwner, LLM):
 
     def _app_clients(self) -> AppClients:
         if self._clients is None:
-            self._clients = AppClients(
+            self._clients = LazyClients(
+                DifyClient,
+                AsyncDifyClient,
                 api_key=secret_value(self.api_key),
                 base_url=self.base_url,
                 timeout=self.timeout,

@@ -20,7 +20,7 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_DATASET_ID
 from dify_transport.types import Result, RetrieveResponse
-from llama_index_dify._clients import AppClients, KnowledgeClients, default_user
+from llama_index_dify._clients import LazyClients, default_user
 from llama_index_dify._nodes import node_from_record, nodes_from_resources
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
@@ -106,7 +106,9 @@ class DifyRetriever(BaseRetriever):
         """Maximum number of passages returned (None: all the app cites)."""
         self.delete_conversation = delete_conversation
         """Whether the conversation each query creates is deleted afterwards."""
-        self._clients = AppClients(
+        self._clients = LazyClients(
+            DifyClient,
+            AsyncDifyClient,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
@@ -242,7 +244,9 @@ class DifyKnowledgeRetriever(BaseRetriever):
         """Whether hits are reranked."""
         self.retrieval_model = retrieval_model
         """A full Dify ``retrieval_model`` object, sent as is."""
-        self._clients = KnowledgeClients(
+        self._clients = LazyClients(
+            DifyKnowledgeClient,
+            AsyncDifyKnowledgeClient,
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
