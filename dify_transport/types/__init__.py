@@ -1,0 +1,91 @@
+"""Pydantic models of Dify responses.
+
+Every model keeps unknown fields (``extra="allow"``: Dify adds fields every release)
+and accepts both the 0.15.x and the 1.x wire: sparse metadata, prices as decimal
+strings (``"0.0010330"``, ``"0E-7"``), timestamps as ints or RFC-822 strings, and
+JSON-encoded ``inputs``/``outputs`` strings.
+
+The models live in modules named for what they hold: ``_common`` (the base model and
+wire helpers), ``_generation`` (a generation's result, usage, citations, agent steps),
+``_conversations`` (history), ``_workflows`` (run detail, logs), ``_app`` (app
+parameters, info, uploads) and ``_knowledge`` (datasets, documents, segments,
+retrieve). Import them from here.
+"""
+
+from __future__ import annotations
+
+# Names the single-module ``types.py`` exposed as a side effect of its own imports;
+# re-exported so that ``from dify_transport.types import X`` keeps working for them.
+import json as json
+from decimal import Decimal as Decimal
+from email.utils import parsedate_to_datetime as parsedate_to_datetime
+from typing import Any as Any
+from typing import Literal as Literal
+from typing import TypedDict as TypedDict
+
+from pydantic import BaseModel as BaseModel
+from pydantic import ConfigDict as ConfigDict
+from pydantic import field_validator as field_validator
+
+from dify_transport.types._app import AppInfo, AppMeta, AppParameters, AppSite, UploadedFile
+from dify_transport.types._common import DifyModel
+from dify_transport.types._conversations import (
+    Conversation,
+    ConversationPage,
+    Message,
+    MessagePage,
+)
+from dify_transport.types._generation import (
+    AgentThought,
+    FileInput,
+    Result,
+    RetrieverResource,
+    Usage,
+)
+from dify_transport.types._knowledge import (
+    Dataset,
+    DatasetPage,
+    Document,
+    DocumentCreated,
+    DocumentPage,
+    IndexingStatus,
+    IndexingStatusList,
+    RetrieveRecord,
+    RetrieveResponse,
+    Segment,
+    SegmentDocument,
+    SegmentPage,
+)
+from dify_transport.types._workflows import WorkflowLogPage, WorkflowRun
+
+__all__ = [
+    "AgentThought",
+    "AppInfo",
+    "AppMeta",
+    "AppParameters",
+    "AppSite",
+    "Conversation",
+    "ConversationPage",
+    "Dataset",
+    "DatasetPage",
+    "DifyModel",
+    "Document",
+    "DocumentCreated",
+    "DocumentPage",
+    "FileInput",
+    "IndexingStatus",
+    "IndexingStatusList",
+    "Message",
+    "MessagePage",
+    "Result",
+    "RetrieveRecord",
+    "RetrieveResponse",
+    "RetrieverResource",
+    "Segment",
+    "SegmentDocument",
+    "SegmentPage",
+    "UploadedFile",
+    "Usage",
+    "WorkflowLogPage",
+    "WorkflowRun",
+]

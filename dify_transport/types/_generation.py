@@ -1,0 +1,143 @@
+"""One generation: its request files, its answer, token usage, citations and agent steps."""
+
+# Pydantic copies list/dict defaults per instance; ruff cannot see across files that
+# DifyModel is a BaseModel (as it could in the single-module types.py), hence:
+# ruff: noqa: RUF012
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal, TypedDict
+
+from dify_transport.types._common import DifyModel
+
+__all__ = [
+    "AgentThought",
+    "FileInput",
+    "Result",
+    "RetrieverResource",
+    "Usage",
+]
+
+
+class FileInput(TypedDict, total=False):
+    """A file attached to a generation request (``files=[...]``)."""
+
+    type: Literal["image", "document", "audio", "video", "custom"]
+    transfer_method: Literal["remote_url", "local_file"]
+    url: str
+    upload_file_id: str
+
+
+class Usage(DifyModel):
+    """Token usage and cost of one generation (``metadata.usage``)."""
+
+    prompt_tokens: int = 0
+    """Tokens in the prompt."""
+    completion_tokens: int = 0
+    """Tokens generated."""
+    total_tokens: int = 0
+    """Prompt plus completion tokens."""
+    prompt_unit_price: Decimal | None = None
+    """Price per prompt price unit."""
+    prompt_price_unit: Decimal | None = None
+    """Token count the prompt unit price applies to."""
+    prompt_price: Decimal | None = None
+    """Cost of the prompt."""
+    completion_unit_price: Decimal | None = None
+    """Price per completion price unit."""
+    completion_price_unit: Decimal | None = None
+    """Token count the completion unit price applies to."""
+    completion_price: Decimal | None = None
+    """Cost of the completion."""
+    total_price: Decimal | None = None
+    """Total cost (exact decimal; Dify sends a string such as ``"0.0010330"``)."""
+    currency: str | None = None
+    """Currency of the prices, e.g. ``"USD"``."""
+    latency: float | None = None
+    """Seconds the model call took."""
+    time_to_first_token: float | None = None
+    """Seconds to the first token (1.x only)."""
+    time_to_generate: float | None = None
+    """Seconds spent generating (1.x only)."""
+
+
+class RetrieverResource(DifyModel):
+    """A knowledge passage cited by an answer (``metadata.retriever_resources[]``)."""
+
+    position: int | None = None
+    """1-based rank after de-duplication."""
+    dataset_id: str | None = None
+    """Knowledge base id."""
+    dataset_name: str | None = None
+    """Knowledge base name."""
+    document_id: str | None = None
+    """Document id (external knowledge: maybe the title)."""
+    document_name: str | None = None
+    """Document name."""
+    segment_id: str | None = None
+    """Segment (chunk) id."""
+    score: float | None = None
+    """Retrieval score."""
+    content: str | None = None
+    """The passage text."""
+
+
+class AgentThought(DifyModel):
+    """One step of an agent (``agent_thought`` events, ``Message.agent_thoughts``)."""
+
+    id: str | None = None
+    """Thought id; Dify re-sends the same id as the step progresses."""
+    position: int | None = None
+    """1-based step number."""
+    thought: str | None = None
+    """The model's reasoning text (the last thought repeats the answer)."""
+    observation: str | None = None
+    """Tool output (often JSON text)."""
+    tool: str | None = None
+    """Tool name(s), ``;``-separated."""
+    tool_input: str | None = None
+    """Tool input as JSON text keyed by tool name."""
+    tool_labels: dict[str, Any] | None = None
+    """I18n labels of the tools."""
+    message_files: list[Any] | None = None
+    """File ids produced by this step (stream form)."""
+
+
+class Result(DifyModel):
+    """The complete answer of one generation: a blocking call, or an aggregated stream."""
+
+    answer: str = ""
+    """The answer text (the moderation replacement when ``message_replace`` fired)."""
+    conversation_id: str | None = None
+    """Conversation id (chat-family apps); pass it back to continue the conversation."""
+    message_id: str | None = None
+    """Message id (chat-family and completion apps)."""
+    task_id: str | None = None
+    """Task id (what the stop endpoints take)."""
+    mode: str | None = None
+    """App mode when Dify says it (``chat``, ``advanced-chat``, ``completion``...)."""
+    usage: Usage | None = None
+    """Token usage and price."""
+    retriever_resources: list[RetrieverResource] = []
+    """Cited knowledge passages."""
+    agent_thoughts: list[AgentThought] = []
+    """Agent steps, one per thought id, in position order."""
+    files: list[dict[str, Any]] = []
+    """Files Dify attached to the answer (``message_file`` events, chatflow ``files``)."""
+    message_replace: str | None = None
+    """The replacement text when output moderation fired."""
+    workflow_run_id: str | None = None
+    """Workflow run id (workflow and chatflow apps)."""
+    outputs: dict[str, Any] | None = None
+    """Workflow outputs."""
+    status: str | None = None
+    """Workflow status (``succeeded``, ``failed``, ``stopped``, ``partial-succeeded``)."""
+    error: str | None = None
+    """Workflow error text, if any."""
+    finish_reason: str | None = None
+    """``"stop"``; ``"stopped"`` when the generation was stopped."""
+    metadata: dict[str, Any] = {}
+    """The raw ``message_end``/blocking ``metadata`` object."""
+    created_at: int | None = None
+    """Creation time, Unix seconds."""
