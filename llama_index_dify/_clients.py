@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, Self, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeAlias, TypeVar
 
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
@@ -34,6 +34,7 @@ __all__ = [
     "AsyncFactory",
     "KnowledgeClients",
     "LazyClients",
+    "LazyClientsOwner",
     "SyncFactory",
     "default_user",
     "secret_from_env",
@@ -193,8 +194,24 @@ KnowledgeClients: TypeAlias = LazyClients[DifyKnowledgeClient, AsyncDifyKnowledg
 """Dataset-key clients: ``LazyClients(DifyKnowledgeClient, AsyncDifyKnowledgeClient, ...)``."""
 
 
-class AppClientsOwner(BaseModel):
-    """Base for pydantic components that build an :class:`AppClients` from their fields.
+class LazyClientsOwner:
+    """``close`` / ``aclose`` for a component that holds a :class:`LazyClients`."""
+
+    def _lazy_clients(self) -> LazyClients[Any, Any]:
+        """The component's clients (subclasses say where they live)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the sync client if this component built it (injected ones stay open)."""
+        self._lazy_clients().close()
+
+    async def aclose(self) -> None:
+        """Close the async client if this component built it (injected ones stay open)."""
+        await self._lazy_clients().aclose()
+
+
+class AppClientsOwner(LazyClientsOwner, BaseModel):
+    """Base for pydantic components that build an :data:`AppClients` from their fields.
 
     A copy (``copy.copy``, ``copy.deepcopy``, ``model_copy(update=...)``) starts with
     no clients, so it builds its own from its own settings on first use; it never
@@ -202,6 +219,35 @@ class AppClientsOwner(BaseModel):
     """
 
     _clients: AppClients | None = PrivateAttr(default=None)
+
+    if TYPE_CHECKING:  # the subclass declares these fields (with its own descriptions)
+        api_key: SecretStr | None
+        base_url: str
+        timeout: float | None
+        max_retries: int
+        client: DifyClient | None
+        async_client: AsyncDifyClient | None
+        http_client: HttpClient | None
+        async_http_client: AsyncHttpClient | None
+
+    def _app_clients(self) -> AppClients:
+        if self._clients is None:
+            self._clients = LazyClients(
+                DifyClient,
+                AsyncDifyClient,
+                api_key=secret_value(self.api_key),
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self.http_client,
+                async_http_client=self.async_http_client,
+                client=self.client,
+                async_client=self.async_client,
+            )
+        return self._clients
+
+    def _lazy_clients(self) -> AppClients:
+        return self._app_clients()
 
     def __copy__(self) -> Self:
         copied = super().__copy__()

@@ -17,12 +17,9 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from llama_index_dify._clients import (
-    AppClients,
     AppClientsOwner,
-    LazyClients,
     default_user,
     secret_from_env,
-    secret_value,
 )
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify._messages import messages_from_history
@@ -90,30 +87,6 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
     def class_name(cls) -> str:
         """Return the class name."""
         return "DifyChatStore"
-
-    def _app_clients(self) -> AppClients:
-        if self._clients is None:
-            self._clients = LazyClients(
-                DifyClient,
-                AsyncDifyClient,
-                api_key=secret_value(self.api_key),
-                base_url=self.base_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                http_client=self.http_client,
-                async_http_client=self.async_http_client,
-                client=self.client,
-                async_client=self.async_client,
-            )
-        return self._clients
-
-    def close(self) -> None:
-        """Close the sync client if this store built it (injected ones stay open)."""
-        self._app_clients().close()
-
-    async def aclose(self) -> None:
-        """Close the async client if this store built it (injected ones stay open)."""
-        await self._app_clients().aclose()
 
     # -- reads and deletes (Dify can do these) -------------------------------------------
 

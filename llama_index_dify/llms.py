@@ -40,12 +40,9 @@ from dify_transport import (
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.types import FileInput
 from llama_index_dify._clients import (
-    AppClients,
     AppClientsOwner,
-    LazyClients,
     default_user,
     secret_from_env,
-    secret_value,
 )
 from llama_index_dify._messages import (
     DifyTurn,
@@ -221,35 +218,11 @@ class DifyLLM(AppClientsOwner, LLM):
 
     # -- clients ---------------------------------------------------------------------
 
-    def _app_clients(self) -> AppClients:
-        if self._clients is None:
-            self._clients = LazyClients(
-                DifyClient,
-                AsyncDifyClient,
-                api_key=secret_value(self.api_key),
-                base_url=self.base_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                http_client=self.http_client,
-                async_http_client=self.async_http_client,
-                client=self.client,
-                async_client=self.async_client,
-            )
-        return self._clients
-
     def _get_client(self) -> DifyClient:
         return self._app_clients().sync()
 
     def _get_aclient(self) -> AsyncDifyClient:
         return self._app_clients().async_()
-
-    def close(self) -> None:
-        """Close the sync client if this model built it (injected ones are left open)."""
-        self._app_clients().close()
-
-    async def aclose(self) -> None:
-        """Close the async client if this model built it (injected ones are left open)."""
-        await self._app_clients().aclose()
 
     # -- request building --------------------------------------------------------------
 
