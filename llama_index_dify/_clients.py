@@ -27,11 +27,15 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_USER
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
 __all__ = [
     "DEFAULT_USER",
     "AppClients",
     "AppClientsOwner",
     "AsyncFactory",
+    "ClosingContext",
     "KnowledgeClients",
     "LazyClients",
     "LazyClientsOwner",
@@ -194,8 +198,45 @@ KnowledgeClients: TypeAlias = LazyClients[DifyKnowledgeClient, AsyncDifyKnowledg
 """Dataset-key clients: ``LazyClients(DifyKnowledgeClient, AsyncDifyKnowledgeClient, ...)``."""
 
 
-class LazyClientsOwner:
-    """``close`` / ``aclose`` for a component that holds a :class:`LazyClients`."""
+class ClosingContext:
+    """``with`` / ``async with`` for a component that defines ``close()`` and ``aclose()``.
+
+    A plain mixin (no ABC), so it sits first in front of pydantic and LlamaIndex
+    bases without disturbing their method resolution order. Leaving the block
+    closes what the component built; injected clients stay open.
+    """
+
+    if TYPE_CHECKING:
+
+        def close(self) -> None: ...
+
+        async def aclose(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class LazyClientsOwner(ClosingContext):
+    """``close`` / ``aclose`` (and ``with``) for a component that holds a :class:`LazyClients`."""
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         """The component's clients (subclasses say where they live)."""

@@ -20,6 +20,7 @@ from llama_index.core.chat_engine.types import (
     StreamingAgentChatResponse,
 )
 
+from llama_index_dify._clients import ClosingContext
 from llama_index_dify._messages import conversation_anchor, messages_from_history
 from llama_index_dify._nodes import nodes_from_resources
 from llama_index_dify.llms import DifyLLM
@@ -73,7 +74,7 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
             self.response = self.message.content or ""
 
 
-class DifyChatEngine(BaseChatEngine):
+class DifyChatEngine(ClosingContext, BaseChatEngine):
     """Chat with a Dify app; Dify keeps the memory, the engine keeps the conversation id.
 
     Each turn goes to the same Dify conversation; ``reset()`` starts a new one

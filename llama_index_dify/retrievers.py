@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -20,13 +20,16 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_DATASET_ID
 from dify_transport.types import Result, RetrieveResponse
-from llama_index_dify._clients import LazyClients, default_user
+from llama_index_dify._clients import LazyClients, LazyClientsOwner, default_user
 from llama_index_dify._nodes import node_from_record, nodes_from_resources
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
 
 SearchMethod = Literal["keyword_search", "semantic_search", "full_text_search", "hybrid_search"]
 """Dify's retrieval methods."""
+
+_S = TypeVar("_S", bound=DifyClient | DifyKnowledgeClient)
+_A = TypeVar("_A", bound=AsyncDifyClient | AsyncDifyKnowledgeClient)
 
 
 def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
@@ -40,7 +43,24 @@ def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
     return value
 
 
-class DifyRetriever(BaseRetriever):
+class _ClientsRetriever(LazyClientsOwner, BaseRetriever, Generic[_S, _A]):
+    """A retriever over a :class:`LazyClients` pair: ``close``/``aclose`` and ``with``."""
+
+    def __init__(
+        self,
+        clients: LazyClients[_S, _A],
+        *,
+        callback_manager: CallbackManager | None,
+        verbose: bool,
+    ) -> None:
+        super().__init__(callback_manager=callback_manager, verbose=verbose)
+        self._clients: LazyClients[_S, _A] = clients
+
+    def _lazy_clients(self) -> LazyClients[_S, _A]:
+        return self._clients
+
+
+class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
     """The passages a Dify chat app cites for a query, as LlamaIndex nodes.
 
     Each retrieval asks the app the query (in a new conversation, streaming, so
@@ -97,7 +117,22 @@ class DifyRetriever(BaseRetriever):
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
         """
-        super().__init__(callback_manager=callback_manager, verbose=verbose)
+        super().__init__(
+            LazyClients(
+                DifyClient,
+                AsyncDifyClient,
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                http_client=http_client,
+                async_http_client=async_http_client,
+                client=client,
+                async_client=async_client,
+            ),
+            callback_manager=callback_manager,
+            verbose=verbose,
+        )
         self.user = user or default_user()
         """End-user id the queries are asked as."""
         self.inputs = dict(inputs or {})
@@ -106,31 +141,11 @@ class DifyRetriever(BaseRetriever):
         """Maximum number of passages returned (None: all the app cites)."""
         self.delete_conversation = delete_conversation
         """Whether the conversation each query creates is deleted afterwards."""
-        self._clients = LazyClients(
-            DifyClient,
-            AsyncDifyClient,
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=http_client,
-            async_http_client=async_http_client,
-            client=client,
-            async_client=async_client,
-        )
 
     @classmethod
     def class_name(cls) -> str:
         """Return the class name."""
         return "DifyRetriever"
-
-    def close(self) -> None:
-        """Close the sync client if this retriever built it (injected ones stay open)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the async client if this retriever built it (injected ones stay open)."""
-        await self._clients.aclose()
 
     def _nodes(self, result: Result) -> list[NodeWithScore]:
         resources = [r.model_dump(mode="json") for r in result.retriever_resources]
@@ -158,7 +173,7 @@ class DifyRetriever(BaseRetriever):
         return self._nodes(result)
 
 
-class DifyKnowledgeRetriever(BaseRetriever):
+class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKnowledgeClient]):
     """Search a Dify knowledge base (Knowledge API, dataset key) from LlamaIndex.
 
     Calls ``POST /datasets/{dataset_id}/retrieve`` and returns each hit as
@@ -227,7 +242,22 @@ class DifyKnowledgeRetriever(BaseRetriever):
         Raises:
             DifyConfigError: If no dataset id is given or set in the environment.
         """
-        super().__init__(callback_manager=callback_manager, verbose=verbose)
+        super().__init__(
+            LazyClients(
+                DifyKnowledgeClient,
+                AsyncDifyKnowledgeClient,
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                http_client=http_client,
+                async_http_client=async_http_client,
+                client=client,
+                async_client=async_client,
+            ),
+            callback_manager=callback_manager,
+            verbose=verbose,
+        )
         resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
         if not resolved:
             msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
@@ -244,31 +274,11 @@ class DifyKnowledgeRetriever(BaseRetriever):
         """Whether hits are reranked."""
         self.retrieval_model = retrieval_model
         """A full Dify ``retrieval_model`` object, sent as is."""
-        self._clients = LazyClients(
-            DifyKnowledgeClient,
-            AsyncDifyKnowledgeClient,
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=http_client,
-            async_http_client=async_http_client,
-            client=client,
-            async_client=async_client,
-        )
 
     @classmethod
     def class_name(cls) -> str:
         """Return the class name."""
         return "DifyKnowledgeRetriever"
-
-    def close(self) -> None:
-        """Close the sync client if this retriever built it (injected ones stay open)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the async client if this retriever built it (injected ones stay open)."""
-        await self._clients.aclose()
 
     def _options(self) -> dict[str, Any]:
         return {
