@@ -1,0 +1,221 @@
+"""``04_agents_and_workflows.ipynb``: agents, chatflows, completions, workflows."""
+
+from __future__ import annotations
+
+from notebook_cells._shared import Cell, code, md
+
+__all__ = ["CELLS"]
+
+CELLS: list[Cell] = [
+    md(
+        """
+        # Agents, chatflows, completions and workflows
+
+        Dify has five app modes. Chat, chatflow (advanced-chat) and agent apps are chat
+        models (`ChatDify`, `DifyLLM`); completion and workflow apps are reached through
+        the transport, `dify_transport.DifyClient`, which the adapters are built on.
+        """
+    ),
+    md(
+        """
+        ## Setup
+
+        This notebook needs one app of each mode. With your own Dify, set
+        `DIFY_BASE_URL` and `DIFY_AGENT_API_KEY`, `DIFY_CHATFLOW_API_KEY`,
+        `DIFY_COMPLETION_API_KEY`, `DIFY_WORKFLOW_API_KEY` (names used only by this
+        notebook), and adapt the workflow `inputs` to your app's form. Otherwise the
+        emulator serves all four.
+        """
+    ),
+    code(
+        """
+        import os
+
+        from dify_transport.emulator import start_emulator
+
+        MODES = ["agent", "chatflow", "completion", "workflow"]
+        KEYS = {mode: os.environ.get(f"DIFY_{mode.upper()}_API_KEY") for mode in MODES}
+        emu = None
+        if os.environ.get("DIFY_BASE_URL") and all(KEYS.values()):
+            BASE_URL = os.environ["DIFY_BASE_URL"]
+            print("Using your Dify at", BASE_URL)
+        else:
+            emu = start_emulator()  # stopped in the last cell
+            BASE_URL = emu.base_url
+            KEYS = {mode: getattr(emu.keys, mode) for mode in MODES}
+            print("Using the offline Dify emulator at", BASE_URL)
+        USER = os.environ.get("DIFY_USER") or "notebook-user"
+        """
+    ),
+    md(
+        """
+        ## 1. Agent app: answer plus thoughts
+
+        Agent apps refuse Dify's blocking mode; `ChatDify.invoke` reads the stream
+        anyway, so it just works. The tool calls arrive as
+        `response_metadata["agent_thoughts"]`.
+        """
+    ),
+    code(
+        """
+        from langchain_dify import ChatDify
+
+        agent = ChatDify(api_key=KEYS["agent"], base_url=BASE_URL, user=USER)
+        msg = agent.invoke("What time is it?")
+        print(msg.content)
+        for t in msg.response_metadata.get("agent_thoughts", []):
+            if t["tool"]:  # the last thought is the answer itself
+                print(f"step {t['position']}: {t['tool']}({t['tool_input']}) -> {t['observation']}")
+        """
+    ),
+    code(
+        """
+        for chunk in agent.stream("And what time is it now?"):
+            print(chunk.content, end="", flush=True)
+        """
+    ),
+    md(
+        """
+        With LlamaIndex, `DifyLLM` talks to the same agent; the thoughts are in the
+        response's `additional_kwargs`:
+        """
+    ),
+    code(
+        """
+        from llama_index.core.llms import ChatMessage
+
+        from llama_index_dify import DifyLLM
+
+        agent_llm = DifyLLM(api_key=KEYS["agent"], base_url=BASE_URL, user=USER)
+        reply = agent_llm.chat([ChatMessage(role="user", content="What time is it?")])
+        print(reply.message.content)
+        print([t["tool"] for t in reply.additional_kwargs.get("agent_thoughts", []) if t["tool"]])
+        agent_llm.close()
+        """
+    ),
+    md(
+        """
+        ## 2. Chatflow (advanced-chat) app
+
+        Same interface as a chat app: a conversation, streamed answers, metadata.
+        """
+    ),
+    code(
+        """
+        from langchain_core.messages import HumanMessage
+
+        chatflow = ChatDify(api_key=KEYS["chatflow"], base_url=BASE_URL, user=USER)
+        first = chatflow.invoke("What can you do?")
+        print(first.content)
+        follow_up = [HumanMessage("What can you do?"), first, HumanMessage("Thanks!")]
+        for chunk in chatflow.stream(follow_up):
+            print(chunk.content, end="", flush=True)
+        """
+    ),
+    md(
+        """
+        ## 3. Completion app (transport)
+
+        Completion apps take `inputs` (here the `query` variable) and have no
+        conversation. `completion()` returns a `Result`; `stream_completion()` a stream
+        of events whose `.text` is the delta.
+        """
+    ),
+    code(
+        """
+        from dify_transport import DifyClient
+
+        completion_app = DifyClient(api_key=KEYS["completion"], base_url=BASE_URL)
+        result = completion_app.completion(user=USER, inputs={"query": "Summarise SSE in a line."})
+        print(result.answer)
+        print(result.usage.total_tokens, "tokens", result.usage.total_price, result.usage.currency)
+
+        with completion_app.stream_completion(user=USER, inputs={"query": "Say hello."}) as stream:
+            for event in stream:
+                print(event.text or "", end="", flush=True)
+        """
+    ),
+    md(
+        """
+        ## 4. Workflow app (transport)
+
+        `run_workflow()` returns the run's `outputs`; `stream_workflow()` shows the run
+        node by node. A run that fails raises `WorkflowFailedError` even though Dify
+        answered HTTP 200.
+        """
+    ),
+    code(
+        """
+        workflow = DifyClient(api_key=KEYS["workflow"], base_url=BASE_URL)
+        run = workflow.run_workflow(user=USER, inputs={"text": "hello workflow", "count": 2})
+        print(run.status, run.outputs)
+        print(workflow.get_workflow_run(run.workflow_run_id).elapsed_time, "s")
+        """
+    ),
+    code(
+        """
+        with workflow.stream_workflow(user=USER, inputs={"text": "streamed"}) as stream:
+            for event in stream:
+                node = event.data.get("data") or {}
+                if event.event in ("node_started", "node_finished"):
+                    print(f"{event.event:<14} {node.get('title')}")
+                elif event.text:
+                    print(f"{'text_chunk':<14} {event.text!r}")
+            final = stream.final()
+        print("outputs:", final.outputs)
+        """
+    ),
+    md("A workflow is easy to use as a LangChain runnable:"),
+    code(
+        """
+        from langchain_core.runnables import RunnableLambda
+
+        run_workflow = RunnableLambda(
+            lambda text: workflow.run_workflow(user=USER, inputs={"text": text}).outputs
+        )
+        print(run_workflow.batch(["one", "two"]))
+        """
+    ),
+    md(
+        """
+        ## 5. Stopping and failing mid-stream
+
+        Leaving a stream early calls Dify's stop endpoint for the task (same `user`), so
+        Dify stops generating. Errors that Dify sends *after* HTTP 200, as an `error`
+        event, raise typed exceptions that keep the partial answer. (The emulator can
+        inject such faults; this cell uses them only with the emulator.)
+        """
+    ),
+    code(
+        """
+        from dify_transport import APIError
+
+        with workflow.stream_workflow(user=USER, inputs={"text": "stop me early"}) as stream:
+            for event in stream:
+                if event.text:
+                    break  # leaving the block stops the Dify task
+        if emu is not None:
+            print("stop calls:", emu.stop_calls[-1])
+
+            chat_app = DifyClient(api_key=emu.keys.chat, base_url=BASE_URL)
+            try:
+                with chat_app.stream_chat(
+                    "What is Dify?", user=USER, extra_headers={"X-Emulator-Fault": "error_after=3"}
+                ) as stream:
+                    for event in stream:
+                        pass
+            except APIError as exc:
+                print(type(exc).__name__, exc.code, "in_stream:", exc.in_stream)
+                print("partial answer:", repr(exc.partial_answer))
+        """
+    ),
+    md("## Clean up"),
+    code(
+        """
+        for client in (completion_app, workflow):
+            client.close()
+        if emu is not None:
+            emu.stop()
+        """
+    ),
+]
