@@ -14,19 +14,6 @@ retrieve). Import them from here.
 
 from __future__ import annotations
 
-# Names the single-module ``types.py`` exposed as a side effect of its own imports;
-# re-exported so that ``from dify_transport.types import X`` keeps working for them.
-import json as json
-from decimal import Decimal as Decimal
-from email.utils import parsedate_to_datetime as parsedate_to_datetime
-from typing import Any as Any
-from typing import Literal as Literal
-from typing import TypedDict as TypedDict
-
-from pydantic import BaseModel as BaseModel
-from pydantic import ConfigDict as ConfigDict
-from pydantic import field_validator as field_validator
-
 from dify_transport.types._app import AppInfo, AppMeta, AppParameters, AppSite, UploadedFile
 from dify_transport.types._common import DifyModel
 from dify_transport.types._conversations import (
