@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeAlias, TypedDict, TypeVar
 
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
@@ -35,6 +35,7 @@ __all__ = [
     "AppClients",
     "AppClientsOwner",
     "AsyncFactory",
+    "ClientFactory",
     "ClosingContext",
     "KnowledgeClients",
     "LazyClients",
@@ -74,26 +75,12 @@ class _AsyncClient(Protocol):
 
 _S = TypeVar("_S", bound=_SyncClient)
 _A = TypeVar("_A", bound=_AsyncClient)
-_S_co = TypeVar("_S_co", bound=_SyncClient, covariant=True)
-_A_co = TypeVar("_A_co", bound=_AsyncClient, covariant=True)
+_C_co = TypeVar("_C_co", covariant=True)
+_H_contra = TypeVar("_H_contra", contravariant=True)
 
 
-class SyncFactory(Protocol[_S_co]):
-    """Builds a sync transport client (``DifyClient``, ``DifyKnowledgeClient``)."""
-
-    def __call__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: float | None,
-        max_retries: int,
-        http_client: HttpClient | None,
-    ) -> _S_co: ...
-
-
-class AsyncFactory(Protocol[_A_co]):
-    """Builds an async transport client (``AsyncDifyClient``, ``AsyncDifyKnowledgeClient``)."""
+class ClientFactory(Protocol[_C_co, _H_contra]):
+    """Builds a transport client from the settings and an optional ``httpx`` client."""
 
     def __call__(
         self,
@@ -102,8 +89,24 @@ class AsyncFactory(Protocol[_A_co]):
         base_url: str | None,
         timeout: float | None,
         max_retries: int,
-        http_client: AsyncHttpClient | None,
-    ) -> _A_co: ...
+        http_client: _H_contra | None,
+    ) -> _C_co: ...
+
+
+SyncFactory: TypeAlias = ClientFactory[_S, HttpClient]
+"""Builds a sync client (``DifyClient``, ``DifyKnowledgeClient``)."""
+
+AsyncFactory: TypeAlias = ClientFactory[_A, AsyncHttpClient]
+"""Builds an async client (``AsyncDifyClient``, ``AsyncDifyKnowledgeClient``)."""
+
+
+class _Settings(TypedDict):
+    """What both factories are built from (besides their own ``http_client``)."""
+
+    api_key: str | None
+    base_url: str | None
+    timeout: float | None
+    max_retries: int
 
 
 @dataclass
@@ -140,18 +143,20 @@ class LazyClients(Generic[_S, _A]):
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _built: set[str] = field(default_factory=set, repr=False, compare=False)
 
+    def _settings(self) -> _Settings:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
     def sync(self) -> _S:
         """Return the sync client, building it on first use."""
         with self._lock:
             if self.client is None:
                 self._built.add("sync")
-                self.client = self.sync_factory(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                    http_client=self.http_client,
-                )
+                self.client = self.sync_factory(**self._settings(), http_client=self.http_client)
             return self.client
 
     def async_(self) -> _A:
@@ -160,11 +165,7 @@ class LazyClients(Generic[_S, _A]):
             if self.async_client is None:
                 self._built.add("async")
                 self.async_client = self.async_factory(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                    http_client=self.async_http_client,
+                    **self._settings(), http_client=self.async_http_client
                 )
             return self.async_client
 
