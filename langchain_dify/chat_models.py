@@ -123,7 +123,10 @@ class ChatDify(ClientOwner, BaseChatModel):
         ``message_id``, ``task_id``, ``retriever_resources`` (citations as Dify sent
         them), ``usage`` (Dify's usage with prices, currency and latency),
         ``finish_reason``; agent apps add ``agent_thoughts``; output moderation adds
-        ``message_replace`` (``invoke`` returns the replacement as the content).
+        ``message_replace``: ``invoke``/``batch`` (and their async forms) return the
+        replacement as the content, also when they stream (``streaming=True``,
+        streaming callbacks, ``astream_events``); a stream cannot take back tokens it
+        yielded, so its last chunk carries the replacement in ``response_metadata``.
 
     Errors:
         Every failure is both the transport's error and langchain-core's: for example
@@ -381,6 +384,33 @@ class ChatDify(ClientOwner, BaseChatModel):
             await run_manager.on_llm_new_token("", chunk=last)
         yield last
 
+    # ------------------------------------------------ moderation replacement
+
+    # langchain-core builds the message of ``invoke``/``batch`` (and ``generate``) here,
+    # from ``_generate`` or, when streaming (``streaming=True``, a streaming callback,
+    # ``astream_events``), by merging ``_stream``'s chunks. Applying the replacement
+    # on the way out covers every path, the callbacks' ``on_llm_end`` and the cache.
+
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        return _moderated(result)
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        return _moderated(result)
+
     @staticmethod
     def _emit(
         chunk: ChatGenerationChunk, run_manager: CallbackManagerForLLMRun | None
@@ -410,6 +440,33 @@ class ChatDify(ClientOwner, BaseChatModel):
     ) -> ChatResult:
         del run_manager  # no per-token callbacks when not streaming (see ``_generate``)
         return _aggregate([chunk async for chunk in self._astream(messages, stop=stop, **kwargs)])
+
+
+def _moderated(result: ChatResult) -> ChatResult:
+    """``result`` with each message's content replaced by Dify's ``message_replace``.
+
+    Output moderation: when Dify sent a replacement, it is the answer, whichever path
+    (aggregate or merged stream chunks) built the message.
+    """
+    generations: list[ChatGeneration] = []
+    changed = False
+    for generation in result.generations:
+        message = generation.message
+        replacement = message.response_metadata.get("message_replace")
+        if isinstance(message, AIMessage) and isinstance(replacement, str):
+            content: str | list[str | dict[str, Any]] = replacement
+            if isinstance(message.content, list):  # output_version="v1": content blocks
+                content = [{"type": "text", "text": replacement}]
+            if message.content != content:
+                changed = True
+                generation = ChatGeneration(  # noqa: PLW2901 - rebuilt, .text follows content
+                    message=message.model_copy(update={"content": content}),
+                    generation_info=generation.generation_info,
+                )
+        generations.append(generation)
+    if not changed:
+        return result
+    return ChatResult(generations=generations, llm_output=result.llm_output)
 
 
 def _aggregate(chunks: list[ChatGenerationChunk]) -> ChatResult:

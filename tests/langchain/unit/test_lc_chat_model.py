@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -253,3 +253,79 @@ async def test_streaming_true_and_stream_fire_one_callback_per_delta(llm: ChatDi
     msg = await streaming.ainvoke("hello there", config={"callbacks": [counter]})
     assert len(counter.tokens) > 1
     assert "".join(counter.tokens) == msg.content
+
+
+# ---------------------------------------------------------------- moderation
+
+
+MODERATED = "please moderate this"  # the emulator's output moderation fires on "moderate"
+
+
+class _TokenHandler(BaseCallbackHandler):
+    """A streaming callback (langchain-core's ``_StreamingCallbackHandler`` protocol, as
+    ``astream_events`` attaches): makes ``invoke`` go through ``_stream``."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        self.ends: list[str] = []
+
+    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[Any]) -> Iterator[Any]:
+        return output
+
+    def tap_output_aiter(self, run_id: uuid.UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        return output
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self.tokens.append(token)
+
+    def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+        self.ends.append(response.generations[0][0].message.content)
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_invoke_returns_the_moderation_replacement_on_every_path(
+    llm: ChatDify, streaming: bool
+) -> None:
+    model = llm.model_copy(update={"streaming": streaming})
+    msg = model.invoke(MODERATED)
+    replacement = msg.response_metadata["message_replace"]
+    assert replacement
+    assert msg.content == replacement
+    handler = _TokenHandler()
+    via_callback = llm.invoke(MODERATED, config={"callbacks": [handler]})
+    assert handler.tokens  # really streamed
+    assert via_callback.content == replacement
+    assert handler.ends == [replacement]  # on_llm_end sees the replacement too
+    batched = model.batch([MODERATED, "hello"])
+    assert batched[0].content == replacement
+    assert batched[1].content != replacement
+    assert "message_replace" not in batched[1].response_metadata
+    assert llm.invoke(MODERATED, stream=True).content == replacement
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_ainvoke_returns_the_moderation_replacement_on_every_path(
+    llm: ChatDify, streaming: bool
+) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    model = llm.model_copy(update={"streaming": streaming})
+    msg = await model.ainvoke(MODERATED)
+    replacement = msg.response_metadata["message_replace"]
+    assert msg.content == replacement
+    assert [m.content for m in await model.abatch([MODERATED])] == [replacement]
+
+    async def ask(text: str) -> str:
+        return str((await model.ainvoke(text)).content)
+
+    # ``ainvoke`` under ``astream_events`` streams (a streaming callback is attached).
+    ends = [
+        event["data"]["output"]
+        async for event in RunnableLambda(ask).astream_events(MODERATED, version="v2")
+        if event["event"] in {"on_chat_model_end", "on_chain_end"}
+    ]
+    assert ends[-1] == replacement
+    assert ends[0].content == replacement
+    # A stream cannot take tokens back: its last chunk carries the replacement.
+    chunks = [c async for c in model.astream(MODERATED)]
+    assert chunks[-1].response_metadata["message_replace"] == replacement
