@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
+from langchain_core.caches import BaseCache
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
@@ -21,7 +23,7 @@ from dify_transport import (
     HttpClient,
     TimeoutTypes,
 )
-from langchain_dify._clients import ClientOwner
+from langchain_dify._clients import ClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
     DifyTurn,
@@ -128,6 +130,12 @@ class ChatDify(ClientOwner, BaseChatModel):
         streaming callbacks, ``astream_events``); a stream cannot take back tokens it
         yielded, so its last chunk carries the replacement in ``response_metadata``.
 
+    Caching:
+        Off by default (``cache=False``), even under ``set_llm_cache``: every Dify turn
+        changes server-side conversation state, so a repeated question must reach
+        Dify. An explicitly enabled cache is keyed on a fingerprint of the app key
+        (``api_key_fingerprint``, never the key) and the other settings.
+
     Errors:
         Every failure is both the transport's error and langchain-core's: for example
         ``DifyAuthenticationError`` is a ``dify_transport.AuthenticationError`` and a
@@ -208,6 +216,15 @@ class ChatDify(ClientOwner, BaseChatModel):
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own and close it)."""
 
+    cache: BaseCache | bool | None = Field(default=False, exclude=True)
+    """LLM caching, off by default (even under ``set_llm_cache``).
+
+    Every Dify turn changes server-side state: it is recorded in a conversation, and
+    a repeated question in a continued conversation must still reach Dify. Pass
+    ``cache=True`` (global cache) or a ``BaseCache`` only for stateless one-shot
+    questions; cache entries are keyed on the app (a fingerprint of the key, never
+    the key), ``base_url``, ``user`` and the other settings, so they never cross apps."""
+
     # ------------------------------------------------------------------ clients
 
     @property
@@ -230,6 +247,7 @@ class ChatDify(ClientOwner, BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {
             "model": self.model,
+            "api_key_fingerprint": _fingerprint(self.api_key),
             "base_url": self.base_url,
             "user": self.user,
             "inputs": self.inputs,
@@ -440,6 +458,14 @@ class ChatDify(ClientOwner, BaseChatModel):
     ) -> ChatResult:
         del run_manager  # no per-token callbacks when not streaming (see ``_generate``)
         return _aggregate([chunk async for chunk in self._astream(messages, stop=stop, **kwargs)])
+
+
+def _fingerprint(api_key: SecretStr | str | None) -> str | None:
+    """A short, non-reversible fingerprint of the app key (tells apps apart, reveals nothing)."""
+    key = secret_value(api_key)
+    if key is None:
+        return None
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def _moderated(result: ChatResult) -> ChatResult:

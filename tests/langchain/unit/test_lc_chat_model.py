@@ -329,3 +329,50 @@ async def test_ainvoke_returns_the_moderation_replacement_on_every_path(
     # A stream cannot take tokens back: its last chunk carries the replacement.
     chunks = [c async for c in model.astream(MODERATED)]
     assert chunks[-1].response_metadata["message_replace"] == replacement
+
+
+# ----------------------------------------------------------------- LLM cache
+
+
+def test_llm_cache_is_off_by_default(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    from langchain_core.caches import InMemoryCache
+    from langchain_core.globals import get_llm_cache, set_llm_cache
+
+    previous = get_llm_cache()
+    set_llm_cache(InMemoryCache())
+    try:
+        assert llm.cache is False
+        other_app = llm.model_copy(update={"api_key": emulator.keys.chatflow})
+        first = llm.invoke("What is Dify?")
+        second = other_app.invoke("What is Dify?")
+        assert (
+            second.response_metadata["conversation_id"]
+            != (first.response_metadata["conversation_id"])
+        )
+        pinned = llm.bind(conversation_id=first.response_metadata["conversation_id"])
+        pinned.invoke("And then?")
+        pinned.invoke("And then?")  # a repeated follow-up is still a new Dify turn
+        sent = [r.body["query"] for r in emulator.requests if r.user == user]
+        assert sent.count("And then?") == 2
+        assert sent.count("What is Dify?") == 2
+    finally:
+        set_llm_cache(previous)
+
+
+def test_an_enabled_cache_never_crosses_apps(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    from langchain_core.caches import InMemoryCache
+
+    cache = InMemoryCache()
+    chat = llm.model_copy(update={"cache": cache})
+    chatflow = llm.model_copy(update={"cache": cache, "api_key": emulator.keys.chatflow})
+    a = chat.invoke("What is Dify?")
+    b = chatflow.invoke("What is Dify?")
+    assert chat.invoke("What is Dify?").content == a.content  # a hit for the same app
+    sent = [r for r in emulator.requests if r.user == user]
+    assert len(sent) == 2  # one per app: the second app's question was not a hit
+    assert a.response_metadata["conversation_id"] != b.response_metadata["conversation_id"]
+    fingerprints = {m._identifying_params["api_key_fingerprint"] for m in (chat, chatflow)}
+    assert len(fingerprints) == 2
+    for model, key in ((chat, emulator.keys.chat), (chatflow, emulator.keys.chatflow)):
+        assert key not in model._get_llm_string()
+        assert key not in str(model._identifying_params)
