@@ -143,6 +143,18 @@ class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
     The factory maps session ids to Dify conversation ids in a
     :class:`~langchain_dify.InMemorySessionStore` unless you pass your own
     ``session_store``.
+
+    Keep output parsers outside ``RunnableWithMessageHistory``: the history learns a
+    new conversation's id from the ``AIMessage`` the wrapped runnable returns, and a
+    parser's plain string has none, so every turn would start a new conversation
+    (a WARNING is logged when that happens). Wrap ``prompt | ChatDify()`` and pipe
+    the parser after it:
+
+    ```python
+    from langchain_core.output_parsers import StrOutputParser
+
+    chain = RunnableWithMessageHistory(prompt | llm, factory, ...) | StrOutputParser()
+    ```
     """
 
     def __init__(
@@ -289,13 +301,24 @@ class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
 
         Dify stores every turn when it answers it, and offers no append endpoint.
         """
-        for message in reversed(messages):
-            if not isinstance(message, AIMessage):
-                continue
+        answers = [m for m in messages if isinstance(m, AIMessage)]
+        for message in reversed(answers):
             conversation_id = message.response_metadata.get("conversation_id")
             if isinstance(conversation_id, str) and conversation_id:
                 self._learn(conversation_id)
                 return
+        if answers and self.conversation_id is None:
+            # The usual cause: ``RunnableWithMessageHistory(prompt | llm | parser, ...)``
+            # hands us the parser's string, so the next turn starts a new conversation.
+            logger.warning(
+                "DifyChatMessageHistory (session %r) got an AI message without a Dify "
+                "conversation_id, so it cannot follow the conversation: the next turn "
+                "starts a new one and the memory is lost. Put output parsers outside "
+                "RunnableWithMessageHistory: wrap `prompt | ChatDify()` and pipe the "
+                "parser after it.",
+                self.session_id,
+            )
+            return
         logger.debug("add_messages: no Dify AIMessage among %d message(s)", len(messages))
 
     async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
@@ -376,3 +377,63 @@ def test_an_enabled_cache_never_crosses_apps(emulator: Emulator, llm: ChatDify, 
     for model, key in ((chat, emulator.keys.chat), (chatflow, emulator.keys.chatflow)):
         assert key not in model._get_llm_string()
         assert key not in str(model._identifying_params)
+
+
+# ------------------------------------------------ history behind an output parser
+
+
+def test_history_warns_when_an_answer_has_no_conversation_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from langchain_dify import DifyChatMessageHistory
+
+    history = DifyChatMessageHistory(session_id="s", api_key="k")
+    with caplog.at_level(logging.WARNING, logger="langchain_dify"):
+        history.add_messages([HumanMessage("hi"), AIMessage("a parsed string")])
+    [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "outside RunnableWithMessageHistory" in record.getMessage()
+    assert "`prompt | ChatDify()`" in record.getMessage()
+    caplog.clear()
+    # Nothing to warn about: a Dify answer, a history that follows a conversation,
+    # or no AI message at all.
+    with caplog.at_level(logging.WARNING, logger="langchain_dify"):
+        history.add_messages([HumanMessage("hi")])
+        dify_answer = AIMessage("x", response_metadata={"conversation_id": "c1"})
+        history.add_messages([HumanMessage("hi"), dify_answer])
+        history.add_messages([HumanMessage("hi"), AIMessage("a parsed string")])
+    assert history.conversation_id == "c1"
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.deprecation.LangChainDeprecationWarning")
+def test_parser_inside_runnable_with_message_history_is_reported(
+    emulator: Emulator, llm: ChatDify, user: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+    from langchain_core.runnables.history import RunnableWithMessageHistory
+
+    from langchain_dify import DifyChatMessageHistory
+
+    prompt = ChatPromptTemplate.from_messages(
+        [MessagesPlaceholder("history"), ("human", "{question}")]
+    )
+    factory = DifyChatMessageHistory.factory(llm)
+    keys = {"input_messages_key": "question", "history_messages_key": "history"}
+    inside = RunnableWithMessageHistory(prompt | llm | StrOutputParser(), factory, **keys)
+    with caplog.at_level(logging.WARNING, logger="langchain_dify"):
+        inside.invoke({"question": "My name is Ada."}, {"configurable": {"session_id": "in"}})
+    assert any("outside RunnableWithMessageHistory" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    # The documented shape: the parser after the history wrapper keeps one conversation.
+    outside = RunnableWithMessageHistory(prompt | llm, factory, **keys) | StrOutputParser()
+    config = {"configurable": {"session_id": "out"}}
+    with caplog.at_level(logging.WARNING, logger="langchain_dify"):
+        answers = [outside.invoke({"question": q}, config) for q in ("I am Ada.", "Who am I?")]
+    assert all(isinstance(a, str) and a for a in answers)
+    assert caplog.records == []
+    sent = [
+        r.body for r in emulator.requests if r.user == user and r.path.endswith("/chat-messages")
+    ][-2:]
+    assert [b["query"] for b in sent] == ["I am Ada.", "Who am I?"]
+    assert sent[1]["conversation_id"]
