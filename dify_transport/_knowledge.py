@@ -5,14 +5,18 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import httpx
 
 from dify_transport._base_client import AsyncAPIClient, Call, SyncAPIClient, TimeoutTypes
 from dify_transport._calls import Headers, seg
-from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_DATASET_API_KEY
+from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_DATASET_API_KEY, LOGGER_NAME
+from dify_transport._errors import APIResponseValidationError, APIStatusError, AuthenticationError
 from dify_transport.types import (
     Dataset,
     DatasetPage,
@@ -26,28 +30,114 @@ from dify_transport.types import (
 __all__ = ["AsyncDifyKnowledgeClient", "DifyKnowledgeClient"]
 
 
-def _retrieve_call(
-    dataset_id: str,
-    query: str,
-    *,
-    top_k: int | None,
-    search_method: str | None,
-    score_threshold: float | None,
-    reranking_enable: bool,
-    retrieval_model: Mapping[str, Any] | None,
-) -> Call:
+_log = logging.getLogger(LOGGER_NAME)
+
+_FALLBACK_RETRIEVAL_MODEL: Final[Mapping[str, Any]] = {
+    "search_method": "semantic_search",
+    "reranking_enable": False,
+    "score_threshold_enabled": False,
+    "score_threshold": None,
+    "top_k": 4,
+}
+"""Base for overrides when the knowledge base's own settings are unknown (Dify's defaults)."""
+
+_LIST_PAGE_SIZE: Final = 100
+_MAX_LIST_PAGES: Final = 100
+_TRANSIENT_STATUSES: Final = frozenset({408, 429})
+
+RetrievalSettings = dict[str, Any] | None
+"""A knowledge base's ``retrieval_model_dict`` (None: unknown, use the fallback)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Overrides:
+    """The retrieve options the caller gave (None: keep the knowledge base's setting)."""
+
+    top_k: int | None = None
+    search_method: str | None = None
+    score_threshold: float | None = None
+    reranking_enable: bool | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.top_k, self.search_method, self.score_threshold, self.reranking_enable)
+        )
+
+
+def _merge_retrieval_model(base: Mapping[str, Any] | None, overrides: _Overrides) -> dict[str, Any]:
+    """Overlay the given options on a knowledge base's retrieval settings.
+
+    Args:
+        base: The dataset's ``retrieval_model_dict``, or None for the fallback defaults.
+        overrides: The options the caller gave.
+
+    Returns:
+        A complete ``retrieval_model`` (the keys Dify requires are always present).
+    """
+    model = copy.deepcopy(dict(base)) if base is not None else dict(_FALLBACK_RETRIEVAL_MODEL)
+    for key, value in _FALLBACK_RETRIEVAL_MODEL.items():
+        if model.get(key) is None:  # Dify needs these keys (a missing one is a 500)
+            model[key] = value
+    if overrides.search_method is not None:
+        model["search_method"] = overrides.search_method
+    if overrides.reranking_enable is not None:
+        model["reranking_enable"] = overrides.reranking_enable
+    if overrides.score_threshold is not None:
+        model["score_threshold_enabled"] = True
+        model["score_threshold"] = overrides.score_threshold
+    if overrides.top_k is not None:
+        model["top_k"] = overrides.top_k
+    return model
+
+
+def _dataset_settings(ds: Dataset) -> RetrievalSettings:
+    extra = ds.model_extra or {}
+    if extra.get("provider") == "external":
+        return None  # external knowledge: Dify uses external_retrieval_model instead
+    settings = extra.get("retrieval_model_dict")
+    if isinstance(settings, Mapping) and settings.get("search_method"):
+        return dict(settings)
+    return None
+
+
+def _scan(listing: DatasetPage, dataset_id: str) -> tuple[bool, RetrievalSettings]:
+    """``(found, settings)`` of one page of ``GET /datasets``."""
+    for ds in listing.data:
+        if ds.id == dataset_id:
+            return True, _dataset_settings(ds)
+    return False, None
+
+
+def _last_page(listing: DatasetPage, page: int) -> bool:
+    return not listing.has_more or not listing.data or page >= _MAX_LIST_PAGES
+
+
+def _listing_failed(exc: APIStatusError | APIResponseValidationError, dataset_id: str) -> bool:
+    """Log a failed listing; return True when the fallback may be cached (not transient)."""
+    _log.debug(
+        "could not read the retrieval settings of dataset %s (%s); overriding Dify's defaults",
+        dataset_id,
+        type(exc).__name__,
+    )
+    status = getattr(exc, "status_code", None)
+    return status is None or (status < 500 and status not in _TRANSIENT_STATUSES)
+
+
+def _not_listed(settings: RetrievalSettings, dataset_id: str) -> None:
+    if settings is None:
+        _log.debug(
+            "dataset %s not found in GET /datasets (or has no retrieval_model_dict); "
+            "overriding Dify's defaults (semantic_search, no reranking, no threshold)",
+            dataset_id,
+        )
+
+
+def _retrieve_call(dataset_id: str, query: str, retrieval_model: Mapping[str, Any] | None) -> Call:
     body: dict[str, Any] = {"query": query}
     if retrieval_model is not None:
         body["retrieval_model"] = dict(retrieval_model)
-    elif top_k is not None or search_method or score_threshold is not None or reranking_enable:
-        # Dify needs these keys together once retrieval_model is sent (else a 500).
-        body["retrieval_model"] = {
-            "search_method": search_method or "semantic_search",
-            "reranking_enable": reranking_enable,
-            "score_threshold_enabled": score_threshold is not None,
-            "score_threshold": score_threshold,
-            "top_k": top_k if top_k is not None else 4,
-        }
     return Call("POST", f"/datasets/{seg(dataset_id)}/retrieve", json=body)
 
 
@@ -131,6 +221,7 @@ class DifyKnowledgeClient(SyncAPIClient):
             max_retries=max_retries,
             http_client=http_client,
         )
+        self._retrieval_cache: dict[str, RetrievalSettings] = {}
 
     def retrieve(
         self,
@@ -140,39 +231,75 @@ class DifyKnowledgeClient(SyncAPIClient):
         top_k: int | None = None,
         search_method: str | None = None,
         score_threshold: float | None = None,
-        reranking_enable: bool = False,
+        reranking_enable: bool | None = None,
         retrieval_model: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> RetrieveResponse:
         """Search a knowledge base.
 
+        With no option, no ``retrieval_model`` is sent and the knowledge base's own
+        retrieval settings apply. Dify needs a *complete* ``retrieval_model`` once any
+        option is sent, so the options given are overlaid on the knowledge base's own
+        ``retrieval_model_dict`` (search method, reranking model and mode, weights, ...),
+        read once per client and dataset from ``GET /datasets``. When the dataset is not
+        in that listing (a key without list permission, an older server, external
+        knowledge) the base is Dify's default: ``semantic_search``, no reranking, no
+        score threshold, ``top_k`` 4 (logged at DEBUG).
+
         Args:
             dataset_id: Knowledge base id.
             query: Search text (Dify limits it to 250 characters).
-            top_k: Number of hits (sends a full ``retrieval_model``).
-            search_method: ``semantic_search`` (default when any option is given),
-                ``keyword_search``, ``full_text_search`` or ``hybrid_search``.
+            top_k: Number of hits.
+            search_method: ``semantic_search``, ``keyword_search``, ``full_text_search``
+                or ``hybrid_search`` (None: the knowledge base's method).
             score_threshold: Minimum score (enables the threshold).
-            reranking_enable: Use the dataset's rerank model.
-            retrieval_model: A complete ``retrieval_model`` object (wins over the above).
+            reranking_enable: True/False turns the knowledge base's rerank model on/off
+                (None: as configured).
+            retrieval_model: A complete ``retrieval_model`` object, sent as is (wins over
+                the options above; nothing is fetched).
             timeout: Per-call timeout.
-            extra_headers: Extra HTTP headers.
+            extra_headers: Extra HTTP headers (also sent on the settings lookup).
 
         Returns:
-            The hits, best first. With no option the dataset's own settings apply.
+            The hits, best first.
         """
-        call = _retrieve_call(
-            dataset_id,
-            query,
-            top_k=top_k,
-            search_method=search_method,
-            score_threshold=score_threshold,
-            reranking_enable=reranking_enable,
-            retrieval_model=retrieval_model,
-        )
+        overrides = _Overrides(top_k, search_method, score_threshold, reranking_enable)
+        if retrieval_model is None and overrides.given:
+            base = self._retrieval_settings(
+                dataset_id, timeout=timeout, extra_headers=extra_headers
+            )
+            retrieval_model = _merge_retrieval_model(base, overrides)
+        call = _retrieve_call(dataset_id, query, retrieval_model)
         body = self._json(call, timeout=timeout, extra_headers=extra_headers)
         return RetrieveResponse.model_validate(body)
+
+    def _retrieval_settings(
+        self, dataset_id: str, *, timeout: TimeoutTypes, extra_headers: Headers
+    ) -> RetrievalSettings:
+        """The dataset's ``retrieval_model_dict`` (cached), or None when it is not listed."""
+        if dataset_id in self._retrieval_cache:
+            return self._retrieval_cache[dataset_id]
+        settings: RetrievalSettings = None
+        page = 1
+        try:
+            while True:
+                listing = self.list_datasets(
+                    page=page, limit=_LIST_PAGE_SIZE, timeout=timeout, extra_headers=extra_headers
+                )
+                found, settings = _scan(listing, dataset_id)
+                if found or _last_page(listing, page):
+                    break
+                page += 1
+        except AuthenticationError:
+            raise  # the retrieve would fail the same way
+        except (APIStatusError, APIResponseValidationError) as exc:
+            if _listing_failed(exc, dataset_id):
+                self._retrieval_cache[dataset_id] = None
+            return None
+        _not_listed(settings, dataset_id)
+        self._retrieval_cache[dataset_id] = settings
+        return settings
 
     def list_datasets(
         self,
@@ -290,6 +417,7 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
             max_retries=max_retries,
             http_client=http_client,
         )
+        self._retrieval_cache: dict[str, RetrievalSettings] = {}
 
     async def retrieve(
         self,
@@ -299,23 +427,52 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
         top_k: int | None = None,
         search_method: str | None = None,
         score_threshold: float | None = None,
-        reranking_enable: bool = False,
+        reranking_enable: bool | None = None,
         retrieval_model: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> RetrieveResponse:
-        """Search a knowledge base (see `DifyKnowledgeClient.retrieve`)."""
-        call = _retrieve_call(
-            dataset_id,
-            query,
-            top_k=top_k,
-            search_method=search_method,
-            score_threshold=score_threshold,
-            reranking_enable=reranking_enable,
-            retrieval_model=retrieval_model,
-        )
+        """Search a knowledge base (see `DifyKnowledgeClient.retrieve`).
+
+        Options given without ``retrieval_model`` are overlaid on the knowledge base's
+        own retrieval settings (read once per client from ``GET /datasets``).
+        """
+        overrides = _Overrides(top_k, search_method, score_threshold, reranking_enable)
+        if retrieval_model is None and overrides.given:
+            base = await self._retrieval_settings(
+                dataset_id, timeout=timeout, extra_headers=extra_headers
+            )
+            retrieval_model = _merge_retrieval_model(base, overrides)
+        call = _retrieve_call(dataset_id, query, retrieval_model)
         body = await self._json(call, timeout=timeout, extra_headers=extra_headers)
         return RetrieveResponse.model_validate(body)
+
+    async def _retrieval_settings(
+        self, dataset_id: str, *, timeout: TimeoutTypes, extra_headers: Headers
+    ) -> RetrievalSettings:
+        """The dataset's ``retrieval_model_dict`` (cached), or None when it is not listed."""
+        if dataset_id in self._retrieval_cache:
+            return self._retrieval_cache[dataset_id]
+        settings: RetrievalSettings = None
+        page = 1
+        try:
+            while True:
+                listing = await self.list_datasets(
+                    page=page, limit=_LIST_PAGE_SIZE, timeout=timeout, extra_headers=extra_headers
+                )
+                found, settings = _scan(listing, dataset_id)
+                if found or _last_page(listing, page):
+                    break
+                page += 1
+        except AuthenticationError:
+            raise  # the retrieve would fail the same way
+        except (APIStatusError, APIResponseValidationError) as exc:
+            if _listing_failed(exc, dataset_id):
+                self._retrieval_cache[dataset_id] = None
+            return None
+        _not_listed(settings, dataset_id)
+        self._retrieval_cache[dataset_id] = settings
+        return settings
 
     async def list_datasets(
         self,

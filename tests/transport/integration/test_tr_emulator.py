@@ -136,6 +136,33 @@ def test_knowledge_retrieve(emu):
             kc.retrieve(str(uuid.uuid4()), "x")
 
 
+def test_knowledge_overrides_merge_into_the_datasets_settings(emulator: Emulator) -> None:
+    with DifyKnowledgeClient(api_key=emulator.keys.dataset, base_url=emulator.base_url) as kc:
+        own = next(
+            d.model_extra["retrieval_model_dict"]
+            for d in kc.list_datasets(limit=100).data
+            if d.id == emulator.dataset_id
+        )
+        mark = len(emulator.requests)
+        hits = kc.retrieve(emulator.dataset_id, "What colour is the sky?", top_k=1)
+        again = kc.retrieve(emulator.dataset_id, "What colour is the sky?", score_threshold=0.0)
+    assert len(hits.records) == 1
+    assert again.records
+    sent = emulator.requests[mark:]
+    assert [(r.method, r.path.split("?")[0]) for r in sent] == [
+        ("GET", "/v1/datasets"),
+        ("POST", f"/v1/datasets/{emulator.dataset_id}/retrieve"),
+        ("POST", f"/v1/datasets/{emulator.dataset_id}/retrieve"),
+    ]
+    assert sent[1].body["retrieval_model"] == {**own, "top_k": 1}
+    assert sent[2].body["retrieval_model"] == {
+        **own,
+        "score_threshold_enabled": True,
+        "score_threshold": 0.0,
+    }
+    assert "reranking_model" in sent[1].body["retrieval_model"]  # the dataset's, not ours
+
+
 # -- acceptance 4 ----------------------------------------------------------------------
 
 
