@@ -22,13 +22,18 @@ DifyError
 
 Every `APIError` carries ``partial_answer``, ``conversation_id``, ``message_id`` and
 ``task_id`` (None unless raised while reading a stream) and ``in_stream``.
+
+Every error (and any subclass importable by name, e.g. the adapters' dual-inheritance
+classes) pickles and copies without calling ``__init__``; pickling drops the httpx
+``request`` / ``response`` (None after unpickling) but keeps ``request_method`` /
+``request_url`` and every plain attribute.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -67,8 +72,33 @@ __all__ = [
 ]
 
 
+_E = TypeVar("_E", bound=BaseException)
+
+_HTTPX_OBJECTS = (httpx.Request, httpx.Response)
+
+
+def _rebuild(cls: type[_E], args: tuple[Any, ...], state: dict[str, Any]) -> _E:
+    """Recreate an error of any subclass from its state, never calling ``cls.__init__``."""
+    err = BaseException.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
 class DifyError(Exception):
-    """Base class of every error raised by ``dify_transport``."""
+    """Base class of every error raised by ``dify_transport`` (picklable, copyable)."""
+
+    def _pickle_state(self) -> dict[str, Any]:
+        """``__dict__`` minus what cannot cross a process (httpx objects become None)."""
+        return {k: (None if isinstance(v, _HTTPX_OBJECTS) else v) for k, v in self.__dict__.items()}
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """Rebuild ``type(self)`` from ``args`` and state, never calling ``__init__``."""
+        return _rebuild, (type(self), self.args, self._pickle_state())
+
+    def __copy__(self) -> Self:
+        """A shallow copy that keeps every attribute (httpx objects included)."""
+        return _rebuild(type(self), self.args, dict(self.__dict__))
 
 
 class DifyConfigError(DifyError, ValueError):
@@ -113,6 +143,26 @@ class APIError(DifyError):
         self.message_id = message_id
         self.task_id = task_id
         self.in_stream = in_stream
+
+    @property
+    def request_method(self) -> str | None:
+        """The failed request's HTTP method (kept across pickling), or None."""
+        request: httpx.Request | None = getattr(self, "request", None)
+        method: str | None = self.__dict__.get("_request_method")
+        return request.method if request is not None else method
+
+    @property
+    def request_url(self) -> str | None:
+        """The failed request's URL (kept across pickling; never holds the key), or None."""
+        request: httpx.Request | None = getattr(self, "request", None)
+        url: str | None = self.__dict__.get("_request_url")
+        return str(request.url) if request is not None else url
+
+    def _pickle_state(self) -> dict[str, Any]:
+        state = super()._pickle_state()
+        state["_request_method"] = self.request_method
+        state["_request_url"] = self.request_url
+        return state
 
     def _attach(
         self,
