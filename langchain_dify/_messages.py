@@ -12,11 +12,14 @@ section says:
 3. If what remains is human turns only, their text is the ``query``. Otherwise
    (earlier AI turns, system messages) the remainder is carried as a compact
    transcript in the ``query`` (``prior_turns="transcript"``), or reduced to the
-   trailing human turns when the caller chose ``prior_turns="drop"``. System
-   messages go to an app input variable instead when ``system_input`` is set and
-   the turn starts a new conversation (Dify reads ``inputs`` on a conversation's
-   first turn only); when continuing one, a system message after its newest
-   ``AIMessage`` is carried in the transcript like any other unseen turn.
+   trailing human turns when the caller chose ``prior_turns="drop"``. When
+   continuing a conversation, Dify holds the earlier turns but never stores system
+   messages as such (and ignores ``inputs`` after the first turn), so *every*
+   system message in the list, including those before its newest ``AIMessage``,
+   is carried as the transcript's ``System:`` lines before the new human turn(s);
+   ``prior_turns="drop"`` is the opt-out. System messages go to an app input
+   variable instead when ``system_input`` is set and the turn starts a new
+   conversation (Dify reads ``inputs`` on a conversation's first turn only).
 4. Image/audio/video/file content blocks in the sent human turns become Dify
    ``files``: URLs as ``remote_url``, ``file_id`` as ``local_file``, and inline
    data (base64, data URLs) as :class:`PendingUpload`s the caller uploads first.
@@ -152,8 +155,12 @@ def build_turn(
         if system_text:
             merged_inputs[system_input] = system_text
         pending = [m for m in pending if not isinstance(m, SystemMessage)]
-    # Continuing: Dify ignores ``inputs`` now, so system messages after the boundary
-    # stay in ``pending`` and travel in the query transcript (earlier ones it has).
+    elif boundary >= 0 and prior_turns != "drop":
+        # Continuing: Dify never stores system messages as such and ignores ``inputs``
+        # now, so the list's system messages (a prompt's "context: ..." placed before
+        # the history, too) travel in the query transcript, before the new turns.
+        earlier = [m for m in messages[:boundary] if isinstance(m, SystemMessage)]
+        pending = [*earlier, *pending]
 
     if not all(isinstance(m, HumanMessage) for m in pending) and prior_turns == "drop":
         start = len(pending)

@@ -111,8 +111,12 @@ class ChatDify(ClientOwner, BaseChatModel):
         Without a conversation to continue, earlier turns and system messages in the
         list are carried in the query as a compact transcript
         (``prior_turns="transcript"``); ``system_input="..."`` sends system text to an
-        app input variable instead, on a new conversation's first turn (Dify ignores
-        ``inputs`` afterwards, so a later system message goes in the transcript).
+        app input variable instead, on a new conversation's first turn. When continuing
+        a conversation, the list's system messages (wherever they stand: a prompt's
+        ``("system", "context: {context}")`` before the history too) are carried as
+        ``System:`` lines before the new human turn(s), since Dify stores no system
+        messages and ignores ``inputs`` after the first turn; ``prior_turns="drop"``
+        sends only the new human turn(s).
 
     Usage metadata:
         ```python
@@ -179,15 +183,15 @@ class ChatDify(ClientOwner, BaseChatModel):
     """Name of an app input variable that receives the system message text.
 
     Used on a new conversation's first turn only: Dify ignores ``inputs`` when a
-    conversation continues, so a system message after the conversation's newest
-    ``AIMessage`` is carried in the query transcript instead. When unset, system
-    messages are always carried in the transcript like other turns Dify has not seen."""
+    conversation continues, so then the list's system messages are carried in the
+    query transcript instead (unless ``prior_turns="drop"``). When unset, system
+    messages are always carried in the transcript."""
 
     prior_turns: PriorTurns = "transcript"
     """What to send of earlier turns Dify has not seen (when there is no conversation
-    to continue, or after its newest ``AIMessage``): ``"transcript"`` carries them
-    in the query as ``Human: ... / AI: ...`` lines; ``"drop"`` sends only the trailing
-    human turn(s)."""
+    to continue, or after its newest ``AIMessage``) and, when continuing, of the list's
+    system messages: ``"transcript"`` carries them in the query as ``System: ... /
+    Human: ... / AI: ...`` lines; ``"drop"`` sends only the trailing human turn(s)."""
 
     auto_generate_name: bool = True
     """Let Dify generate a conversation title for new conversations (one extra LLM

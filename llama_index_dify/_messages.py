@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ __all__ = [
     "MODEL_PROVIDER",
     "DifyTurn",
     "FileUpload",
+    "PriorTurns",
     "build_turn",
     "conversation_anchor",
     "messages_from_history",
@@ -50,7 +52,13 @@ MODEL_PROVIDER = "dify"
 
 FileType = Literal["image", "document", "audio", "video"]
 
+PriorTurns = Literal["transcript", "drop"]
+"""What to do with turns Dify has not seen (and, when continuing, system messages):
+carry them in the query, or send only the trailing user turn(s)."""
+
 _SYSTEM_ROLES = (MessageRole.SYSTEM, MessageRole.DEVELOPER)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +141,7 @@ def build_turn(
     conversation_id: str | None,
     use_history_id: bool = True,
     system_variable: str | None = None,
+    prior_turns: PriorTurns = "transcript",
 ) -> DifyTurn:
     """Turn a message list into one Dify turn, dropping nothing silently.
 
@@ -141,13 +150,17 @@ def build_turn(
     id; otherwise Dify starts a new conversation.
 
     Everything after the newest assistant message of that conversation is sent
-    (Dify holds the rest); with no such message, the whole list is. When what is
+    (Dify holds the rest); with no such message, the whole list is. When
+    continuing a conversation found in the list, Dify holds its earlier turns but
+    never stores system messages as such (and ignores ``inputs`` after the first
+    turn), so *every* system message in the list, also those before that reply,
+    is sent too, as ``system:`` lines before the new user turn(s). When what is
     sent holds only user turns, their texts form the query; otherwise (earlier
-    turns, system messages) it goes as a compact ``role: text`` transcript. With
-    ``system_variable``, system messages go to that app input instead when the
-    turn starts a new conversation (Dify reads ``inputs`` on a conversation's
-    first turn only); when continuing one, a system message after its newest
-    reply goes in the transcript like any other unseen turn.
+    turns, system messages) it goes as a compact ``role: text`` transcript, or,
+    with ``prior_turns="drop"`` (the opt-out), only the trailing user turn(s) are
+    sent. With ``system_variable``, system messages go to that app input instead
+    when the turn starts a new conversation (Dify reads ``inputs`` on a
+    conversation's first turn only).
 
     Args:
         messages: The chat history, oldest first.
@@ -158,6 +171,8 @@ def build_turn(
         system_variable: Name of an app input variable that receives system
             messages on a new conversation's first turn, or None to keep them in
             the transcript.
+        prior_turns: ``"transcript"`` carries unseen turns and system messages in
+            the query; ``"drop"`` sends only the trailing user turn(s).
 
     Returns:
         The turn to send.
@@ -180,8 +195,19 @@ def build_turn(
         if system_text:
             inputs[system_variable] = system_text
         sent = [m for m in sent if m.role not in _SYSTEM_ROLES]
-    # Continuing: Dify ignores ``inputs`` now, so system messages after the anchor
-    # stay in ``sent`` and travel in the query transcript (earlier ones it has).
+    elif anchor is not None and prior_turns != "drop":
+        # Continuing: Dify never stores system messages as such and ignores ``inputs``
+        # now, so the list's system messages (a prompt's "context: ..." placed before
+        # the history, too) travel in the query transcript, before the new turns.
+        earlier = [m for m in messages[: anchor[0]] if m.role in _SYSTEM_ROLES]
+        sent = [*earlier, *sent]
+
+    if prior_turns == "drop" and not all(m.role == MessageRole.USER for m in sent):
+        start = len(sent)
+        while start > 0 and sent[start - 1].role == MessageRole.USER:
+            start -= 1
+        logger.debug("Dropping %d earlier message(s) (prior_turns='drop')", start)
+        sent = sent[start:]
 
     users = [m for m in sent if m.role == MessageRole.USER]
     if not users:

@@ -47,6 +47,7 @@ from llama_index_dify._clients import (
 from llama_index_dify._messages import (
     DifyTurn,
     FileUpload,
+    PriorTurns,
     build_turn,
     response_from_event,
     response_from_result,
@@ -97,7 +98,10 @@ class DifyLLM(AppClientsOwner, LLM):
     Earlier turns and system messages that Dify has not seen are
     never dropped: they go as a compact ``role: text`` transcript in the query (or,
     on a new conversation's first turn, system messages to the app input named by
-    ``system_variable``; Dify ignores ``inputs`` once a conversation continues).
+    ``system_variable``). Dify stores no system messages and ignores ``inputs`` once
+    a conversation continues, so when continuing, the list's system messages
+    (wherever they stand) go as ``system:`` lines before the new user turn(s).
+    ``prior_turns="drop"`` opts out: only the trailing user turn(s) are sent.
 
     Every call streams (agent apps reject blocking calls; long answers survive
     gateways that cut blocking calls); ``chat()`` aggregates the same stream.
@@ -156,9 +160,18 @@ class DifyLLM(AppClientsOwner, LLM):
         default=None,
         description=(
             "Name of an app input variable that receives system messages on a new "
-            "conversation's first turn (Dify ignores `inputs` later, so a system message "
-            "after the newest reply goes in the query transcript). "
+            "conversation's first turn (Dify ignores `inputs` later, so when continuing, "
+            "the list's system messages go in the query transcript). "
             "None: system messages go in the query transcript."
+        ),
+    )
+    prior_turns: PriorTurns = Field(
+        default="transcript",
+        description=(
+            "What to send of turns Dify has not seen (no conversation to continue, or "
+            "after its newest reply) and, when continuing, of the list's system messages: "
+            "'transcript' carries them in the query as `role: text` lines; 'drop' sends "
+            "only the trailing user turn(s)."
         ),
     )
     model: str = Field(
@@ -236,6 +249,7 @@ class DifyLLM(AppClientsOwner, LLM):
             conversation_id=kwargs["conversation_id"] if explicit else self.conversation_id,
             use_history_id=not explicit,
             system_variable=self.system_variable,
+            prior_turns=self.prior_turns,
         )
         extra_files: list[FileInput] = list(kwargs.get("files") or ())
         if extra_files:

@@ -109,7 +109,7 @@ def test_system_input_variable(emulator: Emulator, llm: ChatDify, user: str) -> 
     assert sent.body["inputs"]["persona"] == "be terse"
 
 
-def test_system_input_new_system_message_when_continuing_is_not_dropped(
+def test_system_input_system_messages_when_continuing_are_not_dropped(
     emulator: Emulator, llm: ChatDify, user: str
 ) -> None:
     bound = llm.model_copy(update={"system_input": "persona"})
@@ -127,7 +127,7 @@ def test_system_input_new_system_message_when_continuing_is_not_dropped(
     )
     sent = [r for r in emulator.requests if r.user == user][-1]
     assert sent.body["conversation_id"] == first.response_metadata["conversation_id"]
-    assert sent.body["query"] == "System: Answer in French\nHuman: Next"
+    assert sent.body["query"] == "System: Bob\nSystem: Answer in French\nHuman: Next"
     assert "persona" not in (sent.body.get("inputs") or {})
     assert second.response_metadata["conversation_id"] == sent.body["conversation_id"]
 
@@ -437,3 +437,40 @@ def test_parser_inside_runnable_with_message_history_is_reported(
     ][-2:]
     assert [b["query"] for b in sent] == ["I am Ada.", "Who am I?"]
     assert sent[1]["conversation_id"]
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.deprecation.LangChainDeprecationWarning")
+def test_prompt_system_context_reaches_dify_on_every_turn(
+    emulator: Emulator, llm: ChatDify, user: str
+) -> None:
+    from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+    from langchain_core.runnables.history import RunnableWithMessageHistory
+
+    from langchain_dify import DifyChatMessageHistory
+
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            ("system", "context: {context}"),
+            MessagesPlaceholder("history"),
+            ("human", "{question}"),
+        ]
+    )
+    chain = RunnableWithMessageHistory(
+        prompt | llm,
+        DifyChatMessageHistory.factory(llm),
+        input_messages_key="question",
+        history_messages_key="history",
+    )
+    config = {"configurable": {"session_id": "ctx"}}
+    first = chain.invoke({"context": "one", "question": "q1"}, config)
+    second = chain.invoke({"context": "two", "question": "q2"}, config)
+    assert second.response_metadata["conversation_id"] == first.response_metadata["conversation_id"]
+    sent = [r.body for r in emulator.requests if r.user == user and r.body is not None]
+    assert [b["query"] for b in sent[-2:]] == [
+        "System: context: one\nHuman: q1",
+        "System: context: two\nHuman: q2",  # the new context is not lost
+    ]
+    dropping = llm.model_copy(update={"prior_turns": "drop"})
+    history = [SystemMessage("context: three"), HumanMessage("q1"), first, HumanMessage("q3")]
+    dropping.invoke(history)
+    assert [r.body for r in emulator.requests if r.user == user][-1]["query"] == "q3"

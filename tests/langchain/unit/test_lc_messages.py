@@ -74,9 +74,9 @@ def test_system_input_moves_system_text_to_inputs() -> None:
     assert turn.inputs == {"lang": "en", "instructions": "be brief"}
 
 
-def test_system_input_continuing_carries_a_new_system_message_in_the_transcript() -> None:
-    # Dify ignores ``inputs`` for an existing conversation: the new system message
-    # must travel in the query, and the earlier one (already on the server) not again.
+def test_system_input_continuing_carries_the_system_messages_in_the_transcript() -> None:
+    # Dify ignores ``inputs`` for an existing conversation and stores no system
+    # messages: every system message in the list travels in the query.
     messages = [
         SystemMessage("Bob"),
         HumanMessage("Hi"),
@@ -86,14 +86,61 @@ def test_system_input_continuing_carries_a_new_system_message_in_the_transcript(
     ]
     turn = build_turn(messages, system_input="name", inputs={"lang": "en"})
     assert turn.conversation_id == "c1"
-    assert turn.query == "System: Answer in French\nHuman: Next"
+    assert turn.query == "System: Bob\nSystem: Answer in French\nHuman: Next"
     assert turn.inputs == {"lang": "en"}
 
 
-def test_system_input_continuing_without_a_new_system_message_sends_the_human_turn() -> None:
+def test_system_input_continuing_resends_an_earlier_system_message() -> None:
+    # The system text reached the input variable on the first turn only; a prompt's
+    # system message may change every turn, so it travels in the query.
     messages = [SystemMessage("Bob"), HumanMessage("Hi"), dify_ai("Hello", "c1")]
     turn = build_turn([*messages, HumanMessage("Next")], system_input="name")
-    assert (turn.query, turn.inputs) == ("Next", {})
+    assert (turn.query, turn.inputs) == ("System: Bob\nHuman: Next", {})
+
+
+def test_continuing_carries_a_system_message_placed_before_the_history() -> None:
+    # ``[("system", "context: {context}"), MessagesPlaceholder("history"), ("human", ...)]``
+    messages = [
+        SystemMessage("context: v2"),
+        HumanMessage("a"),
+        dify_ai("b", "c1"),
+        HumanMessage("c"),
+        dify_ai("d", "c1"),
+        HumanMessage("e"),
+    ]
+    turn = build_turn(messages)
+    assert turn.conversation_id == "c1"
+    assert turn.query == "System: context: v2\nHuman: e"
+
+
+def test_continuing_keeps_system_messages_in_order_before_the_new_turns() -> None:
+    messages = [
+        SystemMessage("one"),
+        HumanMessage("a"),
+        SystemMessage("two"),
+        dify_ai("b", "c1"),
+        SystemMessage("three"),
+        HumanMessage("c"),
+    ]
+    assert build_turn(messages).query == "System: one\nSystem: two\nSystem: three\nHuman: c"
+
+
+def test_continuing_without_system_messages_sends_only_the_new_human_text() -> None:
+    messages = [HumanMessage("a"), dify_ai("b", "c1"), HumanMessage("b?")]
+    assert build_turn(messages).query == "b?"
+
+
+def test_prior_turns_drop_opts_out_of_system_messages_when_continuing() -> None:
+    messages = [
+        SystemMessage("context: v2"),
+        HumanMessage("a"),
+        dify_ai("b", "c1"),
+        SystemMessage("late"),
+        HumanMessage("c"),
+    ]
+    for system_input in (None, "name"):
+        turn = build_turn(messages, prior_turns="drop", system_input=system_input)
+        assert (turn.conversation_id, turn.query, turn.inputs) == ("c1", "c", {})
 
 
 def test_system_input_with_an_explicit_conversation_goes_in_the_transcript() -> None:

@@ -138,7 +138,7 @@ def test_earlier_turns_without_a_conversation_go_as_a_transcript(target: Target)
     )
 
 
-def test_system_variable_new_system_message_when_continuing_is_not_dropped(
+def test_system_variable_system_messages_when_continuing_are_not_dropped(
     target: Target,
 ) -> None:
     llm = target.llm(system_variable="persona")
@@ -154,8 +154,29 @@ def test_system_variable_new_system_message_when_continuing_is_not_dropped(
     llm.chat(history)
     body = target.requests("/chat-messages")[-1].body
     assert body["conversation_id"] == first.message.additional_kwargs["conversation_id"]
-    assert body["query"] == "system: Answer in French\nuser: Next"
+    assert body["query"] == "system: Bob\nsystem: Answer in French\nuser: Next"
     assert "persona" not in (body.get("inputs") or {})
+
+
+def test_a_system_context_before_the_history_reaches_dify_on_every_turn(target: Target) -> None:
+    llm = target.llm()
+
+    def ask(context: str, history: list[ChatMessage], question: str) -> ChatMessage:
+        system = ChatMessage(role=MessageRole.SYSTEM, content=f"context: {context}")
+        return llm.chat([system, *history, user(question)]).message
+
+    first = ask("one", [], "q1")
+    ask("two", [user("q1"), first], "q2")
+    bodies = [r.body for r in target.requests("/chat-messages")]
+    assert [b["query"] for b in bodies] == [
+        "system: context: one\nuser: q1",
+        "system: context: two\nuser: q2",  # the new context is not lost
+    ]
+    assert bodies[1]["conversation_id"] == first.additional_kwargs["conversation_id"]
+    dropping = target.llm(prior_turns="drop")
+    system = ChatMessage(role=MessageRole.SYSTEM, content="context: three")
+    dropping.chat([system, user("q1"), first, user("q3")])
+    assert target.requests("/chat-messages")[-1].body["query"] == "q3"
 
 
 def test_image_blocks_become_dify_files(target: Target) -> None:

@@ -112,9 +112,9 @@ def test_system_messages_can_go_to_an_app_input() -> None:
     assert turn.query == "hi"
 
 
-def test_system_variable_continuing_carries_a_new_system_message_in_the_transcript() -> None:
-    # Dify ignores ``inputs`` for an existing conversation: the new system message
-    # must travel in the query, and the earlier one (already on the server) not again.
+def test_system_variable_continuing_carries_the_system_messages_in_the_transcript() -> None:
+    # Dify ignores ``inputs`` for an existing conversation and stores no system
+    # messages: every system message in the list travels in the query.
     messages = [
         system("Bob"),
         user("Hi"),
@@ -124,14 +124,65 @@ def test_system_variable_continuing_carries_a_new_system_message_in_the_transcri
     ]
     turn = build_turn(messages, conversation_id=None, system_variable="name")
     assert turn.conversation_id == "c1"
-    assert turn.query == "system: Answer in French\nuser: Next"
+    assert turn.query == "system: Bob\nsystem: Answer in French\nuser: Next"
     assert turn.inputs == {}
 
 
-def test_system_variable_continuing_without_a_new_system_message_sends_the_user_turn() -> None:
+def test_system_variable_continuing_resends_an_earlier_system_message() -> None:
+    # The system text reached the input variable on the first turn only; a prompt's
+    # system message may change every turn, so it travels in the query.
     messages = [system("Bob"), user("Hi"), dify_reply("Hello", "c1"), user("Next")]
     turn = build_turn(messages, conversation_id=None, system_variable="name")
-    assert (turn.query, turn.inputs) == ("Next", {})
+    assert (turn.query, turn.inputs) == ("system: Bob\nuser: Next", {})
+
+
+def test_continuing_carries_a_system_message_placed_before_the_history() -> None:
+    messages = [
+        system("context: v2"),
+        user("a"),
+        dify_reply("b", "c1"),
+        user("c"),
+        dify_reply("d", "c1"),
+        user("e"),
+    ]
+    turn = build_turn(messages, conversation_id=None)
+    assert turn.conversation_id == "c1"
+    assert turn.query == "system: context: v2\nuser: e"
+
+
+def test_continuing_keeps_system_messages_in_order_before_the_new_turns() -> None:
+    messages = [
+        system("one"),
+        user("a"),
+        system("two"),
+        dify_reply("b", "c1"),
+        system("three"),
+        user("c"),
+    ]
+    turn = build_turn(messages, conversation_id=None)
+    assert turn.query == "system: one\nsystem: two\nsystem: three\nuser: c"
+
+
+def test_continuing_without_system_messages_sends_only_the_new_user_text() -> None:
+    messages = [user("a"), dify_reply("b", "c1"), user("b?")]
+    assert build_turn(messages, conversation_id=None).query == "b?"
+
+
+def test_prior_turns_drop_is_the_opt_out() -> None:
+    messages = [
+        system("context: v2"),
+        user("a"),
+        dify_reply("b", "c1"),
+        system("late"),
+        user("c"),
+    ]
+    for system_variable in (None, "name"):
+        turn = build_turn(
+            messages, conversation_id=None, system_variable=system_variable, prior_turns="drop"
+        )
+        assert (turn.conversation_id, turn.query, turn.inputs) == ("c1", "c", {})
+    fresh = [user("hi"), assistant("hello"), user("next")]
+    assert build_turn(fresh, conversation_id=None, prior_turns="drop").query == "next"
 
 
 def test_system_variable_with_an_explicit_conversation_goes_in_the_transcript() -> None:
