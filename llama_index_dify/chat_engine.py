@@ -79,7 +79,9 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
 
     Each turn goes to the same Dify conversation; ``reset()`` starts a new one
     (optionally deleting the old one) and ``chat_history`` reads the turns back
-    from Dify. Responses carry the cited passages as ``source_nodes`` and the ids,
+    from Dify. ``system_prompt`` / ``prefix_messages`` go with the first turn (and
+    the first after each ``reset()``); there is no ``memory=`` (Dify keeps it).
+    Responses carry the cited passages as ``source_nodes`` and the ids,
     usage and retriever_resources in ``metadata``.
 
     Build it from a :class:`DifyLLM`, from a transport client
@@ -107,6 +109,8 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
         *,
         conversation_id: str | None = None,
         chat_history: Sequence[ChatMessage] | None = None,
+        system_prompt: str | None = None,
+        prefix_messages: Sequence[ChatMessage] | None = None,
         delete_on_reset: bool = False,
         callback_manager: CallbackManager | None = None,
         **llm_kwargs: Any,
@@ -119,17 +123,44 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
                 model's own ``conversation_id``, else a new one).
             chat_history: Earlier messages: a Dify reply in them gives the
                 conversation; turns Dify has not seen go with the next message.
+            system_prompt: A system message sent with the engine's first turn
+                (again with the first turn after each ``reset()``): in the query
+                transcript, or in the app input named by the model's
+                ``system_variable`` when that turn starts a new conversation.
+            prefix_messages: Messages sent before the first turn's message, like
+                ``system_prompt`` (which comes first).
             delete_on_reset: Whether ``reset()`` deletes the old conversation.
             callback_manager: Legacy callback manager (default: the model's).
             **llm_kwargs: :class:`DifyLLM` fields (``api_key``, ``base_url``,
                 ``user``, ``inputs``, ``client``, ``http_client``...).
+
+        Raises:
+            TypeError: For ``memory=`` (Dify keeps the memory on the server), for
+                ``llm`` together with model fields, and for unknown keywords.
         """
+        if "memory" in llm_kwargs:
+            msg = (
+                "DifyChatEngine takes no memory=: Dify keeps each conversation's memory "
+                "on the server, and the engine only keeps its conversation id. Pass "
+                "chat_history= (or prefix_messages=) for turns Dify has not seen, and "
+                "use reset() to start a new conversation."
+            )
+            raise TypeError(msg)
         if llm is not None and llm_kwargs:
             msg = f"Pass either llm or DifyLLM fields, not both (got {sorted(llm_kwargs)})."
             raise TypeError(msg)
         self._llm = llm if llm is not None else DifyLLM(**llm_kwargs)
         self._conversation_id = conversation_id or self._llm.conversation_id
         self._pending: list[ChatMessage] = []
+        self._prefix: list[ChatMessage] = [
+            *(
+                [ChatMessage(role=MessageRole.SYSTEM, content=system_prompt)]
+                if system_prompt
+                else []
+            ),
+            *(prefix_messages or ()),
+        ]
+        self._prefix_due = bool(self._prefix)
         self._delete_on_reset = delete_on_reset
         self.callback_manager = callback_manager or self._llm.callback_manager
         if chat_history is not None:
@@ -142,13 +173,22 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
         chat_history: Sequence[ChatMessage] | None = None,
         conversation_id: str | None = None,
         delete_on_reset: bool = False,
+        *,
+        system_prompt: str | None = None,
+        prefix_messages: Sequence[ChatMessage] | None = None,
         **kwargs: Any,
     ) -> DifyChatEngine:
-        """Create an engine the way core engines are created (see ``__init__``)."""
+        """Create an engine the way core engines are created (see ``__init__``).
+
+        ``system_prompt`` and ``prefix_messages`` go with the engine's first turn;
+        ``memory=`` raises ``TypeError`` (Dify keeps the memory on the server).
+        """
         return cls(
             llm,
             conversation_id=conversation_id,
             chat_history=chat_history,
+            system_prompt=system_prompt,
+            prefix_messages=prefix_messages,
             delete_on_reset=delete_on_reset,
             **kwargs,
         )
@@ -193,10 +233,11 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
             self._adopt(chat_history)
         if not isinstance(message, ChatMessage):
             message = ChatMessage(role=MessageRole.USER, content=message)
-        return [*self._pending, message]
+        prefix = self._prefix if self._prefix_due else []
+        return [*prefix, *self._pending, message]
 
     def _learn(self, final: ChatResponse) -> None:
-        self._pending = []
+        self._pending, self._prefix_due = [], False
         conversation_id = final.message.additional_kwargs.get("conversation_id")
         if isinstance(conversation_id, str) and conversation_id:
             self._conversation_id = conversation_id
@@ -294,12 +335,14 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
                 ``delete_on_reset``).
         """
         old, self._conversation_id, self._pending = self._conversation_id, None, []
+        self._prefix_due = bool(self._prefix)
         if old and (self._delete_on_reset if delete is None else delete):
             self._llm._get_client().delete_conversation(old, user=self._llm.user)
 
     async def areset(self, *, delete: bool | None = None) -> None:
         """Async :meth:`reset`."""
         old, self._conversation_id, self._pending = self._conversation_id, None, []
+        self._prefix_due = bool(self._prefix)
         if old and (self._delete_on_reset if delete is None else delete):
             await self._llm._get_aclient().delete_conversation(old, user=self._llm.user)
 

@@ -25,7 +25,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
@@ -131,6 +131,10 @@ class DifyLLM(AppClientsOwner, LLM):
         # Async: `await llm.achat(...)`, `async for c in await llm.astream_chat(...)`.
         ```
     """
+
+    # A Dify app fixes its model and sampling settings on the server: an unknown
+    # keyword (``temperature=``, a typo) is an error, not silently ignored.
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     api_key: SecretStr | None = Field(
         default_factory=lambda: secret_from_env(ENV_API_KEY),

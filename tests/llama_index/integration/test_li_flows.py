@@ -67,6 +67,34 @@ def test_engine_from_a_transport_client_or_plain_config(target: Target) -> None:
     assert len(target.store().get_messages(cid)) == 4
 
 
+def test_engine_system_prompt_and_prefix_messages_go_with_each_first_turn(
+    target: Target,
+) -> None:
+    prefix = [
+        ChatMessage(role=MessageRole.USER, content="I am Ada."),
+        ChatMessage(role=MessageRole.ASSISTANT, content="Hello Ada."),
+    ]
+    engine = target.engine(system_prompt="Answer in French.", prefix_messages=prefix)
+    engine.chat("What is Dify?")
+    engine.chat("And the sky?")
+    engine.reset()
+    engine.chat("Who am I?")
+    first_turn = "system: Answer in French.\nuser: I am Ada.\nassistant: Hello Ada.\nuser: {}"
+    assert [r.body["query"] for r in target.requests("/chat-messages")] == [
+        first_turn.format("What is Dify?"),
+        "And the sky?",  # Dify has the first turn
+        first_turn.format("Who am I?"),  # a new conversation after reset()
+    ]
+
+
+def test_engine_system_prompt_goes_to_the_system_variable(target: Target) -> None:
+    llm = target.llm(system_variable="persona")
+    engine = target.track(DifyChatEngine.from_defaults(llm=llm, system_prompt="Be terse."))
+    engine.chat("What is Dify?")
+    (sent,) = target.requests("/chat-messages")
+    assert (sent.body["query"], sent.body["inputs"]) == ("What is Dify?", {"persona": "Be terse."})
+
+
 def test_engine_reset_starts_a_new_conversation(target: Target) -> None:
     engine = target.engine()
     first = engine.chat("What is Dify?").metadata or {}

@@ -168,6 +168,28 @@ def test_engine_construction() -> None:
         DifyChatEngine(llm, user="bob")
 
 
+def test_unknown_keywords_are_refused_not_ignored() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="temperature"):
+        DifyLLM(temperature=0.1)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="temperature"):
+        DifyChatEngine.from_defaults(api_key=SECRET, temperature=0.1)
+    llm = DifyLLM(api_key=SECRET, user="u")
+    assert DifyLLM.from_dict(llm.to_dict()).user == "u"  # round trips still work
+    assert DifyLLM.from_json(llm.to_json()).user == "u"
+
+
+def test_engine_refuses_memory() -> None:
+    from llama_index.core.memory import ChatMemoryBuffer
+
+    for build in (DifyChatEngine, DifyChatEngine.from_defaults):
+        with pytest.raises(TypeError, match="Dify keeps each conversation's memory"):
+            build(api_key=SECRET, memory=ChatMemoryBuffer.from_defaults())
+        with pytest.raises(TypeError, match="memory"):
+            build(DifyLLM(), memory=None)
+
+
 def test_engine_adopts_a_history() -> None:
     reply = ChatMessage(
         role=MessageRole.ASSISTANT, content="hi", additional_kwargs={"conversation_id": "c7"}
