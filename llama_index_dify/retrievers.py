@@ -67,7 +67,9 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
     agent apps work too) and returns its ``retriever_resources``: the app's own
     knowledge settings decide what is found. The app must have citations
     ("retriever resource") enabled. ``similarity_top_k`` (alias ``k``) keeps the
-    first ``k`` passages; it cannot raise the app's own top-k.
+    first ``k`` passages; it cannot raise the app's own top-k. Retrieval turns ask
+    Dify not to generate a conversation title (``auto_generate_name=False``), which
+    would cost an extra LLM call each time.
 
     Examples:
         ```python
@@ -154,7 +156,10 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         client = self._clients.sync()
         with client.stream_chat(
-            query_bundle.query_str, user=self.user, inputs=self.inputs or None
+            query_bundle.query_str,
+            user=self.user,
+            inputs=self.inputs or None,
+            auto_generate_name=False,  # no paid title-generation call per retrieval
         ) as stream:
             result = stream.final()
         if self.delete_conversation and result.conversation_id:
@@ -164,7 +169,10 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         client = self._clients.async_()
         stream = await client.stream_chat(
-            query_bundle.query_str, user=self.user, inputs=self.inputs or None
+            query_bundle.query_str,
+            user=self.user,
+            inputs=self.inputs or None,
+            auto_generate_name=False,  # no paid title-generation call per retrieval
         )
         async with stream:
             result = await stream.final()

@@ -215,6 +215,11 @@ def test_dify_retriever(target: Target) -> None:
     one = target.retriever(k=1).retrieve("What colour is the sky?")
     assert len(one) == 1
     assert one[0].node.node_id == hits[0].node.node_id
+    # No paid title generation per retrieval (like the LangChain retriever).
+    assert [r.body["auto_generate_name"] for r in target.requests("/chat-messages")] == [
+        False,
+        False,
+    ]
 
 
 def test_dify_retriever_can_delete_its_conversations(target: Target) -> None:
@@ -225,6 +230,8 @@ def test_dify_retriever_can_delete_its_conversations(target: Target) -> None:
 async def test_dify_retriever_async(atarget: Target) -> None:
     hits = await atarget.retriever(similarity_top_k=2).aretrieve("What is Dify?")
     assert 0 < len(hits) <= 2
+    (sent,) = atarget.requests("/chat-messages")
+    assert sent.body["auto_generate_name"] is False
 
 
 def test_knowledge_retriever(target: Target) -> None:
