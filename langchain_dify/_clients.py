@@ -5,7 +5,8 @@ attribute assignment can change ``api_key``, ``base_url`` and the other client
 settings after a client was built. :class:`ClientCache` therefore remembers the
 settings each client was built from and builds a new one when they differ, and
 :class:`ClientOwner` gives every copy of a model its own cache (a copy never
-shares, nor closes, the original's connection pool).
+shares, nor closes, the original's connection pool). A pickled component
+unpickles with an empty cache.
 
 Only clients built here are cached: an injected ``httpx`` client is passed through
 to the transport, which never closes a client it was given. ``close()`` /
@@ -103,6 +104,11 @@ class ClientCache:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ClientCache:
         return ClientCache()
+
+    def __reduce__(self) -> tuple[type[ClientCache], tuple[()]]:
+        # Pickling (and unpickling) a component gives it a fresh cache: connection
+        # pools and the lock do not travel; the copy builds its own on first use.
+        return (ClientCache, ())
 
     def __repr__(self) -> str:
         return f"ClientCache(sync={self._sync is not None}, async={self._async is not None})"

@@ -151,6 +151,25 @@ class LazyClients(Generic[_S, _A]):
             "max_retries": self.max_retries,
         }
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the settings and injected clients; built clients and the lock stay.
+
+        The unpickled copy builds its own clients on first use (a built client's
+        connection pool cannot travel, and must not be shared).
+        """
+        state = dict(self.__dict__)
+        del state["_lock"]
+        if "sync" in self._built:
+            state["client"] = None
+        if "async" in self._built:
+            state["async_client"] = None
+        state["_built"] = set()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def sync(self) -> _S:
         """Return the sync client, building it on first use."""
         with self._lock:
@@ -295,6 +314,14 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
         copied = super().__copy__()
         copied._clients = None
         return copied
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle without the clients: the unpickled copy builds its own."""
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private and "_clients" in private:
+            state["__pydantic_private__"] = {**private, "_clients": None}
+        return state
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         memo = {} if memo is None else memo

@@ -371,3 +371,13 @@ def test_stop_sequence_cuts_answer_and_stops_task(llm: ChatDify) -> None:
     cut = llm.invoke("What does the warranty cover?", stop=[word])
     assert cut.content == full[: full.index(word)]
     assert cut.response_metadata["finish_reason"] == "stop_sequence"
+
+
+def test_an_unpickled_model_talks_to_dify(emulator: Emulator, llm: ChatDify, user: str) -> None:
+    import pickle
+
+    first = llm.invoke("My name is Ada.")
+    again = pickle.loads(pickle.dumps(llm))
+    second = again.invoke([HumanMessage("My name is Ada."), first, HumanMessage("Who am I?")])
+    assert second.response_metadata["conversation_id"] == first.response_metadata["conversation_id"]
+    again.close()

@@ -176,3 +176,27 @@ async def test_history_leaves_injected_clients_open() -> None:
         assert history.client._http() is sync_http
         history.close()
         assert not sync_http.is_closed
+
+
+def test_components_pickle_with_fresh_clients() -> None:
+    import pickle
+
+    llm = ChatDify(api_key="app-k", user="u", conversation_id="c1")
+    built = llm._client  # a built client (and its lock) must not stop pickling
+    again = pickle.loads(pickle.dumps(llm))
+    assert again.api_key is not None
+    assert again.api_key.get_secret_value() == "app-k"
+    assert (again.user, again.conversation_id) == ("u", "c1")
+    assert again._client is not built
+    assert again._client is again._client
+    for component in (
+        DifyRetriever(api_key="app-k"),
+        DifyKnowledgeRetriever(api_key="dataset-k", dataset_id="d"),
+    ):
+        _ = component._client
+        assert pickle.loads(pickle.dumps(component)).base_url == component.base_url
+    history = DifyChatMessageHistory("c1", api_key="app-k", user="u")
+    _ = history.client
+    copied = pickle.loads(pickle.dumps(history))
+    assert (copied.conversation_id, copied.user) == ("c1", "u")
+    assert copied.client is not history.client

@@ -10,6 +10,7 @@ from langchain_core.exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
     ModelConnectionError,
+    ModelError,
     ModelInvalidRequestError,
     ModelNotFoundError,
     ModelRateLimitError,
@@ -92,6 +93,49 @@ def test_already_translated_errors_are_untouched() -> None:
 def test_translated_error_pickles_like_the_original() -> None:
     err = as_langchain_error(dt.APIConnectionError("dropped"))
     assert pickle.loads(pickle.dumps(err)).args == err.args
+
+
+def _all_api_errors() -> list[type[dt.APIError]]:
+    found: list[type[dt.APIError]] = []
+    stack: list[type[dt.APIError]] = [dt.APIError]
+    while stack:
+        cls = stack.pop()
+        if cls.__module__.startswith("dify_transport"):
+            found.append(cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+@pytest.mark.parametrize("transport_cls", _all_api_errors(), ids=lambda c: c.__name__)
+def test_every_langchain_error_is_importable_and_pickles(transport_cls: type[dt.APIError]) -> None:
+    import importlib
+
+    original = transport_cls.__new__(transport_cls)
+    dt.APIError.__init__(
+        original, "it failed", code="some_code", partial_answer="half", conversation_id="c1"
+    )
+    err = as_langchain_error(original)
+    cls = type(err)
+    assert isinstance(err, transport_cls)
+    assert isinstance(err, ModelError)
+    assert cls.__module__ == "langchain_dify._errors"
+    assert getattr(importlib.import_module(cls.__module__), cls.__qualname__) is cls
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is cls
+    assert again.args == err.args
+    assert (again.code, again.partial_answer, again.conversation_id) == ("some_code", "half", "c1")
+
+
+def test_a_raised_error_pickles_with_its_details() -> None:
+    with pytest.raises(dt.ConversationNotFoundError) as info, translate_errors():
+        raise dt.make_status_error(
+            404, {"code": "not_found", "message": "Conversation Not Exists."}, user="alice"
+        )
+    again = pickle.loads(pickle.dumps(info.value))
+    assert isinstance(again, ld.DifyNotFoundError)
+    assert isinstance(again, dt.ConversationNotFoundError)
+    assert str(again) == str(info.value)
+    assert again.status_code == 404  # type: ignore[attr-defined]
 
 
 def _result(**extra: Any) -> dt.Result:

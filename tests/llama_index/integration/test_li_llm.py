@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import ChatMessage, ImageBlock, MessageRol
 from dify_transport import AuthenticationError, ConversationNotFoundError
 
 if TYPE_CHECKING:
+    from dify_transport.emulator import Emulator
     from tests.llama_index.conftest import Target
 
 TINY_PNG = (Path(__file__).parent.parent / "assets" / "tiny.png").read_bytes()
@@ -267,3 +268,18 @@ def test_agent_and_chatflow_apps(target: Target, app: str) -> None:
 async def test_agent_app_async(atarget: Target) -> None:
     response = await atarget.llm("agent").achat([user("What time is it?")])
     assert response.message.content
+
+
+def test_an_unpickled_llm_continues_the_conversation(emulator: Emulator) -> None:
+    import pickle
+
+    from llama_index_dify import DifyLLM
+
+    llm = DifyLLM(api_key=emulator.keys.chat, base_url=emulator.base_url, user="li-pickle")
+    first = llm.chat([user("My name is Ada.")])
+    again = pickle.loads(pickle.dumps(llm))
+    second = again.chat([user("My name is Ada."), first.message, user("Who am I?")])
+    cid = first.message.additional_kwargs["conversation_id"]
+    assert second.message.additional_kwargs["conversation_id"] == cid
+    llm.close()
+    again.close()

@@ -42,3 +42,36 @@ def test_copies_never_share_the_originals_clients(cls: type[Any]) -> None:
     copied.close()
     assert original._app_clients() is clients
     assert clients.client is not None
+
+
+def test_components_pickle_without_their_built_clients(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import pickle
+
+    from llama_index_dify import DifyChatEngine, DifyKnowledgeRetriever, DifyRetriever
+
+    llm = DifyLLM(api_key="app-a", base_url="http://one/v1", user="u", system_variable="p")
+    store = DifyChatStore(api_key="app-a", user="u")
+    retriever = DifyRetriever(api_key="app-a", user="u", k=2)
+    knowledge = DifyKnowledgeRetriever(api_key="dataset-a", dataset_id="d")
+    built = {
+        "llm": llm._app_clients().sync(),
+        "store": store._app_clients().async_(),
+        "retriever": retriever._clients.sync(),
+        "knowledge": knowledge._clients.async_(),
+    }
+    engine = DifyChatEngine(llm, conversation_id="c1", system_prompt="Be terse.")
+    with caplog.at_level(logging.WARNING):
+        copies = pickle.loads(pickle.dumps([llm, store, retriever, knowledge, engine]))
+    assert [r for r in caplog.records if "unpickleable" in r.getMessage()] == []
+    llm2, store2, retriever2, knowledge2, engine2 = copies
+    assert (llm2.user, llm2.system_variable, llm2.api_key.get_secret_value()) == ("u", "p", "app-a")
+    assert llm2._app_clients().sync() is not built["llm"]
+    assert llm2._app_clients().sync()._secret == "app-a"
+    assert store2._app_clients().async_() is not built["store"]
+    assert (retriever2.user, retriever2.similarity_top_k) == ("u", 2)
+    assert retriever2._clients.sync() is not built["retriever"]
+    assert knowledge2._clients.async_() is not built["knowledge"]
+    assert knowledge2.dataset_id == "d"
+    assert engine2.conversation_id == "c1"
+    assert engine2.llm.user == "u"
