@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
@@ -12,6 +14,7 @@ from dify_transport import (
     DEFAULT_BASE_URL,
     AsyncDifyClient,
     AsyncHttpClient,
+    ConversationNotFoundError,
     DifyClient,
     HttpClient,
 )
@@ -26,6 +29,17 @@ from llama_index_dify._messages import messages_from_history
 
 __all__ = ["DifyChatStore"]
 
+logger = logging.getLogger(__name__)
+
+
+def _is_conversation_id(key: str) -> bool:
+    """Whether ``key`` can name a Dify conversation (Dify's ids are UUIDs)."""
+    try:
+        uuid.UUID(key)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
 
 class DifyChatStore(AppClientsOwner, BaseChatStore):
     """One end user's Dify conversations as a LlamaIndex chat store.
@@ -34,9 +48,10 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
     (Dify scopes conversations by it). Reads come from Dify: ``get_messages``
     returns the turns oldest first (each assistant message carries its
     ``conversation_id``, so passing them to ``DifyLLM`` continues the
-    conversation), ``get_keys`` lists the user's conversations and
-    ``delete_messages`` deletes one. Dify writes history itself as the app
-    answers and cannot append or edit messages, so ``set_messages``,
+    conversation; an unknown key gives ``[]``), ``get_keys`` lists the user's
+    conversations and ``delete_messages`` deletes one (an unknown key is a
+    no-op). Dify writes history itself as the app answers and cannot append or
+    edit messages, so ``set_messages``,
     ``add_message``, ``delete_message`` and ``delete_last_message`` (and their
     async forms) raise :class:`DifyReadOnlyHistoryError`.
 
@@ -93,37 +108,77 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
     def get_messages(self, key: str) -> list[ChatMessage]:
         """Return conversation ``key`` oldest first (user and assistant messages).
 
-        Raises:
-            ConversationNotFoundError: If the conversation does not exist for
-                this store's ``user``.
+        An unknown key, or one that cannot be a Dify conversation id (such as
+        ``ChatMemoryBuffer``'s default ``"chat_history"``), gives ``[]`` as
+        ``BaseChatStore`` promises (logged at DEBUG with the ``user`` sent: a
+        conversation of another user is unknown to this one). Other failures
+        (authentication, server errors) raise.
         """
+        if not self._known_form(key, "get_messages"):
+            return []
         client = self._app_clients().sync()
-        return [
-            message
-            for item in client.iter_messages(key, user=self.user)
-            for message in messages_from_history(item)
-        ]
+        try:
+            return [
+                message
+                for item in client.iter_messages(key, user=self.user)
+                for message in messages_from_history(item)
+            ]
+        except ConversationNotFoundError:
+            self._not_found(key, "get_messages")
+            return []
 
     async def aget_messages(self, key: str) -> list[ChatMessage]:
         """Async :meth:`get_messages`."""
+        if not self._known_form(key, "aget_messages"):
+            return []
         client = self._app_clients().async_()
         messages: list[ChatMessage] = []
-        async for item in client.iter_messages(key, user=self.user):
-            messages.extend(messages_from_history(item))
+        try:
+            async for item in client.iter_messages(key, user=self.user):
+                messages.extend(messages_from_history(item))
+        except ConversationNotFoundError:
+            self._not_found(key, "aget_messages")
+            return []
         return messages
 
     def delete_messages(self, key: str) -> None:
-        """Delete conversation ``key`` in Dify.
+        """Delete conversation ``key`` in Dify (an unknown key is a no-op).
 
         Returns:
             None: Dify does not return the deleted messages (read them first
             with :meth:`get_messages` if you need them).
         """
-        self._app_clients().sync().delete_conversation(key, user=self.user)
+        if not self._known_form(key, "delete_messages"):
+            return
+        try:
+            self._app_clients().sync().delete_conversation(key, user=self.user)
+        except ConversationNotFoundError:
+            self._not_found(key, "delete_messages")
 
     async def adelete_messages(self, key: str) -> None:
         """Async :meth:`delete_messages`."""
-        await self._app_clients().async_().delete_conversation(key, user=self.user)
+        if not self._known_form(key, "adelete_messages"):
+            return
+        try:
+            await self._app_clients().async_().delete_conversation(key, user=self.user)
+        except ConversationNotFoundError:
+            self._not_found(key, "adelete_messages")
+
+    def _known_form(self, key: str, method: str) -> bool:
+        if _is_conversation_id(key):
+            return True
+        logger.debug(
+            "DifyChatStore.%s(%r): not a Dify conversation id, treated as unknown (user=%r)",
+            method,
+            key,
+            self.user,
+        )
+        return False
+
+    def _not_found(self, key: str, method: str) -> None:
+        logger.debug(
+            "DifyChatStore.%s(%r): no such conversation for user=%r", method, key, self.user
+        )
 
     def get_keys(self) -> list[str]:
         """Return the ids of this user's conversations, most recently updated first."""

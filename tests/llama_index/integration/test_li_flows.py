@@ -21,7 +21,6 @@ from llama_index.core.instrumentation.events.llm import (
 )
 from llama_index.core.query_engine import RetrieverQueryEngine
 
-from dify_transport import ConversationNotFoundError
 from llama_index_dify import (
     DifyChatEngine,
     DifyReadOnlyHistoryError,
@@ -285,8 +284,9 @@ def test_chat_store(target: Target) -> None:
         store.add_message(cid, ChatMessage(role=MessageRole.USER, content="x"))
     assert store.delete_messages(cid) is None
     assert store.get_keys() == []
-    with pytest.raises(ConversationNotFoundError):
-        store.get_messages(cid)
+    # BaseChatStore's contract: an unknown key has no messages (it does not raise).
+    assert store.get_messages(cid) == []
+    assert store.delete_messages(cid) is None
 
 
 async def test_chat_store_async(atarget: Target) -> None:
@@ -297,6 +297,8 @@ async def test_chat_store_async(atarget: Target) -> None:
     assert len(await store.aget_messages(cid)) == 2
     await store.adelete_messages(cid)
     assert await store.aget_keys() == []
+    assert await store.aget_messages(cid) == []
+    assert await store.adelete_messages(cid) is None
 
 
 # -- instrumentation ---------------------------------------------------------------------
