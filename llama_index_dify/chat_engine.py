@@ -20,6 +20,7 @@ from llama_index.core.chat_engine.types import (
     StreamingAgentChatResponse,
 )
 
+from dify_transport import APIError
 from llama_index_dify._clients import ClosingContext
 from llama_index_dify._messages import conversation_anchor, messages_from_history
 from llama_index_dify._nodes import nodes_from_resources
@@ -237,10 +238,22 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
         return [*prefix, *self._pending, message]
 
     def _learn(self, final: ChatResponse) -> None:
+        self._follow(final.message.additional_kwargs.get("conversation_id"))
+
+    def _follow(self, conversation_id: object) -> None:
+        """The turn reached Dify: follow its conversation; what was pending was sent."""
         self._pending, self._prefix_due = [], False
-        conversation_id = final.message.additional_kwargs.get("conversation_id")
         if isinstance(conversation_id, str) and conversation_id:
             self._conversation_id = conversation_id
+
+    def _failed(self, exc: APIError) -> None:
+        """Keep the conversation a failed turn started or continued (Dify has that turn).
+
+        An error raised after Dify opened the stream carries the ``conversation_id``;
+        the next turn continues that conversation instead of starting a new one.
+        """
+        if exc.conversation_id:
+            self._follow(exc.conversation_id)
 
     def _answer(self, final: ChatResponse) -> AgentChatResponse:
         self._learn(final)
@@ -260,6 +273,9 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
                 else:  # the final response: delta == "", full message and metadata
                     self._learn(chunk)
                     out._complete(chunk)
+        except APIError as exc:
+            self._failed(exc)
+            raise
         finally:
             chunks.close()
 
@@ -273,6 +289,9 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
                 else:
                     self._learn(chunk)
                     out._complete(chunk)
+        except APIError as exc:
+            self._failed(exc)
+            raise
         finally:
             await chunks.aclose()
 
@@ -291,9 +310,17 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
 
         Returns:
             The answer, with ``source_nodes`` and ``metadata``.
+
+        Raises:
+            APIError: The transport's errors; one raised mid-stream carries the
+                ``conversation_id``, which the engine keeps for the next turn.
         """
         messages = self._messages(message, chat_history)
-        final = self._llm.chat(messages, conversation_id=self._conversation_id)
+        try:
+            final = self._llm.chat(messages, conversation_id=self._conversation_id)
+        except APIError as exc:
+            self._failed(exc)
+            raise
         return self._answer(final)
 
     @trace_method("chat")
@@ -313,7 +340,11 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
     ) -> AgentChatResponse:
         """Async :meth:`chat`."""
         messages = self._messages(message, chat_history)
-        final = await self._llm.achat(messages, conversation_id=self._conversation_id)
+        try:
+            final = await self._llm.achat(messages, conversation_id=self._conversation_id)
+        except APIError as exc:
+            self._failed(exc)
+            raise
         return self._answer(final)
 
     @trace_method("chat")
