@@ -188,10 +188,14 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     """Search method (None: the knowledge base's setting)."""
 
     score_threshold: float | None = None
-    """Drop passages scoring below this (None: no threshold)."""
+    """Drop passages scoring below this (None: the knowledge base's setting)."""
 
-    reranking_enable: bool = False
-    """Ask Dify to rerank (needs a rerank model configured on the knowledge base)."""
+    reranking_enable: bool | None = None
+    """Ask Dify to rerank, or not (None: the knowledge base's setting; reranking
+    needs a rerank model configured on the knowledge base).
+
+    Options given here are merged into the knowledge base's own retrieval settings,
+    so setting ``k`` alone keeps its search method and reranking."""
 
     retrieval_model: dict[str, Any] | None = None
     """A full Dify ``retrieval_model`` object, for settings not covered above."""

@@ -213,7 +213,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         k: int | None = None,
         search_method: SearchMethod | None = None,
         score_threshold: float | None = None,
-        reranking_enable: bool = False,
+        reranking_enable: bool | None = None,
         retrieval_model: dict[str, Any] | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
@@ -234,8 +234,10 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             k: Alias of ``similarity_top_k``.
             search_method: ``semantic_search``, ``keyword_search``,
                 ``full_text_search`` or ``hybrid_search`` (None: the base's own).
-            score_threshold: Drop hits scoring below this (None: no threshold).
-            reranking_enable: Rerank with the base's reranking model.
+            score_threshold: Drop hits scoring below this (None: the base's setting).
+            reranking_enable: Rerank with the base's reranking model, or not (None:
+                the knowledge base's setting). Options are merged into the base's own
+                retrieval settings, so ``similarity_top_k`` alone keeps its search method.
             retrieval_model: A full Dify ``retrieval_model`` object (overrides the
                 options above).
             timeout: Seconds per request (None: the transport default).
@@ -277,9 +279,9 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         self.search_method: SearchMethod | None = search_method
         """Retrieval method (None: the knowledge base's setting)."""
         self.score_threshold = score_threshold
-        """Minimum score (None: no threshold)."""
+        """Minimum score (None: the knowledge base's setting)."""
         self.reranking_enable = reranking_enable
-        """Whether hits are reranked."""
+        """Whether hits are reranked (None: the knowledge base's setting)."""
         self.retrieval_model = retrieval_model
         """A full Dify ``retrieval_model`` object, sent as is."""
 
