@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
 from pydantic import BaseModel, PrivateAttr, SecretStr
 
-if TYPE_CHECKING:
-    from types import TracebackType
+from dify_transport._closing import ClosingContext
 
+if TYPE_CHECKING:
     from dify_transport import AsyncHttpClient, HttpClient, TimeoutTypes
 
 __all__ = ["ClientCache", "ClientOwner", "ClosingContext", "secret_value"]
@@ -112,42 +112,6 @@ class ClientCache:
 
     def __repr__(self) -> str:
         return f"ClientCache(sync={self._sync is not None}, async={self._async is not None})"
-
-
-class ClosingContext:
-    """``with`` / ``async with`` for a component that defines ``close()`` and ``aclose()``.
-
-    A plain mixin (no ABC), so it sits in front of pydantic and LangChain bases
-    without disturbing their method resolution order.
-    """
-
-    if TYPE_CHECKING:
-
-        def close(self) -> None: ...
-
-        async def aclose(self) -> None: ...
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class ClientOwner(ClosingContext, BaseModel):

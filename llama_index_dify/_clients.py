@@ -25,10 +25,11 @@ from dify_transport import (
     DifyKnowledgeClient,
     HttpClient,
 )
+from dify_transport._closing import ClosingContext
 from dify_transport._constants import ENV_USER
 
 if TYPE_CHECKING:
-    from types import TracebackType
+    pass
 
 __all__ = [
     "DEFAULT_USER",
@@ -216,43 +217,6 @@ AppClients: TypeAlias = LazyClients[DifyClient, AsyncDifyClient]
 
 KnowledgeClients: TypeAlias = LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient]
 """Dataset-key clients: ``LazyClients(DifyKnowledgeClient, AsyncDifyKnowledgeClient, ...)``."""
-
-
-class ClosingContext:
-    """``with`` / ``async with`` for a component that defines ``close()`` and ``aclose()``.
-
-    A plain mixin (no ABC), so it sits first in front of pydantic and LlamaIndex
-    bases without disturbing their method resolution order. Leaving the block
-    closes what the component built; injected clients stay open.
-    """
-
-    if TYPE_CHECKING:
-
-        def close(self) -> None: ...
-
-        async def aclose(self) -> None: ...
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class LazyClientsOwner(ClosingContext):
