@@ -30,7 +30,7 @@ notebooks: $(STAMP)  ## notebooks, README code blocks and the demo, against the 
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check dify_transport langchain_dify llama_index_dify
+	$(BIN)/ruff format --check dify_transport dify_emulator langchain_dify llama_index_dify
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -43,7 +43,7 @@ bench: $(STAMP)  ## throughput and memory, printed side by side
 	$(BIN)/python benchmarks/run.py
 
 emulator: $(STAMP)  ## serve the offline Dify emulator on 127.0.0.1
-	$(BIN)/python -m dify_transport.emulator
+	$(BIN)/python -m dify_emulator
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -7,7 +7,7 @@ the same.
 
 Target: the Dify at ``$DIFY_BASE_URL`` with the app key ``$DIFY_API_KEY`` when both
 are set (``$DIFY_USER`` is the optional end-user id); otherwise the offline emulator
-(``dify_transport.emulator``) on 127.0.0.1, so no Dify account is needed.
+(``dify_emulator``) on 127.0.0.1, so no Dify account is needed.
 
 Environment knobs for the demo itself: ``DEMO_TOKEN_DELAY`` (seconds between the
 emulator's tokens, default 0.03, so streaming is visible; 0 for tests) and
@@ -27,8 +27,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
+from dify_emulator import Faults, start_emulator
 from dify_transport import DifyError
-from dify_transport.emulator import Faults, start_emulator
 from langchain_dify import ChatDify
 from llama_index_dify import DifyChatEngine
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
 
 LIVE = bool(os.environ.get("DIFY_BASE_URL") and os.environ.get("DIFY_API_KEY"))
 _LIVE_ENV = {k: v for k, v in os.environ.items() if k.startswith("DIFY_")}
@@ -49,7 +49,7 @@ def live_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     """One Dify emulator on 127.0.0.1 for the whole session (1.x wire)."""
-    from dify_transport.emulator import start_emulator
+    from dify_emulator import start_emulator
 
     emu = start_emulator(wire="1.x")
     try:
@@ -61,7 +61,7 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def emulator_015() -> Iterator[Emulator]:
     """A second emulator speaking the Dify 0.15 wire."""
-    from dify_transport.emulator import start_emulator
+    from dify_emulator import start_emulator
 
     emu = start_emulator(wire="0.15")
     try:

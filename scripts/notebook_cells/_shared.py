@@ -33,7 +33,7 @@ SETUP = code(
     """
     import os
 
-    from dify_transport.emulator import start_emulator
+    from dify_emulator import start_emulator
 
     emu = None
     if os.environ.get("DIFY_BASE_URL") and os.environ.get("DIFY_API_KEY"):

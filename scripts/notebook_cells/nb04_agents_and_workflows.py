@@ -31,7 +31,7 @@ CELLS: list[Cell] = [
         """
         import os
 
-        from dify_transport.emulator import start_emulator
+        from dify_emulator import start_emulator
 
         MODES = ["agent", "chatflow", "completion", "workflow"]
         KEYS = {mode: os.environ.get(f"DIFY_{mode.upper()}_API_KEY") for mode in MODES}

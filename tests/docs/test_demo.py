@@ -19,7 +19,7 @@ import pytest
 from _docs_paths import DEMO, ROOT
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -30,7 +30,7 @@ from _docs_paths import README
 import dify_transport
 import langchain_dify
 import llama_index_dify
-from dify_transport.emulator import Emulator, start_emulator
+from dify_emulator import Emulator, start_emulator
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _MARKER = re.compile(r"^<!--\s*([\w-]+)\s*(?::\s*(.*?))?\s*-->\s*$")
@@ -223,7 +223,7 @@ def test_defaults_quoted_in_the_readme_are_true() -> None:
     assert f"`{langchain_dify.DEFAULT_USER}`" in TEXT
     assert f"`{llama_index_dify.DEFAULT_USER}`" in TEXT
     assert f"max_retries={dify_transport.DEFAULT_MAX_RETRIES}" in TEXT
-    assert "python -m dify_transport.emulator" in TEXT
+    assert "python -m dify_emulator" in TEXT
 
 
 def test_links_point_at_files_that_exist() -> None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from emu_helpers import Api
 
-from dify_transport.emulator import Emulator
+from dify_emulator import Emulator
 
 
 def _api(wire: str) -> Iterator[Api]:

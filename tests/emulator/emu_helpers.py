@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dify_transport.emulator import Emulator
+from dify_emulator import Emulator
 
 RECORDINGS = Path("/work/shared/dify-recordings")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from emu_helpers import Api
 
-from dify_transport.emulator._retrieval import display_scores
+from dify_emulator._retrieval import display_scores
 
 RAG_PROMPT = (
     "Use the context to answer.\n\nContext:\nDify is an open-source platform.\n"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from emu_helpers import Api, events, parse_sse
 
-from dify_transport.emulator import Emulator
+from dify_emulator import Emulator
 
 CHAT = {"inputs": {}, "user": "u1", "response_mode": "streaming"}
 REPLACED = "[emulator] This answer was replaced by output moderation."

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from emu_helpers import Api, events, parse_sse
 
-from dify_transport.emulator import Emulator, Faults, start_emulator
+from dify_emulator import Emulator, Faults, start_emulator
 
 CHAT = {"inputs": {}, "user": "u1", "response_mode": "streaming"}
 
@@ -295,7 +295,7 @@ def test_context_manager_and_reset() -> None:
 
 def test_python_m_prints_url_and_keys() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dify_transport.emulator", "--port", "0", "--wire", "0.15"],
+        [sys.executable, "-m", "dify_emulator", "--port", "0", "--wire", "0.15"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

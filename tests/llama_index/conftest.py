@@ -27,7 +27,7 @@ from llama_index_dify import (
 )
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator, RecordedRequest
+    from dify_emulator import Emulator, RecordedRequest
 
 
 @dataclass

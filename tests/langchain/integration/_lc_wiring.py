@@ -10,7 +10,7 @@ import pytest
 import pytest_socket
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
 
 
 class EmulatorWiring:

@@ -24,8 +24,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
+from dify_emulator import Faults
 from dify_transport import AuthenticationError, ConversationNotFoundError, DifyClient
-from dify_transport.emulator import Faults
 from langchain_dify import (
     ChatDify,
     DifyAuthenticationError,
@@ -38,7 +38,7 @@ from langchain_dify import (
 )
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
 
 TINY_PNG_B64 = base64.b64encode(
     (Path(__file__).parents[1] / "assets" / "tiny.png").read_bytes()

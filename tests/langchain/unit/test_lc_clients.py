@@ -12,7 +12,7 @@ from dify_transport import AsyncDifyClient, DifyClient
 from langchain_dify import ChatDify, DifyChatMessageHistory, DifyKnowledgeRetriever, DifyRetriever
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
 
 COMPONENTS: list[tuple[type[Any], dict[str, Any]]] = [
     (ChatDify, {}),

@@ -13,7 +13,7 @@ from llama_index.core.base.llms.types import ChatMessage, ImageBlock, MessageRol
 from dify_transport import AuthenticationError, ConversationNotFoundError
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
     from tests.llama_index.conftest import Target
 
 TINY_PNG = (Path(__file__).parent.parent / "assets" / "tiny.png").read_bytes()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from llama_index_dify import DifyChatEngine, DifyChatStore, DifyKnowledgeRetriever, DifyLLM
 
 if TYPE_CHECKING:
-    from dify_transport.emulator import Emulator
+    from dify_emulator import Emulator
 
 
 def test_llm_engine_store_and_knowledge_on_the_015_wire(emulator_015: Emulator) -> None:

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
+from dify_emulator import Emulator, Faults
 from dify_transport import AuthenticationError, InternalServerError
-from dify_transport.emulator import Emulator, Faults
 from llama_index_dify import DifyChatStore, DifyLLM
 
 USER = "store-user"

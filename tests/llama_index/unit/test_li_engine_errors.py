@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from dify_emulator import Emulator, Faults
 from dify_transport import APIError
-from dify_transport.emulator import Emulator, Faults
 from llama_index_dify import DifyChatEngine
 
 BASE_URL = "http://dify.local/v1"

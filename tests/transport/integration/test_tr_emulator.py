@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dify_emulator import FAULT_HEADER, Emulator
 from dify_transport import (
     AgentBlockingModeError,
     APIConnectionError,
@@ -21,7 +22,6 @@ from dify_transport import (
     NotFoundError,
     Result,
 )
-from dify_transport.emulator import FAULT_HEADER, Emulator
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from dify_transport.emulator._apps import AppSpec
-from dify_transport.emulator._corpus import first_sentence
-from dify_transport.emulator._extras import (
+from dify_emulator._apps import AppSpec
+from dify_emulator._corpus import first_sentence
+from dify_emulator._extras import (
     MODERATED_ANSWER,
     TtsStream,
     delta_event,
@@ -21,11 +21,11 @@ from dify_transport.emulator._extras import (
     quote,
     replace_event,
 )
-from dify_transport.emulator._faults import EventItem, Faults
-from dify_transport.emulator._http import Sleep
-from dify_transport.emulator._retrieval import render_resources, retrieve, to_resource
-from dify_transport.emulator._store import Store, Task
-from dify_transport.emulator._wire import Wire
+from dify_emulator._faults import EventItem, Faults
+from dify_emulator._http import Sleep
+from dify_emulator._retrieval import render_resources, retrieve, to_resource
+from dify_emulator._store import Store, Task
+from dify_emulator._wire import Wire
 
 __all__ = [
     "FAIL_MESSAGE",

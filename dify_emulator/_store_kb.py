@@ -8,8 +8,8 @@ import time
 import uuid
 from typing import Any
 
-from dify_transport.emulator._apps import stable_id
-from dify_transport.emulator._corpus import split_segments, tokens
+from dify_emulator._apps import stable_id
+from dify_emulator._corpus import split_segments, tokens
 
 __all__ = ["KnowledgeStore"]
 

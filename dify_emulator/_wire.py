@@ -12,7 +12,7 @@ import json
 from http import HTTPStatus
 from typing import Any, Final
 
-from dify_transport.emulator._http import Response
+from dify_emulator._http import Response
 
 __all__ = ["ApiError", "ParamError", "Wire"]
 

@@ -1,4 +1,4 @@
-"""``python -m dify_transport.emulator [--port N] [--wire 0.15|1.x]``."""
+"""``python -m dify_emulator [--port N] [--wire 0.15|1.x]``."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import asyncio
 import contextlib
 import sys
 
-from dify_transport.emulator._apps import KEYS
-from dify_transport.emulator._core import Core
-from dify_transport.emulator._server import Server
-from dify_transport.emulator._store import Store
-from dify_transport.emulator._wire import Wire
+from dify_emulator._apps import KEYS
+from dify_emulator._core import Core
+from dify_emulator._server import Server
+from dify_emulator._store import Store
+from dify_emulator._wire import Wire
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m dify_transport.emulator",
+        prog="python -m dify_emulator",
         description="Serve an offline Dify-compatible Service API on 127.0.0.1.",
     )
     p.add_argument("--port", type=int, default=5001, help="port (0: any free port)")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from dify_transport.emulator._context import Ctx, Route, check_limit, check_uuid, not_found
-from dify_transport.emulator._corpus import tokens
-from dify_transport.emulator._http import Response
-from dify_transport.emulator._retrieval import render_history_resources
-from dify_transport.emulator._routes_gen import auto_name
-from dify_transport.emulator._wire import ApiError, ParamError
+from dify_emulator._context import Ctx, Route, check_limit, check_uuid, not_found
+from dify_emulator._corpus import tokens
+from dify_emulator._http import Response
+from dify_emulator._retrieval import render_history_resources
+from dify_emulator._routes_gen import auto_name
+from dify_emulator._wire import ApiError, ParamError
 
 __all__ = ["ROUTES"]
 

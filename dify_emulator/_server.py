@@ -10,8 +10,8 @@ from typing import Final
 
 import h11
 
-from dify_transport.emulator._core import Core
-from dify_transport.emulator._http import Request, Response, Sleep
+from dify_emulator._core import Core
+from dify_emulator._http import Request, Response, Sleep
 
 __all__ = ["Server", "ThreadedServer"]
 

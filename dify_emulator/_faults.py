@@ -13,8 +13,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dify_transport.emulator._http import DROP, BodyItem, Sleep, StreamBody
-from dify_transport.emulator._wire import ApiError, Wire
+from dify_emulator._http import DROP, BodyItem, Sleep, StreamBody
+from dify_emulator._wire import ApiError, Wire
 
 __all__ = [
     "DELTA_EVENTS",

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 
-from dify_transport.emulator._core import Core
-from dify_transport.emulator._http import Drop, Request, Response, Sleep, StreamBody
+from dify_emulator._core import Core
+from dify_emulator._http import Drop, Request, Response, Sleep, StreamBody
 
 __all__ = ["EmulatorTransport"]
 

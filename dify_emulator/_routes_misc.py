@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
-from dify_transport.emulator._apps import app_info, app_meta, app_parameters, app_site, stable_id
-from dify_transport.emulator._context import Ctx, Route
-from dify_transport.emulator._extras import fake_mp3
-from dify_transport.emulator._http import Response
-from dify_transport.emulator._multipart import Part
-from dify_transport.emulator._wire import ApiError
+from dify_emulator._apps import app_info, app_meta, app_parameters, app_site, stable_id
+from dify_emulator._context import Ctx, Route
+from dify_emulator._extras import fake_mp3
+from dify_emulator._http import Response
+from dify_emulator._multipart import Part
+from dify_emulator._wire import ApiError
 
 __all__ = ["ROUTES"]
 

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Generator
 from typing import Any, Final
 
-from dify_transport.emulator._extras import MODERATED_ANSWER, moderated, quote, replace_event
-from dify_transport.emulator._faults import EventItem
-from dify_transport.emulator._generate import (
+from dify_emulator._extras import MODERATED_ANSWER, moderated, quote, replace_event
+from dify_emulator._faults import EventItem
+from dify_emulator._generate import (
     FAIL_MESSAGE,
     Gen,
     Plan,
@@ -19,8 +19,8 @@ from dify_transport.emulator._generate import (
     sentence,
     usage,
 )
-from dify_transport.emulator._http import Sleep
-from dify_transport.emulator._wire import Wire
+from dify_emulator._http import Sleep
+from dify_emulator._wire import Wire
 
 __all__ = ["chatflow_events", "workflow_events"]
 

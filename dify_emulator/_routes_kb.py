@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from dify_transport.emulator._apps import stable_id
-from dify_transport.emulator._context import Ctx, Route, not_found
-from dify_transport.emulator._http import Response
-from dify_transport.emulator._retrieval import retrieve
-from dify_transport.emulator._wire import ApiError, ParamError
+from dify_emulator._apps import stable_id
+from dify_emulator._context import Ctx, Route, not_found
+from dify_emulator._http import Response
+from dify_emulator._retrieval import retrieve
+from dify_emulator._wire import ApiError, ParamError
 
 __all__ = ["ROUTES"]
 

@@ -6,8 +6,8 @@ import math
 import uuid
 from typing import Any, Final
 
-from dify_transport.emulator._corpus import score, tokens
-from dify_transport.emulator._store import Store
+from dify_emulator._corpus import score, tokens
+from dify_emulator._store import Store
 
 __all__ = [
     "display_scores",

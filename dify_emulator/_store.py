@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dify_transport.emulator._apps import stable_id
-from dify_transport.emulator._corpus import CORPUS
-from dify_transport.emulator._store_kb import KnowledgeStore
+from dify_emulator._apps import stable_id
+from dify_emulator._corpus import CORPUS
+from dify_emulator._store_kb import KnowledgeStore
 
 __all__ = ["DEFAULT_USER", "Store", "Task"]
 

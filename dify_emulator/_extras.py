@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from dify_transport.emulator._generate import Gen
+    from dify_emulator._generate import Gen
 
 __all__ = [
     "MODERATED_ANSWER",

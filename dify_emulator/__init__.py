@@ -1,7 +1,7 @@
 """An offline, Dify-compatible Service API server for tests, notebooks and demos.
 
 ```python
-from dify_transport.emulator import start_emulator
+from dify_emulator import start_emulator
 
 with start_emulator(wire="1.x") as emu:
     emu.base_url  # "http://127.0.0.1:PORT/v1"
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from dify_transport.emulator._apps import KEYS, Keys
-from dify_transport.emulator._core import FAULT_HEADER, Core, RecordedRequest, StopCall
-from dify_transport.emulator._faults import Faults
-from dify_transport.emulator._server import ThreadedServer
-from dify_transport.emulator._store import Store
-from dify_transport.emulator._transport import EmulatorTransport
-from dify_transport.emulator._wire import Wire
+from dify_emulator._apps import KEYS, Keys
+from dify_emulator._core import FAULT_HEADER, Core, RecordedRequest, StopCall
+from dify_emulator._faults import Faults
+from dify_emulator._server import ThreadedServer
+from dify_emulator._store import Store
+from dify_emulator._transport import EmulatorTransport
+from dify_emulator._wire import Wire
 
 __all__ = [
     "FAULT_HEADER",

@@ -8,15 +8,15 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from dify_transport.emulator._apps import AppSpec, InputField
-from dify_transport.emulator._faults import EventItem, Faults
-from dify_transport.emulator._http import Request, Response
-from dify_transport.emulator._multipart import Part, parse_multipart
-from dify_transport.emulator._store import DEFAULT_USER, Store
-from dify_transport.emulator._wire import ApiError, ParamError, Wire
+from dify_emulator._apps import AppSpec, InputField
+from dify_emulator._faults import EventItem, Faults
+from dify_emulator._http import Request, Response
+from dify_emulator._multipart import Part, parse_multipart
+from dify_emulator._store import DEFAULT_USER, Store
+from dify_emulator._wire import ApiError, ParamError, Wire
 
 if TYPE_CHECKING:
-    from dify_transport.emulator._core import Core
+    from dify_emulator._core import Core
 
 __all__ = [
     "MODE_MESSAGE",

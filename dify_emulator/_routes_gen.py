@@ -9,7 +9,7 @@ from collections.abc import Generator
 from email.utils import formatdate
 from typing import Any, Final
 
-from dify_transport.emulator._context import (
+from dify_emulator._context import (
     MODE_MESSAGE,
     Ctx,
     Events,
@@ -18,11 +18,11 @@ from dify_transport.emulator._context import (
     check_uuid,
     not_found,
 )
-from dify_transport.emulator._faults import EventItem, Faults, is_delta
-from dify_transport.emulator._generate import Gen, agent_events, message_events
-from dify_transport.emulator._http import Response, Sleep
-from dify_transport.emulator._wire import ApiError, ParamError
-from dify_transport.emulator._workflow import chatflow_events, workflow_events
+from dify_emulator._faults import EventItem, Faults, is_delta
+from dify_emulator._generate import Gen, agent_events, message_events
+from dify_emulator._http import Response, Sleep
+from dify_emulator._wire import ApiError, ParamError
+from dify_emulator._workflow import chatflow_events, workflow_events
 
 __all__ = ["ROUTES", "auto_name", "file_url"]
 

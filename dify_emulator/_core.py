@@ -9,18 +9,18 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from dify_transport.emulator import _routes_conv, _routes_gen, _routes_kb, _routes_misc
-from dify_transport.emulator._apps import APPS, APPS_BY_KEY, DATASET_KEY, AppSpec
-from dify_transport.emulator._context import Ctx, Events, Route
-from dify_transport.emulator._faults import Faults, apply_faults, status_error
-from dify_transport.emulator._http import Request, Response
-from dify_transport.emulator._store import Store
-from dify_transport.emulator._wire import ApiError, ParamError, Wire
+from dify_emulator import _routes_conv, _routes_gen, _routes_kb, _routes_misc
+from dify_emulator._apps import APPS, APPS_BY_KEY, DATASET_KEY, AppSpec
+from dify_emulator._context import Ctx, Events, Route
+from dify_emulator._faults import Faults, apply_faults, status_error
+from dify_emulator._http import Request, Response
+from dify_emulator._store import Store
+from dify_emulator._wire import ApiError, ParamError, Wire
 
 __all__ = ["FAULT_HEADER", "Core", "RecordedRequest", "StopCall"]
 
 FAULT_HEADER: Final = "x-emulator-fault"
-logger = logging.getLogger("dify_transport.emulator")
+logger = logging.getLogger("dify_emulator")
 _UUID_RE: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ALL_ROUTES: Final[list[Route]] = [
     *_routes_misc.ROUTES,
