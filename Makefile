@@ -29,10 +29,12 @@ notebooks: $(STAMP)  ## notebooks, README code blocks and the demo, against the 
 	$(BIN)/python -m pytest -q tests/docs
 
 lint: $(STAMP)
+	$(BIN)/python scripts/unasync.py --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check dify_transport dify_emulator langchain_dify llama_index_dify
 
 format: $(STAMP)
+	$(BIN)/python scripts/unasync.py
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

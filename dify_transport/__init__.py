@@ -14,8 +14,9 @@ Example:
 from __future__ import annotations
 
 from dify_transport._aggregate import StreamAccumulator
+from dify_transport._async._app_client import AsyncDifyClient
+from dify_transport._async._knowledge_client import AsyncDifyKnowledgeClient
 from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes
-from dify_transport._client import AsyncDifyClient, DifyClient
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
@@ -23,6 +24,7 @@ from dify_transport._constants import (
     DEFAULT_USER,
     STOP_TIMEOUT,
 )
+from dify_transport._error_mapping import error_from_event, make_status_error
 from dify_transport._errors import (
     AgentBlockingModeError,
     APIConnectionError,
@@ -52,13 +54,12 @@ from dify_transport._errors import (
     RateLimitError,
     UnsupportedMediaTypeError,
     WorkflowFailedError,
-    error_from_event,
-    make_status_error,
 )
 from dify_transport._events import StreamEvent
-from dify_transport._knowledge import AsyncDifyKnowledgeClient, DifyKnowledgeClient
 from dify_transport._sse import SSEDecoder
 from dify_transport._streaming import AsyncStream, Stream
+from dify_transport._sync._app_client import DifyClient
+from dify_transport._sync._knowledge_client import DifyKnowledgeClient
 from dify_transport.types import (
     AgentThought,
     AppInfo,

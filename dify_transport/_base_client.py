@@ -1,29 +1,23 @@
-"""Request building, auth, the retry loop and response processing (sync and async).
+"""What the sync and async engines share: `Call`, configuration, request building, auth.
 
-Every public client method builds a `Call` (method, path, body, whether it is
-idempotent, the ``user`` it carries) and hands it to `SyncAPIClient._request` or
-`AsyncAPIClient._request`, which own retries, error mapping and logging. The API key
-is only ever placed in the ``Authorization`` header; it is never logged, never in a
-``repr`` and scrubbed from error text.
+Every public client method hands one `Call` (built by ``_endpoints``) to its engine
+(``_async/_engine.py``, and the generated ``_sync/_engine.py``), which owns retries,
+error mapping and logging. The API key is only ever placed in the ``Authorization``
+header; it is never logged, never in a ``repr`` and scrubbed from error text.
 """
-
-# The contract gives every call a per-call httpx timeout (not an asyncio deadline).
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import threading
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self, TypeAlias
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
+from urllib.parse import quote
 
 import httpx
 
-from dify_transport import _retry
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_BLOCKING_TIMEOUT,
@@ -38,18 +32,24 @@ from dify_transport._errors import (
     APIResponseValidationError,
     APITimeoutError,
     DifyConfigError,
-    make_status_error,
 )
 
 __all__ = [
-    "AsyncAPIClient",
+    "STOP_HTTP_TIMEOUT",
     "AsyncHttpClient",
+    "AsyncSleep",
+    "AsyncStop",
+    "BaseAPIClient",
     "Call",
     "HttpClient",
-    "SyncAPIClient",
+    "Sleep",
+    "Stop",
     "TimeoutTypes",
     "parse_json",
+    "seg",
 ]
+
+T = TypeVar("T")
 
 HttpClient: TypeAlias = httpx.Client
 """The sync HTTP client type adapters may inject (``http_client=``)."""
@@ -58,20 +58,29 @@ AsyncHttpClient: TypeAlias = httpx.AsyncClient
 TimeoutTypes: TypeAlias = float | httpx.Timeout | None
 """Per-call or per-client timeout: seconds (connect stays <= 5 s) or an ``httpx.Timeout``."""
 
+Sleep: TypeAlias = Callable[[float], None]
+AsyncSleep: TypeAlias = Callable[[float], Awaitable[None]]
+Stop: TypeAlias = Callable[[str], None]
+"""Stops one Dify task by its id (sends one request; a stream calls it when abandoned)."""
+AsyncStop: TypeAlias = Callable[[str], Awaitable[None]]
+
 _log = logging.getLogger(LOGGER_NAME)
-_STOP_HTTP_TIMEOUT = httpx.Timeout(STOP_TIMEOUT)
+STOP_HTTP_TIMEOUT = httpx.Timeout(STOP_TIMEOUT)
 """Every phase (pool, connect, write, read) of a stop request; the total is bounded apart."""
 _USER_AGENT = "dify-integrations/0.1.0 (dify_transport; httpx)"
 
 
 @dataclass(slots=True)
-class Call:
-    """One Service API request, before auth and retries are applied."""
+class Call(Generic[T]):
+    """One Service API request, before auth and retries, and how to read its answer."""
 
     method: str
     """HTTP method."""
     path: str
-    """Path relative to ``base_url`` (starts with ``/``)."""
+    """Path relative to ``base_url`` (starts with ``/``; ids quoted with ``seg``)."""
+    _: KW_ONLY
+    parse: Callable[[httpx.Response], T]
+    """Turns the (read, 2xx) response into the method's result."""
     params: Mapping[str, Any] | None = None
     """Query parameters (None values are dropped)."""
     json: Any = None
@@ -80,10 +89,29 @@ class Call:
     """Multipart files."""
     data: Mapping[str, Any] | None = None
     """Multipart form fields."""
-    idempotent: bool = True
-    """Whether repeating the request cannot duplicate work."""
     user: str | None = None
     """The ``user`` the request carries (named in not-found errors)."""
+    creates_work: bool | None = None
+    """Whether the request starts paid work, so must never be resent once it may have
+    reached Dify. None (the default) means: every POST does, nothing else does."""
+    blocking: bool = False
+    """A blocking generation: nothing arrives until the run ends (long read timeout)."""
+    stop: str | None = None
+    """For a streaming call: the stop path template (``{task_id}`` placeholder)."""
+
+    def __post_init__(self) -> None:
+        if self.creates_work is None:
+            self.creates_work = self.method == "POST"
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether repeating the request cannot duplicate work."""
+        return not self.creates_work
+
+
+def seg(value: str) -> str:
+    """Quote one path segment (ids come from users and servers)."""
+    return quote(str(value), safe="")
 
 
 def parse_json(response: httpx.Response) -> Any:
@@ -143,7 +171,7 @@ class _Secret:
     __str__ = __repr__
 
 
-class _BaseAPIClient:
+class BaseAPIClient:
     """Configuration shared by the sync and async engines."""
 
     _env_key: str = ""
@@ -211,7 +239,7 @@ class _BaseAPIClient:
     def _build(
         self,
         http: httpx.Client | httpx.AsyncClient,
-        call: Call,
+        call: Call[Any],
         timeout: TimeoutTypes,
         extra_headers: Mapping[str, str] | None,
     ) -> httpx.Request:
@@ -231,10 +259,12 @@ class _BaseAPIClient:
             files=call.files,
             data=call.data,
             headers=headers,
-            timeout=resolve_timeout(timeout, self.timeout),
+            timeout=resolve_timeout(
+                self._blocking_timeout(timeout) if call.blocking else timeout, self.timeout
+            ),
         )
 
-    def _connection_error(self, exc: Exception, call: Call) -> APIConnectionError:
+    def _connection_error(self, exc: Exception, call: Call[Any]) -> APIConnectionError:
         where = f"{call.method} {self._url(call.path)}"
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
@@ -248,7 +278,7 @@ class _BaseAPIClient:
             request=getattr(exc, "_request", None),
         )
 
-    def _log_request(self, call: Call, attempt: int) -> None:
+    def _log_request(self, call: Call[Any], attempt: int) -> None:
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "dify request %s %s user=%r attempt=%d (Authorization: Bearer ***)",
@@ -262,260 +292,3 @@ class _BaseAPIClient:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     __str__ = __repr__
-
-
-class SyncAPIClient(_BaseAPIClient):
-    """The synchronous engine: one lazily built ``httpx.Client``, retries, error mapping."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: TimeoutTypes,
-        max_retries: int,
-        http_client: httpx.Client | None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
-        )
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise DifyConfigError("http_client must be an httpx.Client for the sync client")
-        self._client = http_client
-        self._owns_client = http_client is None
-        self._sleep: Callable[[float], None] | None = None
-
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
-        return self._client
-
-    def _do_sleep(self, seconds: float) -> None:
-        (self._sleep or _retry.sleep)(seconds)
-
-    def _request(
-        self,
-        call: Call,
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-        stream: bool = False,
-        max_retries: int | None = None,
-    ) -> httpx.Response:
-        """Send ``call`` with retries; return a 2xx response (streamed if asked)."""
-        http = self._http()
-        retries = self.max_retries if max_retries is None else max_retries
-        attempt = 0
-        while True:
-            request = self._build(http, call, timeout, extra_headers)
-            self._log_request(call, attempt)
-            try:
-                response = http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                if attempt < retries and _retry.retryable_exception(
-                    exc, idempotent=call.idempotent
-                ):
-                    self._do_sleep(_retry.backoff_delay(attempt))
-                    attempt += 1
-                    continue
-                raise self._connection_error(exc, call) from exc
-            if response.is_success:
-                return response
-            try:
-                body = response.read()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                response.close()
-            err = make_status_error(
-                response.status_code, body, response=response, user=call.user, secret=self._secret
-            )
-            _log.debug("dify response %s %s -> %d", call.method, call.path, response.status_code)
-            if attempt < retries and _retry.retryable_status(
-                response.status_code, idempotent=call.idempotent
-            ):
-                delay = _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))
-                self._do_sleep(delay)
-                attempt += 1
-                continue
-            raise err
-
-    def _json(
-        self, call: Call, *, timeout: TimeoutTypes, extra_headers: Mapping[str, str] | None
-    ) -> Any:
-        return parse_json(self._request(call, timeout=timeout, extra_headers=extra_headers))
-
-    def _stop_quietly(
-        self, path: str, user: str, extra_headers: Mapping[str, str] | None = None
-    ) -> Callable[[str], None]:
-        """The best-effort stop a `Stream` calls when abandoned: at most ``STOP_TIMEOUT`` in total.
-
-        Args:
-            path: The stop path template (``{task_id}`` placeholder).
-            user: The ``user`` the stream was opened with.
-            extra_headers: The stream's extra headers, repeated on the stop request.
-
-        Returns:
-            ``stop(task_id)``: sends one request (no retries) and returns within
-            ``STOP_TIMEOUT`` seconds; failures are logged at DEBUG, never raised.
-        """
-
-        def send(task_id: str) -> None:
-            call = Call("POST", path.format(task_id=task_id), json={"user": user}, user=user)
-            try:
-                response = self._request(
-                    call, timeout=_STOP_HTTP_TIMEOUT, extra_headers=extra_headers, max_retries=0
-                )
-                response.close()
-            except Exception:  # noqa: BLE001 - best effort: a failed stop must not mask anything
-                _log.debug("dify stop call failed", exc_info=True)
-
-        def stop(task_id: str) -> None:
-            # httpx has no overall deadline (each phase has its own timeout): run the
-            # request on a daemon thread and wait at most STOP_TIMEOUT for it.
-            worker = threading.Thread(target=send, args=(task_id,), name="dify-stop", daemon=True)
-            worker.start()
-            worker.join(STOP_TIMEOUT)
-            if worker.is_alive():
-                _log.debug("dify stop call still running after %.1fs; not waiting", STOP_TIMEOUT)
-
-        return stop
-
-    def close(self) -> None:
-        """Close the HTTP client if this object built it (an injected one is left open)."""
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncAPIClient(_BaseAPIClient):
-    """The asynchronous engine: one lazily built ``httpx.AsyncClient``, retries, error mapping."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: TimeoutTypes,
-        max_retries: int,
-        http_client: httpx.AsyncClient | None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
-        )
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise DifyConfigError("http_client must be an httpx.AsyncClient for the async client")
-        self._client = http_client
-        self._owns_client = http_client is None
-        self._sleep: Callable[[float], Awaitable[None]] | None = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
-        return self._client
-
-    async def _do_sleep(self, seconds: float) -> None:
-        await (self._sleep or _retry.async_sleep)(seconds)
-
-    async def _request(
-        self,
-        call: Call,
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Mapping[str, str] | None = None,
-        stream: bool = False,
-        max_retries: int | None = None,
-    ) -> httpx.Response:
-        """Send ``call`` with retries; return a 2xx response (streamed if asked)."""
-        http = self._http()
-        retries = self.max_retries if max_retries is None else max_retries
-        attempt = 0
-        while True:
-            request = self._build(http, call, timeout, extra_headers)
-            self._log_request(call, attempt)
-            try:
-                response = await http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                if attempt < retries and _retry.retryable_exception(
-                    exc, idempotent=call.idempotent
-                ):
-                    await self._do_sleep(_retry.backoff_delay(attempt))
-                    attempt += 1
-                    continue
-                raise self._connection_error(exc, call) from exc
-            if response.is_success:
-                return response
-            try:
-                body = await response.aread()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                await response.aclose()
-            err = make_status_error(
-                response.status_code, body, response=response, user=call.user, secret=self._secret
-            )
-            _log.debug("dify response %s %s -> %d", call.method, call.path, response.status_code)
-            if attempt < retries and _retry.retryable_status(
-                response.status_code, idempotent=call.idempotent
-            ):
-                delay = _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))
-                await self._do_sleep(delay)
-                attempt += 1
-                continue
-            raise err
-
-    async def _json(
-        self, call: Call, *, timeout: TimeoutTypes, extra_headers: Mapping[str, str] | None
-    ) -> Any:
-        return parse_json(await self._request(call, timeout=timeout, extra_headers=extra_headers))
-
-    def _stop_quietly(
-        self, path: str, user: str, extra_headers: Mapping[str, str] | None = None
-    ) -> Callable[[str], Awaitable[None]]:
-        """The stop an `AsyncStream` calls when abandoned (it bounds the total with wait_for).
-
-        Args:
-            path: The stop path template (``{task_id}`` placeholder).
-            user: The ``user`` the stream was opened with.
-            extra_headers: The stream's extra headers, repeated on the stop request.
-
-        Returns:
-            ``stop(task_id)``: one request, no retries, every phase within ``STOP_TIMEOUT``.
-        """
-
-        async def stop(task_id: str) -> None:
-            call = Call("POST", path.format(task_id=task_id), json={"user": user}, user=user)
-            response = await self._request(
-                call, timeout=_STOP_HTTP_TIMEOUT, extra_headers=extra_headers, max_retries=0
-            )
-            await response.aclose()
-
-        return stop
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object built it (an injected one is left open)."""
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

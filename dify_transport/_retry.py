@@ -13,6 +13,7 @@ its first byte (the retry loop ends when the response headers arrive).
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -81,31 +82,37 @@ def retryable_exception(exc: BaseException, *, idempotent: bool) -> bool:
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Read ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms``.
+    """The one reader of ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date).
 
     Args:
         headers: Response headers.
 
     Returns:
-        Seconds to wait, capped at ``MAX_RETRY_AFTER``, or None.
+        Seconds to wait, at least 0 and capped at ``MAX_RETRY_AFTER``; None when the
+        headers are absent or hold nothing usable (unparsable, NaN, infinite), so the
+        normal backoff applies.
     """
-    raw_ms = headers.get("retry-after-ms")
-    if raw_ms is not None:
-        try:
-            return min(max(float(raw_ms) / 1000.0, 0.0), MAX_RETRY_AFTER)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
+    seconds = _seconds(headers.get("retry-after-ms"), scale=1000.0)
+    if seconds is None:
+        seconds = _seconds(headers.get("retry-after"), scale=1.0)
+    if seconds is None:
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _seconds(raw: str | None, *, scale: float) -> float | None:
     if raw is None:
         return None
     try:
-        seconds = float(raw)
+        value = float(raw) / scale
     except ValueError:
-        try:
-            seconds = parsedate_to_datetime(raw).timestamp() - time.time()
-        except (TypeError, ValueError):
+        if scale != 1.0:
             return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+        try:
+            value = parsedate_to_datetime(raw).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return value if math.isfinite(value) else None
 
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:

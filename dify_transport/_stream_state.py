@@ -9,6 +9,7 @@ import httpx
 
 from dify_transport._aggregate import StreamAccumulator
 from dify_transport._constants import LOGGER_NAME
+from dify_transport._error_mapping import error_from_event
 from dify_transport._errors import (
     APIConnectionError,
     APIError,
@@ -16,12 +17,12 @@ from dify_transport._errors import (
     APITimeoutError,
     IncompleteStreamError,
     WorkflowFailedError,
-    error_from_event,
+    request_of,
 )
 from dify_transport._sse import SSEDecodeError, SSEDecoder
 from dify_transport.types import Result
 
-__all__ = ["StreamState", "request_of"]
+__all__ = ["StreamState"]
 
 _log = logging.getLogger(LOGGER_NAME)
 
@@ -180,10 +181,3 @@ class StreamState:
             f"{type(self).__name__}(task_id={self.task_id!r}, chars={len(self.answer)}, "
             f"done={self.done})"
         )
-
-
-def request_of(response: httpx.Response) -> httpx.Request | None:
-    try:
-        return response.request
-    except RuntimeError:
-        return None

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator
+import threading
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
 import httpx
 
+from dify_transport._base_client import AsyncStop, Stop
 from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
@@ -33,8 +35,6 @@ __all__ = ["AsyncStream", "Stream"]
 
 _log = logging.getLogger(LOGGER_NAME)
 _BACKGROUND: set[asyncio.Task[None]] = set()
-
-AsyncStop = Callable[[str], Awaitable[None]]
 
 
 class Stream(StreamState):
@@ -60,7 +60,7 @@ class Stream(StreamState):
         response: httpx.Response,
         *,
         user: str | None,
-        stop: Callable[[str], None] | None = None,
+        stop: Stop | None = None,
         secret: str | None = None,
     ) -> None:
         super().__init__(response, user=user, secret=secret)
@@ -144,10 +144,7 @@ class Stream(StreamState):
             self.response.close()
         finally:
             if task_id is not None and self._stop is not None:
-                try:
-                    self._stop(task_id)
-                except Exception:  # noqa: BLE001 - best effort: a failed stop must not mask anything
-                    _log.debug("dify stop call failed", exc_info=True)
+                _bounded_sync_stop(self._stop, task_id)
 
     def __enter__(self) -> Stream:
         return self
@@ -396,6 +393,26 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
     return task
+
+
+def _bounded_sync_stop(stop: Stop, task_id: str) -> None:
+    """Send the stop on a daemon thread and wait for it at most ``STOP_TIMEOUT``.
+
+    httpx has no overall deadline (each phase has its own timeout); failures are
+    logged at DEBUG, never raised: a failed stop must not mask anything.
+    """
+
+    def send() -> None:
+        try:
+            stop(task_id)
+        except Exception:  # noqa: BLE001 - best effort
+            _log.debug("dify stop call failed", exc_info=True)
+
+    worker = threading.Thread(target=send, name="dify-stop", daemon=True)
+    worker.start()
+    worker.join(STOP_TIMEOUT)
+    if worker.is_alive():
+        _log.debug("dify stop call still running after %.1fs; not waiting", STOP_TIMEOUT)
 
 
 async def _bounded_stop(stop: AsyncStop, task_id: str) -> None:

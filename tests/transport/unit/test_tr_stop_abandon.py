@@ -188,9 +188,9 @@ async def test_async_stop_carries_extra_headers_and_follows_the_response_close()
 
 
 def test_sync_stop_is_bounded_in_total(monkeypatch: pytest.MonkeyPatch):
-    from dify_transport import _base_client
+    from dify_transport import _streaming
 
-    monkeypatch.setattr(_base_client, "STOP_TIMEOUT", 0.3)
+    monkeypatch.setattr(_streaming, "STOP_TIMEOUT", 0.3)
     release = threading.Event()
     server, _ = server_for("chat")
 

@@ -1,40 +1,24 @@
-"""`DifyClient` (and, re-exported, `AsyncDifyClient`): the Service API for one app."""
+# Generated from dify_transport/_async/_app_client.py by scripts/unasync.py.
+# Do not edit: edit the source.
+"""`DifyClient`: the Service API of one app (app key).
+
+Each method sends one endpoint defined in ``dify_transport/_app_api.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from dify_transport._async_client import AsyncDifyClient
-from dify_transport._base_client import Call, SyncAPIClient, TimeoutTypes
-from dify_transport._calls import (
-    CHAT_STOP,
-    COMPLETION_STOP,
-    WORKFLOW_STOP,
-    FileTypes,
-    Headers,
-    Rating,
-    SortBy,
-    audio_part,
-    blocking_result,
-    chat_call,
-    completion_call,
-    conversations_call,
-    feedback_call,
-    file_part,
-    messages_call,
-    oldest_first,
-    rename_call,
-    seg,
-    text_to_audio_bytes,
-    tts_call,
-    workflow_call,
-    workflow_run,
-)
+from dify_transport import _app_api as api
+from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
+from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
+from dify_transport._files import FileTypes
 from dify_transport._streaming import Stream
+from dify_transport._sync._engine import SyncAPIClient
 from dify_transport.types import (
     AppInfo,
     AppMeta,
@@ -42,7 +26,6 @@ from dify_transport.types import (
     AppSite,
     Conversation,
     ConversationPage,
-    FileInput,
     Message,
     MessagePage,
     Result,
@@ -51,34 +34,33 @@ from dify_transport.types import (
     WorkflowRun,
 )
 
-__all__ = ["AsyncDifyClient", "DifyClient"]
+__all__ = ["DifyClient"]
 
 
 class DifyClient(SyncAPIClient):
     """Synchronous client for one Dify app's Service API.
 
     Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,
-    ending in ``/v1``). The constructor does no I/O.
+    ending in ``/v1``). The constructor does no I/O; the HTTP client is built on
+    first use. `DifyClient` and `DifyClient` have the same methods.
 
     Example:
         ```python
         from dify_transport import DifyClient
 
         with DifyClient() as client:
-            result = client.chat("What is Dify?", user="alice")  # blocking
+            result = client.chat("What is Dify?", user="alice")
             print(result.answer, result.conversation_id)
-
-            with client.stream_chat(
-                "And in short?", user="alice", conversation_id=result.conversation_id
-            ) as stream:
-                for event in stream:  # breaking out calls the stop endpoint
+            stream = client.stream_chat("More?", user="alice")
+            with stream:
+                for event in stream:  # leaving early stops the Dify task
                     print(event.text or "", end="")
-            print(stream.final().usage)
+            final = stream.final()
+            print(final.usage)
         ```
-
-    Async: `AsyncDifyClient` has the same methods; ``await`` them
-    (``stream = await client.stream_chat(...)``; ``async for event in stream``).
     """
+
+    _env_key = ENV_API_KEY
 
     def __init__(
         self,
@@ -96,16 +78,6 @@ class DifyClient(SyncAPIClient):
             http_client=http_client,
         )
 
-    _env_key = ENV_API_KEY
-
-    def _stream(
-        self, call: Call, stop_path: str, timeout: TimeoutTypes, headers: Headers
-    ) -> Stream:
-        response = self._request(call, timeout=timeout, extra_headers=headers, stream=True)
-        user = call.user or ""
-        stop = self._stop_quietly(stop_path, user, headers)
-        return Stream(response, user=call.user, stop=stop, secret=self._secret)
-
     # -- generation -------------------------------------------------------------------
 
     def stream_chat(
@@ -114,8 +86,8 @@ class DifyClient(SyncAPIClient):
         *,
         user: str,
         conversation_id: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         auto_generate_name: bool | None = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
@@ -135,9 +107,9 @@ class DifyClient(SyncAPIClient):
             extra_headers: Extra HTTP headers for this request.
 
         Returns:
-            A `Stream` of events (HTTP errors before the stream starts raise here).
+            A stream of events (HTTP errors before the stream starts raise here).
         """
-        call = chat_call(
+        call = api.chat(
             query,
             user=user,
             streaming=True,
@@ -147,7 +119,7 @@ class DifyClient(SyncAPIClient):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return self._stream(call, CHAT_STOP, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers)
 
     def chat(
         self,
@@ -155,15 +127,15 @@ class DifyClient(SyncAPIClient):
         *,
         user: str,
         conversation_id: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         auto_generate_name: bool | None = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Result:
         """Blocking turn (agent apps refuse it: use ``stream_chat(...).final()``)."""
-        call = chat_call(
+        call = api.chat(
             query,
             user=user,
             streaming=False,
@@ -173,78 +145,73 @@ class DifyClient(SyncAPIClient):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        blocking = self._blocking_timeout(timeout)
-        return blocking_result(self._request(call, timeout=blocking, extra_headers=extra_headers))
+        return self._send(call, timeout, extra_headers)
 
     def stream_completion(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
+        inputs: Inputs = None,
         query: str | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Stream:
         """Stream a completion app's answer (``query`` goes into ``inputs["query"]``)."""
-        call = completion_call(user=user, streaming=True, inputs=inputs, query=query, files=files)
-        return self._stream(call, COMPLETION_STOP, timeout, extra_headers)
+        call = api.completion(user=user, streaming=True, inputs=inputs, query=query, files=files)
+        return self._stream(call, timeout, extra_headers)
 
     def completion(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
+        inputs: Inputs = None,
         query: str | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Result:
         """Blocking completion (``query`` goes into ``inputs["query"]``)."""
-        call = completion_call(user=user, streaming=False, inputs=inputs, query=query, files=files)
-        blocking = self._blocking_timeout(timeout)
-        return blocking_result(self._request(call, timeout=blocking, extra_headers=extra_headers))
+        call = api.completion(user=user, streaming=False, inputs=inputs, query=query, files=files)
+        return self._send(call, timeout, extra_headers)
 
     def stream_workflow(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Stream:
         """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
-        call = workflow_call(
+        call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return self._stream(call, WORKFLOW_STOP, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers)
 
     def run_workflow(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Result:
         """Blocking workflow run; ``status: "failed"`` raises `WorkflowFailedError`."""
-        call = workflow_call(
+        call = api.run_workflow(
             user=user, streaming=False, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        blocking = self._blocking_timeout(timeout)
-        return blocking_result(self._request(call, timeout=blocking, extra_headers=extra_headers))
+        return self._send(call, timeout, extra_headers)
 
     def get_workflow_run(
         self, run_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> WorkflowRun:
         """Run detail; an unknown id raises `NotFoundError` on every Dify version."""
-        call = Call("GET", f"/workflows/run/{seg(run_id)}")
-        response = self._request(call, timeout=timeout, extra_headers=extra_headers)
-        return workflow_run(response, run_id, self._secret)
+        return self._send(api.get_workflow_run(run_id), timeout, extra_headers)
 
     def get_workflow_logs(
         self,
@@ -257,15 +224,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> WorkflowLogPage:
         """One page of workflow logs (page-number paging)."""
-        params = {"page": page, "limit": limit, "keyword": keyword, "status": status}
-        call = Call("GET", "/workflows/logs", params=params)
-        return WorkflowLogPage.model_validate(
-            self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
-
-    def _stop(self, path: str, task_id: str, user: str, timeout: TimeoutTypes, h: Headers) -> None:
-        call = Call("POST", path.format(task_id=seg(task_id)), json={"user": user}, user=user)
-        self._request(call, timeout=timeout, extra_headers=h).close()
+        call = api.get_workflow_logs(page=page, limit=limit, keyword=keyword, status=status)
+        return self._send(call, timeout, extra_headers)
 
     def stop_chat(
         self,
@@ -276,7 +236,7 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Stop a chat/agent/chatflow generation (same ``user`` as the stream, or no effect)."""
-        self._stop(CHAT_STOP, task_id, user, timeout, extra_headers)
+        self._send(api.stop_task(api.CHAT_STOP, task_id, user=user), timeout, extra_headers)
 
     def stop_completion(
         self,
@@ -287,7 +247,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Stop a completion generation."""
-        self._stop(COMPLETION_STOP, task_id, user, timeout, extra_headers)
+        call = api.stop_task(api.COMPLETION_STOP, task_id, user=user)
+        self._send(call, timeout, extra_headers)
 
     def stop_workflow(
         self,
@@ -298,7 +259,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Stop a workflow run."""
-        self._stop(WORKFLOW_STOP, task_id, user, timeout, extra_headers)
+        call = api.stop_task(api.WORKFLOW_STOP, task_id, user=user)
+        self._send(call, timeout, extra_headers)
 
     # -- conversations and messages --------------------------------------------------
 
@@ -313,10 +275,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> MessagePage:
         """One page of history: the newest ``limit`` messages older than ``first_id``."""
-        call = messages_call(conversation_id, user, first_id, limit)
-        return MessagePage.model_validate(
-            self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.get_messages(conversation_id, user=user, first_id=first_id, limit=limit)
+        return self._send(call, timeout, extra_headers)
 
     def iter_messages(
         self,
@@ -331,19 +291,13 @@ class DifyClient(SyncAPIClient):
         pages: list[list[Message]] = []
         first_id: str | None = None
         while True:
-            page = self.get_messages(
-                conversation_id,
-                user=user,
-                first_id=first_id,
-                limit=page_size,
-                timeout=timeout,
-                extra_headers=extra_headers,
-            )
+            call = api.get_messages(conversation_id, user=user, first_id=first_id, limit=page_size)
+            page = self._send(call, timeout, extra_headers)
             pages.append(page.data)
             if not page.has_more or not page.data or page.data[0].id == first_id:
                 break
             first_id = page.data[0].id
-        return iter(oldest_first(pages))
+        yield from api.oldest_first(pages)
 
     def get_conversations(
         self,
@@ -356,10 +310,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> ConversationPage:
         """One page of this user's conversations after ``last_id``."""
-        call = conversations_call(user, last_id, limit, sort_by)
-        return ConversationPage.model_validate(
-            self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.get_conversations(user=user, last_id=last_id, limit=limit, sort_by=sort_by)
+        return self._send(call, timeout, extra_headers)
 
     def iter_conversations(
         self,
@@ -374,14 +326,10 @@ class DifyClient(SyncAPIClient):
         seen: set[str] = set()
         last_id: str | None = None
         while True:
-            page = self.get_conversations(
-                user=user,
-                last_id=last_id,
-                limit=page_size,
-                sort_by=sort_by,
-                timeout=timeout,
-                extra_headers=extra_headers,
+            call = api.get_conversations(
+                user=user, last_id=last_id, limit=page_size, sort_by=sort_by
             )
+            page = self._send(call, timeout, extra_headers)
             for conversation in page.data:
                 if conversation.id not in seen:
                     seen.add(conversation.id)
@@ -401,10 +349,10 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> Conversation:
         """Rename a conversation (or let Dify generate a name)."""
-        call = rename_call(conversation_id, user, name, auto_generate)
-        return Conversation.model_validate(
-            self._json(call, timeout=timeout, extra_headers=extra_headers)
+        call = api.rename_conversation(
+            conversation_id, user=user, name=name, auto_generate=auto_generate
         )
+        return self._send(call, timeout, extra_headers)
 
     def delete_conversation(
         self,
@@ -415,10 +363,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Delete a conversation (always sends a JSON body; accepts 204 and 200)."""
-        call = Call(
-            "DELETE", f"/conversations/{seg(conversation_id)}", json={"user": user}, user=user
-        )
-        self._request(call, timeout=timeout, extra_headers=extra_headers).close()
+        call = api.delete_conversation(conversation_id, user=user)
+        self._send(call, timeout, extra_headers)
 
     def send_feedback(
         self,
@@ -431,8 +377,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Like, dislike, or (``rating=None``) revoke feedback on a message."""
-        call = feedback_call(message_id, user, rating, content)
-        self._request(call, timeout=timeout, extra_headers=extra_headers).close()
+        call = api.send_feedback(message_id, user=user, rating=rating, content=content)
+        self._send(call, timeout, extra_headers)
 
     def get_suggested_questions(
         self,
@@ -443,11 +389,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> list[str]:
         """Follow-up questions Dify suggests after a message."""
-        call = Call(
-            "GET", f"/messages/{seg(message_id)}/suggested", params={"user": user}, user=user
-        )
-        body = self._json(call, timeout=timeout, extra_headers=extra_headers) or {}
-        return [str(q) for q in body.get("data") or []]
+        call = api.get_suggested_questions(message_id, user=user)
+        return self._send(call, timeout, extra_headers)
 
     # -- app info ---------------------------------------------------------------------
 
@@ -455,30 +398,25 @@ class DifyClient(SyncAPIClient):
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> dict[str, Any]:
         """``GET /v1/``: ``welcome``, ``api_version``, ``server_version`` (no key needed)."""
-        body = self._json(Call("GET", "/"), timeout=timeout, extra_headers=extra_headers)
-        return dict(body) if isinstance(body, dict) else {}
+        return self._send(api.get_server_info(), timeout, extra_headers)
 
     def get_parameters(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppParameters:
         """The app's input form and features."""
-        body = self._json(Call("GET", "/parameters"), timeout=timeout, extra_headers=extra_headers)
-        return AppParameters.model_validate(body)
+        return self._send(api.get_parameters(), timeout, extra_headers)
 
     def get_meta(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> AppMeta:
         """Tool icons."""
-        body = self._json(Call("GET", "/meta"), timeout=timeout, extra_headers=extra_headers)
-        return AppMeta.model_validate(body)
+        return self._send(api.get_meta(), timeout, extra_headers)
 
     def get_info(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> AppInfo:
         """App name, description, tags (and mode on 1.x)."""
-        body = self._json(Call("GET", "/info"), timeout=timeout, extra_headers=extra_headers)
-        return AppInfo.model_validate(body)
+        return self._send(api.get_info(), timeout, extra_headers)
 
     def get_site(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> AppSite:
         """WebApp settings (1.x)."""
-        body = self._json(Call("GET", "/site"), timeout=timeout, extra_headers=extra_headers)
-        return AppSite.model_validate(body)
+        return self._send(api.get_site(), timeout, extra_headers)
 
     # -- files and audio --------------------------------------------------------------
 
@@ -493,18 +431,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> UploadedFile:
         """Upload a file for later ``files=[{"transfer_method": "local_file", ...}]``."""
-        part = file_part(file, filename, mime_type)
-        call = Call(
-            "POST",
-            "/files/upload",
-            files={"file": part},
-            data={"user": user},
-            idempotent=False,
-            user=user,
-        )
-        return UploadedFile.model_validate(
-            self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.upload_file(file, user=user, filename=filename, mime_type=mime_type)
+        return self._send(call, timeout, extra_headers)
 
     def audio_to_text(
         self,
@@ -517,17 +445,8 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> str:
         """Transcribe audio (mp3, m4a, wav, amr, mpga; the part's MIME type is set for Dify)."""
-        part = audio_part(file, filename, mime_type)
-        call = Call(
-            "POST",
-            "/audio-to-text",
-            files={"file": part},
-            data={"user": user},
-            idempotent=False,
-            user=user,
-        )
-        body = self._json(call, timeout=timeout, extra_headers=extra_headers) or {}
-        return str(body.get("text") or "")
+        call = api.audio_to_text(file, user=user, filename=filename, mime_type=mime_type)
+        return self._send(call, timeout, extra_headers)
 
     def text_to_audio(
         self,
@@ -540,7 +459,5 @@ class DifyClient(SyncAPIClient):
         extra_headers: Headers = None,
     ) -> bytes:
         """Synthesize speech for ``text`` or a message's answer."""
-        call = tts_call(user, text, message_id, voice)
-        return text_to_audio_bytes(
-            self._request(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.text_to_audio(user=user, text=text, message_id=message_id, voice=voice)
+        return self._send(call, timeout, extra_headers)

@@ -1,41 +1,21 @@
-"""`AsyncDifyClient`: the async Service API client for one app (app key)."""
+"""`AsyncDifyClient`: the Service API of one app (app key).
 
-# The contract gives every call a per-call httpx timeout (not an asyncio deadline).
-# ruff: noqa: ASYNC109
+Each method sends one endpoint defined in ``dify_transport/_app_api.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from dify_transport._base_client import AsyncAPIClient, Call, TimeoutTypes
-from dify_transport._calls import (
-    CHAT_STOP,
-    COMPLETION_STOP,
-    WORKFLOW_STOP,
-    FileTypes,
-    Headers,
-    Rating,
-    SortBy,
-    audio_part,
-    blocking_result,
-    chat_call,
-    completion_call,
-    conversations_call,
-    feedback_call,
-    file_part,
-    messages_call,
-    oldest_first,
-    rename_call,
-    seg,
-    text_to_audio_bytes,
-    tts_call,
-    workflow_call,
-    workflow_run,
-)
+from dify_transport import _app_api as api
+from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
+from dify_transport._async._engine import AsyncAPIClient
+from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
+from dify_transport._files import FileTypes
 from dify_transport._streaming import AsyncStream
 from dify_transport.types import (
     AppInfo,
@@ -44,7 +24,6 @@ from dify_transport.types import (
     AppSite,
     Conversation,
     ConversationPage,
-    FileInput,
     Message,
     MessagePage,
     Result,
@@ -57,10 +36,11 @@ __all__ = ["AsyncDifyClient"]
 
 
 class AsyncDifyClient(AsyncAPIClient):
-    """Asynchronous client for one Dify app's Service API (same methods as `DifyClient`).
+    """Asynchronous client for one Dify app's Service API.
 
-    Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL``). No I/O in the
-    constructor; the ``httpx.AsyncClient`` is built on first use.
+    Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,
+    ending in ``/v1``). The constructor does no I/O; the HTTP client is built on
+    first use. `AsyncDifyClient` and `DifyClient` have the same methods.
 
     Example:
         ```python
@@ -68,12 +48,17 @@ class AsyncDifyClient(AsyncAPIClient):
 
         async with AsyncDifyClient() as client:
             result = await client.chat("What is Dify?", user="alice")
-            async with await client.stream_chat("More?", user="alice") as stream:
-                async for event in stream:  # leaving early or cancelling stops the task
+            print(result.answer, result.conversation_id)
+            stream = await client.stream_chat("More?", user="alice")
+            async with stream:
+                async for event in stream:  # leaving early stops the Dify task
                     print(event.text or "", end="")
-            print((await stream.final()).answer)
+            final = await stream.final()
+            print(final.usage)
         ```
     """
+
+    _env_key = ENV_API_KEY
 
     def __init__(
         self,
@@ -91,16 +76,6 @@ class AsyncDifyClient(AsyncAPIClient):
             http_client=http_client,
         )
 
-    _env_key = ENV_API_KEY
-
-    async def _stream(
-        self, call: Call, stop_path: str, timeout: TimeoutTypes, headers: Headers
-    ) -> AsyncStream:
-        response = await self._request(call, timeout=timeout, extra_headers=headers, stream=True)
-        user = call.user or ""
-        stop = self._stop_quietly(stop_path, user, headers)
-        return AsyncStream(response, user=call.user, stop=stop, secret=self._secret)
-
     # -- generation -------------------------------------------------------------------
 
     async def stream_chat(
@@ -109,8 +84,8 @@ class AsyncDifyClient(AsyncAPIClient):
         *,
         user: str,
         conversation_id: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         auto_generate_name: bool | None = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
@@ -130,9 +105,9 @@ class AsyncDifyClient(AsyncAPIClient):
             extra_headers: Extra HTTP headers for this request.
 
         Returns:
-            A `Stream` of events (HTTP errors before the stream starts raise here).
+            A stream of events (HTTP errors before the stream starts raise here).
         """
-        call = chat_call(
+        call = api.chat(
             query,
             user=user,
             streaming=True,
@@ -142,7 +117,7 @@ class AsyncDifyClient(AsyncAPIClient):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return await self._stream(call, CHAT_STOP, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers)
 
     async def chat(
         self,
@@ -150,15 +125,15 @@ class AsyncDifyClient(AsyncAPIClient):
         *,
         user: str,
         conversation_id: str | None = None,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         auto_generate_name: bool | None = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Result:
         """Blocking turn (agent apps refuse it: use ``stream_chat(...).final()``)."""
-        call = chat_call(
+        call = api.chat(
             query,
             user=user,
             streaming=False,
@@ -168,84 +143,73 @@ class AsyncDifyClient(AsyncAPIClient):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        blocking = self._blocking_timeout(timeout)
-        return blocking_result(
-            await self._request(call, timeout=blocking, extra_headers=extra_headers)
-        )
+        return await self._send(call, timeout, extra_headers)
 
     async def stream_completion(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
+        inputs: Inputs = None,
         query: str | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> AsyncStream:
         """Stream a completion app's answer (``query`` goes into ``inputs["query"]``)."""
-        call = completion_call(user=user, streaming=True, inputs=inputs, query=query, files=files)
-        return await self._stream(call, COMPLETION_STOP, timeout, extra_headers)
+        call = api.completion(user=user, streaming=True, inputs=inputs, query=query, files=files)
+        return await self._stream(call, timeout, extra_headers)
 
     async def completion(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
+        inputs: Inputs = None,
         query: str | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Result:
         """Blocking completion (``query`` goes into ``inputs["query"]``)."""
-        call = completion_call(user=user, streaming=False, inputs=inputs, query=query, files=files)
-        blocking = self._blocking_timeout(timeout)
-        return blocking_result(
-            await self._request(call, timeout=blocking, extra_headers=extra_headers)
-        )
+        call = api.completion(user=user, streaming=False, inputs=inputs, query=query, files=files)
+        return await self._send(call, timeout, extra_headers)
 
     async def stream_workflow(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> AsyncStream:
         """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
-        call = workflow_call(
+        call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return await self._stream(call, WORKFLOW_STOP, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers)
 
     async def run_workflow(
         self,
         *,
         user: str,
-        inputs: Mapping[str, Any] | None = None,
-        files: Sequence[FileInput | Mapping[str, Any]] | None = None,
+        inputs: Inputs = None,
+        files: Files = None,
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Result:
         """Blocking workflow run; ``status: "failed"`` raises `WorkflowFailedError`."""
-        call = workflow_call(
+        call = api.run_workflow(
             user=user, streaming=False, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        blocking = self._blocking_timeout(timeout)
-        return blocking_result(
-            await self._request(call, timeout=blocking, extra_headers=extra_headers)
-        )
+        return await self._send(call, timeout, extra_headers)
 
     async def get_workflow_run(
         self, run_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> WorkflowRun:
         """Run detail; an unknown id raises `NotFoundError` on every Dify version."""
-        call = Call("GET", f"/workflows/run/{seg(run_id)}")
-        response = await self._request(call, timeout=timeout, extra_headers=extra_headers)
-        return workflow_run(response, run_id, self._secret)
+        return await self._send(api.get_workflow_run(run_id), timeout, extra_headers)
 
     async def get_workflow_logs(
         self,
@@ -258,17 +222,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> WorkflowLogPage:
         """One page of workflow logs (page-number paging)."""
-        params = {"page": page, "limit": limit, "keyword": keyword, "status": status}
-        call = Call("GET", "/workflows/logs", params=params)
-        return WorkflowLogPage.model_validate(
-            await self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
-
-    async def _stop(
-        self, path: str, task_id: str, user: str, timeout: TimeoutTypes, h: Headers
-    ) -> None:
-        call = Call("POST", path.format(task_id=seg(task_id)), json={"user": user}, user=user)
-        await (await self._request(call, timeout=timeout, extra_headers=h)).aclose()
+        call = api.get_workflow_logs(page=page, limit=limit, keyword=keyword, status=status)
+        return await self._send(call, timeout, extra_headers)
 
     async def stop_chat(
         self,
@@ -279,7 +234,7 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Stop a chat/agent/chatflow generation (same ``user`` as the stream, or no effect)."""
-        await self._stop(CHAT_STOP, task_id, user, timeout, extra_headers)
+        await self._send(api.stop_task(api.CHAT_STOP, task_id, user=user), timeout, extra_headers)
 
     async def stop_completion(
         self,
@@ -290,7 +245,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Stop a completion generation."""
-        await self._stop(COMPLETION_STOP, task_id, user, timeout, extra_headers)
+        call = api.stop_task(api.COMPLETION_STOP, task_id, user=user)
+        await self._send(call, timeout, extra_headers)
 
     async def stop_workflow(
         self,
@@ -301,7 +257,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Stop a workflow run."""
-        await self._stop(WORKFLOW_STOP, task_id, user, timeout, extra_headers)
+        call = api.stop_task(api.WORKFLOW_STOP, task_id, user=user)
+        await self._send(call, timeout, extra_headers)
 
     # -- conversations and messages --------------------------------------------------
 
@@ -316,10 +273,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> MessagePage:
         """One page of history: the newest ``limit`` messages older than ``first_id``."""
-        call = messages_call(conversation_id, user, first_id, limit)
-        return MessagePage.model_validate(
-            await self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.get_messages(conversation_id, user=user, first_id=first_id, limit=limit)
+        return await self._send(call, timeout, extra_headers)
 
     async def iter_messages(
         self,
@@ -334,19 +289,13 @@ class AsyncDifyClient(AsyncAPIClient):
         pages: list[list[Message]] = []
         first_id: str | None = None
         while True:
-            page = await self.get_messages(
-                conversation_id,
-                user=user,
-                first_id=first_id,
-                limit=page_size,
-                timeout=timeout,
-                extra_headers=extra_headers,
-            )
+            call = api.get_messages(conversation_id, user=user, first_id=first_id, limit=page_size)
+            page = await self._send(call, timeout, extra_headers)
             pages.append(page.data)
             if not page.has_more or not page.data or page.data[0].id == first_id:
                 break
             first_id = page.data[0].id
-        for message in oldest_first(pages):
+        for message in api.oldest_first(pages):
             yield message
 
     async def get_conversations(
@@ -360,10 +309,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> ConversationPage:
         """One page of this user's conversations after ``last_id``."""
-        call = conversations_call(user, last_id, limit, sort_by)
-        return ConversationPage.model_validate(
-            await self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.get_conversations(user=user, last_id=last_id, limit=limit, sort_by=sort_by)
+        return await self._send(call, timeout, extra_headers)
 
     async def iter_conversations(
         self,
@@ -378,14 +325,10 @@ class AsyncDifyClient(AsyncAPIClient):
         seen: set[str] = set()
         last_id: str | None = None
         while True:
-            page = await self.get_conversations(
-                user=user,
-                last_id=last_id,
-                limit=page_size,
-                sort_by=sort_by,
-                timeout=timeout,
-                extra_headers=extra_headers,
+            call = api.get_conversations(
+                user=user, last_id=last_id, limit=page_size, sort_by=sort_by
             )
+            page = await self._send(call, timeout, extra_headers)
             for conversation in page.data:
                 if conversation.id not in seen:
                     seen.add(conversation.id)
@@ -405,10 +348,10 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> Conversation:
         """Rename a conversation (or let Dify generate a name)."""
-        call = rename_call(conversation_id, user, name, auto_generate)
-        return Conversation.model_validate(
-            await self._json(call, timeout=timeout, extra_headers=extra_headers)
+        call = api.rename_conversation(
+            conversation_id, user=user, name=name, auto_generate=auto_generate
         )
+        return await self._send(call, timeout, extra_headers)
 
     async def delete_conversation(
         self,
@@ -419,10 +362,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Delete a conversation (always sends a JSON body; accepts 204 and 200)."""
-        call = Call(
-            "DELETE", f"/conversations/{seg(conversation_id)}", json={"user": user}, user=user
-        )
-        await (await self._request(call, timeout=timeout, extra_headers=extra_headers)).aclose()
+        call = api.delete_conversation(conversation_id, user=user)
+        await self._send(call, timeout, extra_headers)
 
     async def send_feedback(
         self,
@@ -435,8 +376,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> None:
         """Like, dislike, or (``rating=None``) revoke feedback on a message."""
-        call = feedback_call(message_id, user, rating, content)
-        await (await self._request(call, timeout=timeout, extra_headers=extra_headers)).aclose()
+        call = api.send_feedback(message_id, user=user, rating=rating, content=content)
+        await self._send(call, timeout, extra_headers)
 
     async def get_suggested_questions(
         self,
@@ -447,11 +388,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> list[str]:
         """Follow-up questions Dify suggests after a message."""
-        call = Call(
-            "GET", f"/messages/{seg(message_id)}/suggested", params={"user": user}, user=user
-        )
-        body = await self._json(call, timeout=timeout, extra_headers=extra_headers) or {}
-        return [str(q) for q in body.get("data") or []]
+        call = api.get_suggested_questions(message_id, user=user)
+        return await self._send(call, timeout, extra_headers)
 
     # -- app info ---------------------------------------------------------------------
 
@@ -459,38 +397,31 @@ class AsyncDifyClient(AsyncAPIClient):
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> dict[str, Any]:
         """``GET /v1/``: ``welcome``, ``api_version``, ``server_version`` (no key needed)."""
-        body = await self._json(Call("GET", "/"), timeout=timeout, extra_headers=extra_headers)
-        return dict(body) if isinstance(body, dict) else {}
+        return await self._send(api.get_server_info(), timeout, extra_headers)
 
     async def get_parameters(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppParameters:
         """The app's input form and features."""
-        body = await self._json(
-            Call("GET", "/parameters"), timeout=timeout, extra_headers=extra_headers
-        )
-        return AppParameters.model_validate(body)
+        return await self._send(api.get_parameters(), timeout, extra_headers)
 
     async def get_meta(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppMeta:
         """Tool icons."""
-        body = await self._json(Call("GET", "/meta"), timeout=timeout, extra_headers=extra_headers)
-        return AppMeta.model_validate(body)
+        return await self._send(api.get_meta(), timeout, extra_headers)
 
     async def get_info(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppInfo:
         """App name, description, tags (and mode on 1.x)."""
-        body = await self._json(Call("GET", "/info"), timeout=timeout, extra_headers=extra_headers)
-        return AppInfo.model_validate(body)
+        return await self._send(api.get_info(), timeout, extra_headers)
 
     async def get_site(
         self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> AppSite:
         """WebApp settings (1.x)."""
-        body = await self._json(Call("GET", "/site"), timeout=timeout, extra_headers=extra_headers)
-        return AppSite.model_validate(body)
+        return await self._send(api.get_site(), timeout, extra_headers)
 
     # -- files and audio --------------------------------------------------------------
 
@@ -505,18 +436,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> UploadedFile:
         """Upload a file for later ``files=[{"transfer_method": "local_file", ...}]``."""
-        part = file_part(file, filename, mime_type)
-        call = Call(
-            "POST",
-            "/files/upload",
-            files={"file": part},
-            data={"user": user},
-            idempotent=False,
-            user=user,
-        )
-        return UploadedFile.model_validate(
-            await self._json(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.upload_file(file, user=user, filename=filename, mime_type=mime_type)
+        return await self._send(call, timeout, extra_headers)
 
     async def audio_to_text(
         self,
@@ -529,17 +450,8 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> str:
         """Transcribe audio (mp3, m4a, wav, amr, mpga; the part's MIME type is set for Dify)."""
-        part = audio_part(file, filename, mime_type)
-        call = Call(
-            "POST",
-            "/audio-to-text",
-            files={"file": part},
-            data={"user": user},
-            idempotent=False,
-            user=user,
-        )
-        body = await self._json(call, timeout=timeout, extra_headers=extra_headers) or {}
-        return str(body.get("text") or "")
+        call = api.audio_to_text(file, user=user, filename=filename, mime_type=mime_type)
+        return await self._send(call, timeout, extra_headers)
 
     async def text_to_audio(
         self,
@@ -552,7 +464,5 @@ class AsyncDifyClient(AsyncAPIClient):
         extra_headers: Headers = None,
     ) -> bytes:
         """Synthesize speech for ``text`` or a message's answer."""
-        call = tts_call(user, text, message_id, voice)
-        return text_to_audio_bytes(
-            await self._request(call, timeout=timeout, extra_headers=extra_headers)
-        )
+        call = api.text_to_audio(user=user, text=text, message_id=message_id, voice=voice)
+        return await self._send(call, timeout, extra_headers)

@@ -1,0 +1,165 @@
+"""`AsyncAPIClient`: the engine that sends `Call`s, with retries and one error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from dify_transport import _retry
+from dify_transport._app_api import stop_task
+from dify_transport._base_client import (
+    STOP_HTTP_TIMEOUT,
+    AsyncSleep,
+    AsyncStop,
+    BaseAPIClient,
+    Call,
+    TimeoutTypes,
+)
+from dify_transport._constants import LOGGER_NAME
+from dify_transport._error_mapping import make_status_error
+from dify_transport._errors import DifyConfigError
+from dify_transport._streaming import AsyncStream
+
+__all__ = ["AsyncAPIClient"]
+
+T = TypeVar("T")
+_log = logging.getLogger(LOGGER_NAME)
+
+
+class AsyncAPIClient(BaseAPIClient):
+    """The asynchronous engine: one lazily built ``httpx.AsyncClient``, retries, error mapping."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: TimeoutTypes,
+        max_retries: int,
+        http_client: httpx.AsyncClient | None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise DifyConfigError("http_client must be an httpx.AsyncClient for this client")
+        self._client = http_client
+        self._owns_client = http_client is None
+        self._sleep: AsyncSleep | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        return self._client
+
+    async def _request(
+        self,
+        call: Call[Any],
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Send ``call`` with retries; return a 2xx response (streamed if asked)."""
+        http = self._http()
+        retries = self.max_retries if max_retries is None else max_retries
+        sleep = self._sleep or _retry.async_sleep
+        attempt = 0
+        while True:
+            request = self._build(http, call, timeout, extra_headers)
+            self._log_request(call, attempt)
+            try:
+                response = await http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if attempt < retries and _retry.retryable_exception(
+                    exc, idempotent=call.idempotent
+                ):
+                    await sleep(_retry.backoff_delay(attempt))
+                    attempt += 1
+                    continue
+                raise self._connection_error(exc, call) from exc
+            if response.is_success:
+                return response
+            try:
+                body = await response.aread()
+            except httpx.HTTPError:
+                body = b""
+            finally:
+                await response.aclose()
+            err = make_status_error(
+                response.status_code, body, response=response, user=call.user, secret=self._secret
+            )
+            _log.debug("dify response %s %s -> %d", call.method, call.path, response.status_code)
+            if attempt < retries and _retry.retryable_status(
+                response.status_code, idempotent=call.idempotent
+            ):
+                await sleep(
+                    _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))
+                )
+                attempt += 1
+                continue
+            raise err
+
+    async def _send(
+        self,
+        call: Call[T],
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> T:
+        """Send ``call`` and parse its answer with ``call.parse``."""
+        return call.parse(await self._request(call, timeout=timeout, extra_headers=extra_headers))
+
+    async def _stream(
+        self,
+        call: Call[Any],
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncStream:
+        """Open a streaming ``call``; HTTP errors before the first event raise here."""
+        response = await self._request(
+            call, timeout=timeout, extra_headers=extra_headers, stream=True
+        )
+        stop = None
+        if call.stop is not None:
+            stop = self._stopper(call.stop, call.user or "", extra_headers)
+        return AsyncStream(response, user=call.user, stop=stop, secret=self._secret)
+
+    def _stopper(
+        self, stop_path: str, user: str, extra_headers: Mapping[str, str] | None
+    ) -> AsyncStop:
+        """The stop a stream calls when abandoned: one request, no retries, short timeouts.
+
+        The stream bounds the total to ``STOP_TIMEOUT`` and swallows its failures.
+        """
+
+        async def stop(task_id: str) -> None:
+            await self._request(
+                stop_task(stop_path, task_id, user=user),
+                timeout=STOP_HTTP_TIMEOUT,
+                extra_headers=extra_headers,
+                max_retries=0,
+            )
+
+        return stop
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object built it (an injected one is left open)."""
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,277 @@
+"""The one place that maps Dify's failures onto the error tree of ``_errors.py``.
+
+HTTP errors and in-stream ``error`` events: body envelopes, class by status and code, hints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from dify_transport._errors import (
+    AgentBlockingModeError,
+    APIStatusError,
+    AppUnavailableError,
+    AuthenticationError,
+    BadRequestError,
+    CompletionRequestError,
+    ContentTooLargeError,
+    ConversationNotFoundError,
+    CursorNotFoundError,
+    InternalServerError,
+    InvalidParamError,
+    MessageNotFoundError,
+    NotChatAppError,
+    NotFoundError,
+    NotWorkflowAppError,
+    PermissionDeniedError,
+    ProviderNotInitializeError,
+    ProviderQuotaExceededError,
+    RateLimitError,
+    UnsupportedMediaTypeError,
+    request_of,
+)
+
+__all__ = ["error_from_event", "make_status_error", "parse_error_body"]
+
+
+_BY_CODE: dict[str, type[APIStatusError]] = {
+    "app_unavailable": AppUnavailableError,
+    "not_chat_app": NotChatAppError,
+    "not_workflow_app": NotWorkflowAppError,
+    "provider_not_initialize": ProviderNotInitializeError,
+    "provider_quota_exceeded": ProviderQuotaExceededError,
+    "completion_request_error": CompletionRequestError,
+    "invalid_param": InvalidParamError,
+}
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    413: ContentTooLargeError,
+    415: UnsupportedMediaTypeError,
+    429: RateLimitError,
+}
+
+_HINTS: dict[str, str] = {
+    "not_chat_app": (
+        "this key belongs to an app that is not a chat, agent or chatflow app; use the "
+        "completion or workflow methods for it, or use the chat app's key"
+    ),
+    "not_workflow_app": (
+        "this key belongs to an app that is not a workflow app; use stream_chat()/chat() "
+        "for chat and chatflow apps, or use the workflow app's key"
+    ),
+    "provider_not_initialize": "configure the app's model provider credentials in Dify",
+    "provider_quota_exceeded": "add your own model provider credentials in Dify",
+}
+
+
+def parse_error_body(raw: bytes | str | None) -> tuple[object, str | None, str]:
+    """Decode an error body in any of Dify's historical envelopes.
+
+    Handles ``{code, message, status}`` (current), ``{code, message, params}`` (0.15
+    validation), ``{errors, message}`` (1.8-1.11 validation), HTML pages and empty
+    bodies.
+
+    Args:
+        raw: The response body.
+
+    Returns:
+        ``(body, code, message)``: the decoded body (dict or text), Dify's code (or
+        None) and a one-line message.
+    """
+    if raw is None or raw in (b"", ""):
+        return None, None, ""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        body: object = json.loads(text)
+    except ValueError:
+        stripped = text.strip()
+        if stripped.startswith("<"):
+            return stripped, None, _html_title(stripped)
+        return stripped, None, stripped[:300]
+    if not isinstance(body, Mapping):
+        return body, None, str(body)[:300]
+    code = body.get("code")
+    message = body.get("message")
+    message = "" if message is None else str(message)
+    errors = body.get("errors")
+    if not isinstance(code, str):
+        code = "invalid_param" if errors else None
+    if isinstance(errors, Mapping) and errors:
+        details = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        message = f"{message} ({details})" if message else details
+    params = body.get("params")
+    if isinstance(params, str) and params and params not in message:
+        message = f"{message} (parameter: {params})"
+    return dict(body), code, message
+
+
+def _html_title(html: str) -> str:
+    lower = html.lower()
+    start = lower.find("<title>")
+    end = lower.find("</title>")
+    if start != -1 and end > start:
+        return html[start + 7 : end].strip()
+    return "HTML error page"
+
+
+_CURSOR_MESSAGES = ("last conversation not exists", "first message not exists")
+"""404 messages (lower case) of an unknown ``last_id`` / ``first_id`` paging cursor."""
+
+
+def _class_for(status: int, code: str | None, message: str) -> type[APIStatusError]:
+    if status == 404:
+        # Prefix match: 1.8+ may append "You have requested this URI ... did you mean" (T11).
+        text = message.lstrip().lower()
+        if text.startswith(_CURSOR_MESSAGES):
+            return CursorNotFoundError
+        if text.startswith("conversation not exists"):
+            return ConversationNotFoundError
+        if text.startswith("message not exists"):
+            return MessageNotFoundError
+        return NotFoundError
+    if status == 400 and "does not support blocking" in message:
+        return AgentBlockingModeError
+    if status == 400 and code is not None and code in _BY_CODE:
+        return _BY_CODE[code]
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return InternalServerError
+    if code == "internal_server_error":
+        return InternalServerError
+    return APIStatusError
+
+
+def _hint(
+    cls: type[APIStatusError],
+    status: int,
+    code: str | None,
+    *,
+    user: str | None,
+    path: str | None,
+    is_html: bool,
+) -> str:
+    if cls is ConversationNotFoundError or cls is MessageNotFoundError:
+        who = f"user={user!r}" if user is not None else "no user"
+        return (
+            f"the request was sent with {who}; Dify scopes conversations and messages per app "
+            "and per user, so pass the same `user` that created it (or the id is wrong/deleted)"
+        )
+    if cls is CursorNotFoundError:
+        return (
+            "the paging cursor (last_id / first_id) is unknown: pass the id of an item from "
+            "a previous page of the same listing and user, or page again from the start"
+        )
+    if cls is AgentBlockingModeError:
+        return "agent apps only stream: use stream_chat(...).final() instead of chat()"
+    if code == "app_unavailable" and path is not None and "completion-messages" in path:
+        return "completion endpoints need a completion app's key (Dify says app_unavailable)"
+    if code is not None and code in _HINTS:
+        return _HINTS[code]
+    if status == 401:
+        return (
+            "check the API key: app endpoints need the app's key (app-...), knowledge "
+            "endpoints a knowledge key (dataset-...)"
+        )
+    if status == 404 and is_html:
+        return "no such route: check that base_url ends with /v1 and points at a Dify Service API"
+    if status == 429:
+        return "rate or concurrency limit reached; wait and retry"
+    return ""
+
+
+def make_status_error(
+    status_code: int,
+    body: bytes | str | Mapping[str, Any] | None,
+    *,
+    response: httpx.Response | None = None,
+    request: httpx.Request | None = None,
+    user: str | None = None,
+    in_stream: bool = False,
+    secret: str | None = None,
+) -> APIStatusError:
+    """Build the typed error for an HTTP status plus Dify error body.
+
+    This is the one mapping point: the class comes from the status, refined by Dify's
+    ``code`` (and by the message for not-found and agent-blocking cases); the message
+    says what to do.
+
+    Args:
+        status_code: HTTP status, or the ``status`` of an in-stream ``error`` event.
+        body: Raw body bytes/text, or an already decoded dict.
+        response: The HTTP response, when there is one.
+        request: The request, when there is no response.
+        user: The ``user`` the request was sent with (named in not-found messages).
+        in_stream: True for an ``error`` event received after HTTP 200.
+        secret: A string to scrub from the message (the API key).
+
+    Returns:
+        The error to raise.
+    """
+    if isinstance(body, Mapping):
+        decoded, code, message = parse_error_body(json.dumps(dict(body)))
+    else:
+        decoded, code, message = parse_error_body(body)
+    is_html = isinstance(decoded, str) and decoded.startswith("<")
+    cls = _class_for(status_code, code, message)
+    path = request.url.path if request is not None else None
+    if path is None and response is not None:
+        req = request_of(response)
+        path = req.url.path if req is not None else None
+    head = f"Dify returned {status_code}"
+    if code:
+        head += f" {code}"
+    if in_stream:
+        head += " (in-stream error event)"
+    text = f"{head}: {message}" if message else head
+    hint = _hint(cls, status_code, code, user=user, path=path, is_html=is_html)
+    if hint:
+        text = f"{text} -- {hint}"
+    if secret:
+        text = text.replace(secret, "***")
+    return cls(
+        text,
+        response=response,
+        status_code=status_code,
+        body=decoded,
+        code=code,
+        request=request,
+        in_stream=in_stream,
+    )
+
+
+def error_from_event(
+    data: Mapping[str, Any],
+    *,
+    response: httpx.Response | None = None,
+    user: str | None = None,
+    secret: str | None = None,
+) -> APIStatusError:
+    """Map an in-stream ``error`` event (sent after HTTP 200) to the typed error.
+
+    Args:
+        data: The event JSON (``code``, ``status``, ``message`` and envelope keys).
+        response: The stream's HTTP response.
+        user: The ``user`` the stream was opened with.
+        secret: A string to scrub from the message.
+
+    Returns:
+        The error, with ``in_stream`` set.
+    """
+    status = data.get("status")
+    try:
+        status_code = int(status) if status is not None else 500
+    except (TypeError, ValueError):
+        status_code = 500
+    envelope = {"code": data.get("code"), "message": data.get("message")}
+    return make_status_error(
+        status_code, envelope, response=response, user=user, in_stream=True, secret=secret
+    )

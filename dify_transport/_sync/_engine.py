@@ -1,0 +1,161 @@
+# Generated from dify_transport/_async/_engine.py by scripts/unasync.py.
+# Do not edit: edit the source.
+"""`SyncAPIClient`: the engine that sends `Call`s, with retries and one error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from dify_transport import _retry
+from dify_transport._app_api import stop_task
+from dify_transport._base_client import (
+    STOP_HTTP_TIMEOUT,
+    BaseAPIClient,
+    Call,
+    Sleep,
+    Stop,
+    TimeoutTypes,
+)
+from dify_transport._constants import LOGGER_NAME
+from dify_transport._error_mapping import make_status_error
+from dify_transport._errors import DifyConfigError
+from dify_transport._streaming import Stream
+
+__all__ = ["SyncAPIClient"]
+
+T = TypeVar("T")
+_log = logging.getLogger(LOGGER_NAME)
+
+
+class SyncAPIClient(BaseAPIClient):
+    """The synchronous engine: one lazily built ``httpx.Client``, retries, error mapping."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: TimeoutTypes,
+        max_retries: int,
+        http_client: httpx.Client | None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise DifyConfigError("http_client must be an httpx.Client for this client")
+        self._client = http_client
+        self._owns_client = http_client is None
+        self._sleep: Sleep | None = None
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        return self._client
+
+    def _request(
+        self,
+        call: Call[Any],
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Send ``call`` with retries; return a 2xx response (streamed if asked)."""
+        http = self._http()
+        retries = self.max_retries if max_retries is None else max_retries
+        sleep = self._sleep or _retry.sleep
+        attempt = 0
+        while True:
+            request = self._build(http, call, timeout, extra_headers)
+            self._log_request(call, attempt)
+            try:
+                response = http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if attempt < retries and _retry.retryable_exception(
+                    exc, idempotent=call.idempotent
+                ):
+                    sleep(_retry.backoff_delay(attempt))
+                    attempt += 1
+                    continue
+                raise self._connection_error(exc, call) from exc
+            if response.is_success:
+                return response
+            try:
+                body = response.read()
+            except httpx.HTTPError:
+                body = b""
+            finally:
+                response.close()
+            err = make_status_error(
+                response.status_code, body, response=response, user=call.user, secret=self._secret
+            )
+            _log.debug("dify response %s %s -> %d", call.method, call.path, response.status_code)
+            if attempt < retries and _retry.retryable_status(
+                response.status_code, idempotent=call.idempotent
+            ):
+                sleep(_retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers)))
+                attempt += 1
+                continue
+            raise err
+
+    def _send(
+        self,
+        call: Call[T],
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> T:
+        """Send ``call`` and parse its answer with ``call.parse``."""
+        return call.parse(self._request(call, timeout=timeout, extra_headers=extra_headers))
+
+    def _stream(
+        self,
+        call: Call[Any],
+        timeout: TimeoutTypes = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Stream:
+        """Open a streaming ``call``; HTTP errors before the first event raise here."""
+        response = self._request(call, timeout=timeout, extra_headers=extra_headers, stream=True)
+        stop = None
+        if call.stop is not None:
+            stop = self._stopper(call.stop, call.user or "", extra_headers)
+        return Stream(response, user=call.user, stop=stop, secret=self._secret)
+
+    def _stopper(self, stop_path: str, user: str, extra_headers: Mapping[str, str] | None) -> Stop:
+        """The stop a stream calls when abandoned: one request, no retries, short timeouts.
+
+        The stream bounds the total to ``STOP_TIMEOUT`` and swallows its failures.
+        """
+
+        def stop(task_id: str) -> None:
+            self._request(
+                stop_task(stop_path, task_id, user=user),
+                timeout=STOP_HTTP_TIMEOUT,
+                extra_headers=extra_headers,
+                max_retries=0,
+            )
+
+        return stop
+
+    def close(self) -> None:
+        """Close the HTTP client if this object built it (an injected one is left open)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
