@@ -27,6 +27,7 @@ from dify_transport import (
     RetrieveResponse,
     TimeoutTypes,
 )
+from dify_transport.passages import segment_text
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 
@@ -164,8 +165,10 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     docs = retriever.invoke("warranty")
     ```
 
-    ``metadata`` holds ``dataset_id``, ``document_id``, ``document_name``,
-    ``segment_id``, ``score`` and ``position``; ``Document.id`` is the segment id.
+    ``page_content`` is the passage (a Q&A segment reads ``question: ...`` /
+    ``answer: ...``, as in ``llama_index_dify``); ``metadata`` holds ``dataset_id``,
+    ``document_id``, ``document_name``, ``segment_id``, ``score`` and ``position``;
+    ``Document.id`` is the segment id.
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -268,7 +271,7 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         document = segment.document
         return Document(
             id=segment.id,
-            page_content=segment.content,
+            page_content=segment_text(segment),
             metadata={
                 "dataset_id": self.dataset_id,
                 "document_id": segment.document_id or (document.id if document else None),
