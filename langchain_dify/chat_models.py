@@ -235,12 +235,14 @@ class ChatDify(ClientOwner, BaseChatModel):
     @property
     def _client(self) -> DifyClient:
         """The sync transport client (built on first use, rebuilt when settings change)."""
-        return self._sync_client(DifyClient)
+        client: DifyClient = self._lazy_clients().sync()
+        return client
 
     @property
     def _async_client(self) -> AsyncDifyClient:
         """The async transport client (built on first use, rebuilt when settings change)."""
-        return self._async_client_of(AsyncDifyClient)
+        client: AsyncDifyClient = self._lazy_clients().async_()
+        return client
 
     # --------------------------------------------------------------- metadata
 

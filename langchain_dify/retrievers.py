@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForRetrieverRun,
@@ -93,11 +94,13 @@ class DifyRetriever(ClientOwner, BaseRetriever):
 
     @property
     def _client(self) -> DifyClient:
-        return self._sync_client(DifyClient)
+        client: DifyClient = self._lazy_clients().sync()
+        return client
 
     @property
     def _async_client(self) -> AsyncDifyClient:
-        return self._async_client_of(AsyncDifyClient)
+        client: AsyncDifyClient = self._lazy_clients().async_()
+        return client
 
     def _get_relevant_documents(
         self,
@@ -172,6 +175,10 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     """
 
     model_config = ConfigDict(populate_by_name=True)
+    _client_factories: ClassVar[tuple[Callable[..., Any], Callable[..., Any]]] = (
+        DifyKnowledgeClient,
+        AsyncDifyKnowledgeClient,
+    )
 
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env("DIFY_DATASET_API_KEY", default=None), repr=False
@@ -217,11 +224,13 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 
     @property
     def _client(self) -> DifyKnowledgeClient:
-        return self._sync_client(DifyKnowledgeClient)
+        client: DifyKnowledgeClient = self._lazy_clients().sync()
+        return client
 
     @property
     def _async_client(self) -> AsyncDifyKnowledgeClient:
-        return self._async_client_of(AsyncDifyKnowledgeClient)
+        client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
+        return client
 
     def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
         if not self.dataset_id:
