@@ -40,31 +40,6 @@ _CLIENT_SETTINGS = frozenset(
 )
 
 
-def _clients(
-    *,
-    api_key: str | SecretStr | None = None,
-    base_url: str | None = None,
-    timeout: TimeoutTypes = None,
-    max_retries: int = 2,
-    http_client: HttpClient | None = None,
-    http_async_client: AsyncHttpClient | None = None,
-    client: DifyClient | None = None,
-    async_client: AsyncDifyClient | None = None,
-) -> LazyClients[DifyClient, AsyncDifyClient]:
-    """Transport clients built on first use from one configuration, then reused."""
-    settings = ClientSettings(
-        api_key=secret_value(api_key),
-        base_url=base_url,
-        timeout=timeout,
-        max_retries=max_retries,
-        http_client=http_client,
-        async_http_client=http_async_client,
-        client=client,
-        async_client=async_client,
-    )
-    return LazyClients(DifyClient, AsyncDifyClient, settings)
-
-
 def messages_from_dify(message: Message) -> list[BaseMessage]:
     """One Dify message (a query and its answer) as a ``HumanMessage``/``AIMessage`` pair.
 
@@ -180,16 +155,17 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         if conversation_id is None and session_id is not None and session_store is not None:
             conversation_id = session_store.get(session_id)
         self.conversation_id = conversation_id
-        self._clients = _clients(
-            api_key=api_key,
+        settings = ClientSettings(
+            api_key=secret_value(api_key),
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
-            http_async_client=http_async_client,
+            async_http_client=http_async_client,
             client=client,
             async_client=async_client,
         )
+        self._clients = LazyClients(DifyClient, AsyncDifyClient, settings)
 
     @classmethod
     def factory(
@@ -231,7 +207,9 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         if unknown:
             msg = f"Unknown settings for DifyChatMessageHistory: {sorted(unknown)}"
             raise TypeError(msg)
-        clients = _clients(**client_settings)
+        settings = {**client_settings, "api_key": secret_value(client_settings.get("api_key"))}
+        settings["async_http_client"] = settings.pop("http_async_client", None)
+        clients = LazyClients(DifyClient, AsyncDifyClient, ClientSettings(**settings))
 
         def get_session_history(session_id: str) -> DifyChatMessageHistory:
             history = cls(session_id=session_id, session_store=store, user=user)
