@@ -1,28 +1,11 @@
 """Pure translation between LangChain messages and one Dify chat turn (no I/O).
 
-Dify keeps a conversation's memory on the server; LangChain hands a model the whole
-message list. :func:`build_turn` bridges the two as DESIGN.md's "Conversations"
-section says:
-
-1. The conversation is the explicit one (call kwarg, then the model field), else
-   the one carried by the newest ``AIMessage`` whose
-   ``response_metadata["conversation_id"]`` is set, else none (Dify starts one).
-2. Messages up to and including that conversation's newest ``AIMessage`` are
-   already on the server; only the messages after it are sent.
-3. If what remains is human turns only, their text is the ``query``. Otherwise
-   (earlier AI turns, system messages) the remainder is carried as a compact
-   transcript in the ``query`` (``prior_turns="transcript"``), or reduced to the
-   trailing human turns when the caller chose ``prior_turns="drop"``. When
-   continuing a conversation, Dify holds the earlier turns but never stores system
-   messages as such (and ignores ``inputs`` after the first turn), so *every*
-   system message in the list, including those before its newest ``AIMessage``,
-   is carried as the transcript's ``System:`` lines before the new human turn(s);
-   ``prior_turns="drop"`` is the opt-out. System messages go to an app input
-   variable instead when ``system_input`` is set and the turn starts a new
-   conversation (Dify reads ``inputs`` on a conversation's first turn only).
-4. Image/audio/video/file content blocks in the sent human turns become Dify
-   ``files``: URLs as ``remote_url``, ``file_id`` as ``local_file``, and inline
-   data (base64, data URLs) as :class:`PendingUpload`s the caller uploads first.
+Dify's conversation rules (which conversation to continue, what to send, the
+transcript, system messages, files) live once in :mod:`dify_transport.turns`;
+:func:`build_turn` only maps LangChain messages and content blocks onto its
+:class:`~dify_transport.turns.Turn` and :class:`~dify_transport.turns.FilePart`.
+The transcript names speakers as ``get_buffer_string`` does (``System:``,
+``Human:``, ``AI:``).
 
 :func:`chunk_from_event` and :func:`final_chunk` build the stream's chunks; both
 ``_stream`` and ``_astream`` use them, and ``invoke`` aggregates the same chunks.
@@ -30,29 +13,27 @@ section says:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
-import mimetypes
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
+    ChatMessage,
     HumanMessage,
     SystemMessage,
-    get_buffer_string,
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk
 
+from dify_transport import turns
+from dify_transport.turns import DifyInputError, FilePart, PendingUpload, PriorTurns, Turn
+
 if TYPE_CHECKING:
     from dify_transport import Result, StreamEvent
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "DifyInputError",
@@ -67,35 +48,15 @@ __all__ = [
     "usage_metadata",
 ]
 
-PriorTurns = Literal["transcript", "drop"]
-"""What to do with earlier turns Dify has not seen: carry them, or drop them."""
-
 PROVIDER = "dify"
 
-_BLOCK_FILE_TYPES = {"image": "image", "audio": "audio", "video": "video", "file": "document"}
-
-
-class DifyInputError(ValueError):
-    """The messages cannot be turned into a Dify chat turn (the text says why)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PendingUpload:
-    """Inline file data that must go through ``/files/upload`` before the turn."""
-
-    data: bytes
-    mime_type: str
-    filename: str
-    file_type: str
-    """Dify's file type: ``image``, ``audio``, ``video`` or ``document``."""
-
-    def as_file_input(self, upload_file_id: str) -> dict[str, Any]:
-        """The ``files`` entry that references the uploaded file."""
-        return {
-            "type": self.file_type,
-            "transfer_method": "local_file",
-            "upload_file_id": upload_file_id,
-        }
+_BLOCK_FILE_TYPES: dict[str, turns.FileType] = {
+    "image": "image",
+    "audio": "audio",
+    "video": "video",
+    "file": "document",
+}
+_LABELS = {"human": "Human", "ai": "AI", "system": "System", "tool": "Tool", "function": "Function"}
 
 
 @dataclass(slots=True)
@@ -109,27 +70,31 @@ class DifyTurn:
     uploads: list[PendingUpload] = field(default_factory=list)
 
 
+def _turn(message: BaseMessage) -> Turn:
+    text = message.text
+    if isinstance(message, HumanMessage):
+        return Turn("user", text, "Human", files=partial(_file_parts, message))
+    if isinstance(message, AIMessage):
+        found = message.response_metadata.get("conversation_id")
+        tools = str(message.tool_calls) if message.tool_calls else ""
+        cid = found if isinstance(found, str) and found else None
+        return Turn("assistant", text + tools, "AI", conversation_id=cid)
+    if isinstance(message, SystemMessage):
+        return Turn("system", text, "System")
+    label = message.role if isinstance(message, ChatMessage) else _LABELS.get(message.type)
+    return Turn("other", text, label or message.type)
+
+
 def find_conversation(
     messages: Sequence[BaseMessage], explicit: str | None = None
 ) -> tuple[str | None, int]:
     """Resolve the conversation and the index of the newest message Dify already has.
 
-    Args:
-        messages: The input messages, oldest first.
-        explicit: A conversation chosen by the caller (kwarg or model field).
-
     Returns:
         ``(conversation_id, boundary)``: ``boundary`` is the index of the newest
         ``AIMessage`` of that conversation, or -1 when none is in the list.
     """
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if not isinstance(message, AIMessage):
-            continue
-        found = message.response_metadata.get("conversation_id")
-        if found and (explicit is None or found == explicit):
-            return found, index
-    return explicit, -1
+    return turns.find_conversation([_turn(m) for m in messages], explicit)
 
 
 def build_turn(
@@ -140,149 +105,69 @@ def build_turn(
     system_input: str | None = None,
     prior_turns: PriorTurns = "transcript",
 ) -> DifyTurn:
-    """Turn a LangChain message list into one Dify chat turn (see module docstring).
+    """Turn a LangChain message list into one Dify chat turn (see ``dify_transport.turns``).
 
     Raises:
         DifyInputError: Nothing new to send, or a content block Dify cannot take.
     """
-    conversation, boundary = find_conversation(messages, conversation_id)
-    merged_inputs = dict(inputs or {})
-    pending = list(messages[boundary + 1 :])
-
-    if system_input is not None and conversation is None:
-        # A new conversation: Dify reads ``inputs`` on its first turn only.
-        system_text = "\n\n".join(m.text for m in messages if isinstance(m, SystemMessage))
-        if system_text:
-            merged_inputs[system_input] = system_text
-        pending = [m for m in pending if not isinstance(m, SystemMessage)]
-    elif boundary >= 0 and prior_turns != "drop":
-        # Continuing: Dify never stores system messages as such and ignores ``inputs``
-        # now, so the list's system messages (a prompt's "context: ..." placed before
-        # the history, too) travel in the query transcript, before the new turns.
-        earlier = [m for m in messages[:boundary] if isinstance(m, SystemMessage)]
-        pending = [*earlier, *pending]
-
-    if not all(isinstance(m, HumanMessage) for m in pending) and prior_turns == "drop":
-        start = len(pending)
-        while start > 0 and isinstance(pending[start - 1], HumanMessage):
-            start -= 1
-        logger.debug("Dropping %d earlier message(s) (prior_turns='drop')", start)
-        pending = pending[start:]
-
-    humans = [m for m in pending if isinstance(m, HumanMessage)]
-    if not humans:
-        msg = (
-            "No new human message to send to Dify: the input must end with at least one "
-            "HumanMessage after the last AIMessage of the conversation."
-        )
-        raise DifyInputError(msg)
-
-    if len(humans) == len(pending):
-        query = "\n\n".join(text for m in humans if (text := m.text))
-    else:
-        query = get_buffer_string(pending)
-    if not query.strip():
-        msg = "The new human message has no text; Dify requires a non-empty query."
-        raise DifyInputError(msg)
-
-    files: list[dict[str, Any]] = []
-    uploads: list[PendingUpload] = []
-    for message in humans:
-        if isinstance(message.content, str):
-            continue
-        for block in message.content:
-            if isinstance(block, dict):
-                _collect_file(block, files, uploads)
+    plan = turns.plan_turn(
+        [_turn(m) for m in messages],
+        conversation_id=conversation_id,
+        system_input=system_input,
+        prior_turns=prior_turns,
+        user_noun="human message",
+    )
     return DifyTurn(
-        query=query,
-        conversation_id=conversation,
-        inputs=merged_inputs,
-        files=files,
-        uploads=uploads,
+        query=plan.query,
+        conversation_id=plan.conversation_id,
+        inputs={**(inputs or {}), **plan.inputs},
+        files=[dict(f) for f in plan.files if not isinstance(f, PendingUpload)],
+        uploads=[f for f in plan.files if isinstance(f, PendingUpload)],
     )
 
 
-def _collect_file(
-    block: Mapping[str, Any], files: list[dict[str, Any]], uploads: list[PendingUpload]
-) -> None:
-    """Append the Dify file for one content block (text blocks add nothing)."""
-    kind = block.get("type")
-    if kind == "text":
+def _file_parts(message: HumanMessage) -> Iterator[FilePart]:
+    """The file parts of a human message's content blocks (text blocks add nothing)."""
+    if isinstance(message.content, str):
         return
+    for block in message.content:
+        if isinstance(block, dict) and block.get("type") != "text":
+            yield _file_part(block)
+
+
+def _file_part(block: Mapping[str, Any]) -> FilePart:
+    kind = block.get("type")
     if kind == "image_url":  # OpenAI chat-completions shape
         spec = block.get("image_url")
-        url = spec if isinstance(spec, str) else (spec or {}).get("url")
-        _add_url(url, "image", block, files, uploads)
-        return
+        return _url_part(spec if isinstance(spec, str) else (spec or {}).get("url"), "image", block)
     if kind not in _BLOCK_FILE_TYPES:
         msg = f"Content blocks of type {kind!r} cannot be sent to a Dify app."
         raise DifyInputError(msg)
     mime_type = block.get("mime_type")
+    mime = mime_type if isinstance(mime_type, str) and mime_type else None
     file_type = _BLOCK_FILE_TYPES[str(kind)]
-    if kind == "file" and isinstance(mime_type, str):
-        file_type = _file_type_for_mime(mime_type)
+    if kind == "file" and mime:
+        file_type = turns.file_type_for_mime(mime)
     source_type = block.get("source_type")  # v0 data blocks
     if block.get("file_id") or source_type == "id":
-        file_id = block.get("file_id") or block.get("id")
-        files.append(
-            {"type": file_type, "transfer_method": "local_file", "upload_file_id": file_id}
-        )
-    elif block.get("base64") or source_type == "base64":
-        data = block.get("base64") or block.get("data")
-        uploads.append(_pending(str(data), mime_type, file_type, block, len(uploads)))
-    elif block.get("url"):
-        _add_url(block["url"], file_type, block, files, uploads)
-    else:
-        msg = f"A {kind!r} content block needs a 'url', 'base64' or 'file_id' for Dify."
-        raise DifyInputError(msg)
+        return FilePart(file_type, file_id=str(block.get("file_id") or block.get("id")))
+    if block.get("base64") or source_type == "base64":
+        name = block.get("filename") or (block.get("extras") or {}).get("filename")
+        data = str(block.get("base64") or block.get("data"))
+        return FilePart(file_type, data=data, mime_type=mime, filename=name or None)
+    if block.get("url"):
+        return _url_part(block["url"], file_type, block, mime)
+    msg = f"A {kind!r} content block needs a 'url', 'base64' or 'file_id' for Dify."
+    raise DifyInputError(msg)
 
 
-def _add_url(
-    url: object,
-    file_type: str,
-    block: Mapping[str, Any],
-    files: list[dict[str, Any]],
-    uploads: list[PendingUpload],
-) -> None:
+def _url_part(
+    url: object, file_type: turns.FileType, block: Mapping[str, Any], mime: str | None = None
+) -> FilePart:
     if not isinstance(url, str) or not url:
         msg = f"Content block {block.get('type')!r} has no URL."
         raise DifyInputError(msg)
-    if url.startswith("data:"):
-        header, _, data = url.partition(",")
-        mime_type = header[5:].split(";", 1)[0] or None
-        if ";base64" not in header:
-            msg = "Only base64 data URLs can be uploaded to Dify."
-            raise DifyInputError(msg)
-        uploads.append(_pending(data, mime_type, file_type, block, len(uploads)))
-        return
-    files.append({"type": file_type, "transfer_method": "remote_url", "url": url})
-
-
-def _pending(
-    data: str, mime_type: object, file_type: str, block: Mapping[str, Any], index: int
-) -> PendingUpload:
-    try:
-        raw = base64.b64decode(data, validate=False)
-    except (binascii.Error, ValueError) as exc:
-        msg = f"A {block.get('type')!r} content block holds invalid base64 data."
-        raise DifyInputError(msg) from exc
-    mime = mime_type if isinstance(mime_type, str) and mime_type else _default_mime(file_type)
-    name = block.get("filename") or (block.get("extras") or {}).get("filename")
-    if not isinstance(name, str) or not name:
-        extension = mimetypes.guess_extension(mime) or ""
-        name = f"{file_type}-{index + 1}{extension}"
-    return PendingUpload(data=raw, mime_type=mime, filename=name, file_type=file_type)
-
-
-def _file_type_for_mime(mime_type: str) -> str:
-    major = mime_type.split("/", 1)[0]
-    return major if major in {"image", "audio", "video"} else "document"
-
-
-def _default_mime(file_type: str) -> str:
-    return {"image": "image/png", "audio": "audio/mpeg", "video": "video/mp4"}.get(
-        file_type, "application/octet-stream"
-    )
+    return FilePart(file_type, url=url, mime_type=mime)
 
 
 # ---------------------------------------------------------------------- streaming

@@ -21,7 +21,8 @@ from dify_transport import (
     NotFoundError,
     TimeoutTypes,
 )
-from langchain_dify._clients import ClientCache, ClosingContext
+from dify_transport._lifecycle import LazyClientsOwner
+from langchain_dify._clients import ClientSettings, LazyClients, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionStore
@@ -37,51 +38,6 @@ logger = logging.getLogger(__name__)
 _CLIENT_SETTINGS = frozenset(
     {"api_key", "base_url", "timeout", "max_retries", "http_client", "http_async_client"}
 )
-
-
-class _Clients:
-    """Transport clients built on first use from one configuration, then reused."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str | SecretStr | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = None,
-        max_retries: int = 2,
-        http_client: HttpClient | None = None,
-        http_async_client: AsyncHttpClient | None = None,
-    ) -> None:
-        self._config: dict[str, Any] = {
-            "api_key": api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
-        self._http_client = http_client
-        self._http_async_client = http_async_client
-        self._cache = ClientCache()
-
-    @property
-    def sync(self) -> DifyClient:
-        return self._cache.sync(
-            None, lambda: DifyClient(**self._config, http_client=self._http_client)
-        )
-
-    @property
-    def async_(self) -> AsyncDifyClient:
-        return self._cache.async_(
-            None, lambda: AsyncDifyClient(**self._config, http_client=self._http_async_client)
-        )
-
-    def close(self) -> None:
-        self._cache.close()
-
-    async def aclose(self) -> None:
-        await self._cache.aclose()
-
-    def __repr__(self) -> str:
-        return f"_Clients(base_url={self._config['base_url']!r})"
 
 
 def messages_from_dify(message: Message) -> list[BaseMessage]:
@@ -109,7 +65,7 @@ def messages_from_dify(message: Message) -> list[BaseMessage]:
     ]
 
 
-class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
+class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
     """One Dify conversation, read as LangChain chat history.
 
     Dify records every turn itself when ``ChatDify`` sends it, and has no endpoint to
@@ -199,16 +155,17 @@ class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
         if conversation_id is None and session_id is not None and session_store is not None:
             conversation_id = session_store.get(session_id)
         self.conversation_id = conversation_id
-        self._clients = _Clients(
-            api_key=api_key,
+        settings = ClientSettings(
+            api_key=secret_value(api_key),
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
-            http_async_client=http_async_client,
+            async_http_client=http_async_client,
+            client=client,
+            async_client=async_client,
         )
-        self._client = client
-        self._async_client = async_client
+        self._clients = LazyClients(DifyClient, AsyncDifyClient, settings)
 
     @classmethod
     def factory(
@@ -250,7 +207,9 @@ class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
         if unknown:
             msg = f"Unknown settings for DifyChatMessageHistory: {sorted(unknown)}"
             raise TypeError(msg)
-        clients = _Clients(**{"max_retries": 2, **client_settings})
+        settings = {**client_settings, "api_key": secret_value(client_settings.get("api_key"))}
+        settings["async_http_client"] = settings.pop("http_async_client", None)
+        clients = LazyClients(DifyClient, AsyncDifyClient, ClientSettings(**settings))
 
         def get_session_history(session_id: str) -> DifyChatMessageHistory:
             history = cls(session_id=session_id, session_store=store, user=user)
@@ -264,12 +223,14 @@ class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
     @property
     def client(self) -> DifyClient:
         """The sync transport client (built on first use)."""
-        return self._client or self._clients.sync
+        client: DifyClient = self._clients.sync()
+        return client
 
     @property
     def async_client(self) -> AsyncDifyClient:
         """The async transport client (built on first use)."""
-        return self._async_client or self._clients.async_
+        client: AsyncDifyClient = self._clients.async_()
+        return client
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
@@ -361,18 +322,13 @@ class DifyChatMessageHistory(ClosingContext, BaseChatMessageHistory):
 
     # -------------------------------------------------------------- lifecycle
 
-    def close(self) -> None:
-        """Close the sync transport client this history built.
+    def _lazy_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
+        """This history's clients.
 
-        Injected ``client``/``http_client`` objects are never closed (you own them).
-        Histories made by one :meth:`factory` share a pool: closing one closes it for
-        all, and the next read builds a new one.
+        Histories made by one :meth:`factory` share them: closing one closes the pool
+        for all, and the next read builds a new one.
         """
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close every transport client this history built, async and sync."""
-        await self._clients.aclose()
+        return self._clients
 
     def __repr__(self) -> str:
         return (

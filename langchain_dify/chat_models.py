@@ -23,6 +23,7 @@ from dify_transport import (
     HttpClient,
     TimeoutTypes,
 )
+from dify_transport.turns import aupload_files, upload_files
 from langchain_dify._clients import ClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
@@ -234,12 +235,14 @@ class ChatDify(ClientOwner, BaseChatModel):
     @property
     def _client(self) -> DifyClient:
         """The sync transport client (built on first use, rebuilt when settings change)."""
-        return self._sync_client(DifyClient)
+        client: DifyClient = self._lazy_clients().sync()
+        return client
 
     @property
     def _async_client(self) -> AsyncDifyClient:
         """The async transport client (built on first use, rebuilt when settings change)."""
-        return self._async_client_of(AsyncDifyClient)
+        client: AsyncDifyClient = self._lazy_clients().async_()
+        return client
 
     # --------------------------------------------------------------- metadata
 
@@ -308,17 +311,13 @@ class ChatDify(ClientOwner, BaseChatModel):
         scanner = self._scanner(stop)
         client = self._client
         with translate_errors():
-            for upload in turn.uploads:
-                uploaded = client.upload_file(
-                    upload.data, user=user, filename=upload.filename, mime_type=upload.mime_type
-                )
-                files.append(upload.as_file_input(uploaded.id))
+            sent = upload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             with client.stream_chat(
                 turn.query,
                 user=user,
                 conversation_id=turn.conversation_id,
                 inputs=turn.inputs,
-                files=[*turn.files, *files] or None,
+                files=sent or None,
                 auto_generate_name=self.auto_generate_name,
             ) as stream:
                 for event in stream:
@@ -360,17 +359,13 @@ class ChatDify(ClientOwner, BaseChatModel):
         scanner = self._scanner(stop)
         client = self._async_client
         with translate_errors():
-            for upload in turn.uploads:
-                uploaded = await client.upload_file(
-                    upload.data, user=user, filename=upload.filename, mime_type=upload.mime_type
-                )
-                files.append(upload.as_file_input(uploaded.id))
+            sent = await aupload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             async with await client.stream_chat(
                 turn.query,
                 user=user,
                 conversation_id=turn.conversation_id,
                 inputs=turn.inputs,
-                files=[*turn.files, *files] or None,
+                files=sent or None,
                 auto_generate_name=self.auto_generate_name,
             ) as stream:
                 async for event in stream:

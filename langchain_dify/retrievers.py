@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForRetrieverRun,
@@ -27,6 +28,7 @@ from dify_transport import (
     RetrieveResponse,
     TimeoutTypes,
 )
+from dify_transport.passages import segment_text
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 
@@ -92,11 +94,13 @@ class DifyRetriever(ClientOwner, BaseRetriever):
 
     @property
     def _client(self) -> DifyClient:
-        return self._sync_client(DifyClient)
+        client: DifyClient = self._lazy_clients().sync()
+        return client
 
     @property
     def _async_client(self) -> AsyncDifyClient:
-        return self._async_client_of(AsyncDifyClient)
+        client: AsyncDifyClient = self._lazy_clients().async_()
+        return client
 
     def _get_relevant_documents(
         self,
@@ -164,11 +168,17 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     docs = retriever.invoke("warranty")
     ```
 
-    ``metadata`` holds ``dataset_id``, ``document_id``, ``document_name``,
-    ``segment_id``, ``score`` and ``position``; ``Document.id`` is the segment id.
+    ``page_content`` is the passage (a Q&A segment reads ``question: ...`` /
+    ``answer: ...``, as in ``llama_index_dify``); ``metadata`` holds ``dataset_id``,
+    ``document_id``, ``document_name``, ``segment_id``, ``score`` and ``position``;
+    ``Document.id`` is the segment id.
     """
 
     model_config = ConfigDict(populate_by_name=True)
+    _client_factories: ClassVar[tuple[Callable[..., Any], Callable[..., Any]]] = (
+        DifyKnowledgeClient,
+        AsyncDifyKnowledgeClient,
+    )
 
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env("DIFY_DATASET_API_KEY", default=None), repr=False
@@ -214,11 +224,13 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 
     @property
     def _client(self) -> DifyKnowledgeClient:
-        return self._sync_client(DifyKnowledgeClient)
+        client: DifyKnowledgeClient = self._lazy_clients().sync()
+        return client
 
     @property
     def _async_client(self) -> AsyncDifyKnowledgeClient:
-        return self._async_client_of(AsyncDifyKnowledgeClient)
+        client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
+        return client
 
     def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
         if not self.dataset_id:
@@ -268,7 +280,7 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         document = segment.document
         return Document(
             id=segment.id,
-            page_content=segment.content,
+            page_content=segment_text(segment),
             metadata={
                 "dataset_id": self.dataset_id,
                 "document_id": segment.document_id or (document.id if document else None),

@@ -7,6 +7,7 @@ from typing import Any
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
+from dify_transport.passages import segment_text
 from dify_transport.types import RetrieveRecord
 
 __all__ = ["node_from_record", "node_from_resource", "nodes_from_resources"]
@@ -80,9 +81,6 @@ def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
         ``NodeWithScore(TextNode(id_=segment.id, text=content, metadata=...), score)``.
     """
     segment = record.segment
-    text = segment.content
-    if segment.answer:
-        text = f"question: {segment.content}\nanswer: {segment.answer}"
     document = segment.document
     metadata: dict[str, Any] = {"dataset_id": dataset_id}
     candidates = {
@@ -92,4 +90,5 @@ def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
         "position": segment.position,
     }
     metadata.update({key: value for key, value in candidates.items() if value is not None})
-    return NodeWithScore(node=_node(segment.id, text, metadata), score=record.score)
+    node = _node(segment.id, segment_text(segment), metadata)
+    return NodeWithScore(node=node, score=record.score)

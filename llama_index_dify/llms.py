@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llama_index.core.base.llms.generic_utils import (
@@ -38,6 +38,7 @@ from dify_transport import (
     HttpClient,
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
+from dify_transport.turns import aupload_files, upload_files
 from dify_transport.types import FileInput
 from llama_index_dify._clients import (
     AppClientsOwner,
@@ -46,7 +47,6 @@ from llama_index_dify._clients import (
 )
 from llama_index_dify._messages import (
     DifyTurn,
-    FileUpload,
     PriorTurns,
     build_turn,
     response_from_event,
@@ -77,12 +77,6 @@ class _Call:
             "files": files or None,
             "auto_generate_name": self.auto_generate_name,
         }
-
-
-def _local_file(upload: FileUpload, upload_file_id: str) -> FileInput:
-    return FileInput(
-        type=upload.file_type, transfer_method="local_file", upload_file_id=upload_file_id
-    )
 
 
 class DifyLLM(AppClientsOwner, LLM):
@@ -257,12 +251,7 @@ class DifyLLM(AppClientsOwner, LLM):
         )
         extra_files: list[FileInput] = list(kwargs.get("files") or ())
         if extra_files:
-            turn = DifyTurn(
-                query=turn.query,
-                conversation_id=turn.conversation_id,
-                files=(*turn.files, *extra_files),
-                inputs=turn.inputs,
-            )
+            turn = replace(turn, files=(*turn.files, *extra_files))
         return _Call(
             turn=turn,
             user=kwargs.get("user") or self.user,
@@ -274,17 +263,7 @@ class DifyLLM(AppClientsOwner, LLM):
 
     def _iter_chat(self, call: _Call) -> ChatResponseGen:
         client = self._get_client()
-        files = [
-            _local_file(
-                f,
-                client.upload_file(
-                    f.data, user=call.user, filename=f.filename, mime_type=f.mime_type
-                ).id,
-            )
-            if isinstance(f, FileUpload)
-            else f
-            for f in call.turn.files
-        ]
+        files = upload_files(client, call.turn.files, user=call.user)
         text = ""
         with client.stream_chat(call.turn.query, **call.stream_kwargs(files)) as stream:
             for event in stream:
@@ -297,15 +276,7 @@ class DifyLLM(AppClientsOwner, LLM):
 
     async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
         client = self._get_aclient()
-        files: list[FileInput] = []
-        for f in call.turn.files:
-            if isinstance(f, FileUpload):
-                uploaded = await client.upload_file(
-                    f.data, user=call.user, filename=f.filename, mime_type=f.mime_type
-                )
-                files.append(_local_file(f, uploaded.id))
-            else:
-                files.append(f)
+        files = await aupload_files(client, call.turn.files, user=call.user)
         text = ""
         stream = await client.stream_chat(call.turn.query, **call.stream_kwargs(files))
         async with stream:

@@ -20,7 +20,12 @@ from dify_transport import (
 )
 from dify_transport._constants import ENV_DATASET_ID
 from dify_transport.types import Result, RetrieveResponse
-from llama_index_dify._clients import LazyClients, LazyClientsOwner, default_user
+from llama_index_dify._clients import (
+    ClientSettings,
+    LazyClients,
+    LazyClientsOwner,
+    default_user,
+)
 from llama_index_dify._nodes import node_from_record, nodes_from_resources
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
@@ -123,14 +128,16 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             LazyClients(
                 DifyClient,
                 AsyncDifyClient,
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                http_client=http_client,
-                async_http_client=async_http_client,
-                client=client,
-                async_client=async_client,
+                ClientSettings(
+                    api_key=api_key,
+                    base_url=base_url,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                    http_client=http_client,
+                    async_http_client=async_http_client,
+                    client=client,
+                    async_client=async_client,
+                ),
             ),
             callback_manager=callback_manager,
             verbose=verbose,
@@ -256,14 +263,16 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             LazyClients(
                 DifyKnowledgeClient,
                 AsyncDifyKnowledgeClient,
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                http_client=http_client,
-                async_http_client=async_http_client,
-                client=client,
-                async_client=async_client,
+                ClientSettings(
+                    api_key=api_key,
+                    base_url=base_url,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                    http_client=http_client,
+                    async_http_client=async_http_client,
+                    client=client,
+                    async_client=async_client,
+                ),
             ),
             callback_manager=callback_manager,
             verbose=verbose,

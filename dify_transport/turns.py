@@ -1,0 +1,313 @@
+"""Dify's conversation rules, once: a message list -> one chat turn (pure, no I/O).
+
+Dify keeps a conversation's memory on the server; LangChain and LlamaIndex hand a
+model the whole message list. Each adapter maps its messages onto :class:`Turn`
+(role, text, transcript label, conversation id, file parts) and
+:func:`plan_turn` applies the rules:
+
+1. The conversation is the explicit one, else the one carried by the newest
+   assistant turn that has a conversation id, else none (Dify starts one).
+2. Turns up to and including that conversation's newest assistant turn are already
+   on the server; only the turns after it are sent.
+3. If what remains is user turns only, their texts are the ``query``. Otherwise
+   (earlier assistant turns, system messages) the remainder is carried as a compact
+   ``Label: text`` transcript (``prior_turns="transcript"``), or reduced to the
+   trailing user turns (``prior_turns="drop"``). When continuing a conversation,
+   Dify holds the earlier turns but never stores system messages as such (and
+   ignores ``inputs`` after the first turn), so *every* system message in the list,
+   including those before its newest assistant turn, travels as transcript lines
+   before the new user turn(s); ``prior_turns="drop"`` is the opt-out. System
+   messages go to an app input variable instead when ``system_input`` is set and the
+   turn starts a new conversation (Dify reads ``inputs`` on a first turn only).
+4. File parts of the sent user turns become Dify ``files``: URLs as ``remote_url``,
+   file ids as ``local_file``, inline data (bytes, base64, ``data:`` URLs) as
+   :class:`PendingUpload` items uploaded first (:func:`upload_files`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import mimetypes
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from dify_transport.types import FileInput
+
+if TYPE_CHECKING:
+    from dify_transport._async_client import AsyncDifyClient
+    from dify_transport._client import DifyClient
+
+__all__ = [
+    "DifyInputError",
+    "FilePart",
+    "FileType",
+    "PendingUpload",
+    "PriorTurns",
+    "Role",
+    "Turn",
+    "TurnPlan",
+    "aupload_files",
+    "file_type_for_mime",
+    "find_conversation",
+    "plan_turn",
+    "upload_files",
+]
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["user", "assistant", "system", "other"]
+"""What a message is to Dify: the asker, an answer, an instruction, or anything else."""
+
+FileType = Literal["image", "document", "audio", "video"]
+"""Dify's file types."""
+
+PriorTurns = Literal["transcript", "drop"]
+"""What to do with turns Dify has not seen (and, when continuing, system messages):
+carry them in the query, or send only the trailing user turn(s)."""
+
+_DEFAULT_MIME = {"image": "image/png", "audio": "audio/mpeg", "video": "video/mp4"}
+
+
+class DifyInputError(ValueError):
+    """The messages cannot be turned into a Dify chat turn (the text says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """One file in a user message, as the adapter found it (set one source).
+
+    Attributes:
+        file_type: Dify's file type.
+        url: An ``http(s)`` URL (sent as ``remote_url``) or a ``data:`` URL.
+        file_id: The id of a file already uploaded to Dify (sent as ``local_file``).
+        data: Inline bytes, or base64 text.
+        mime_type: The MIME type, when known.
+        filename: The file's name, when known.
+        title: A name stem used when there is no ``filename``.
+    """
+
+    file_type: FileType
+    url: str | None = None
+    file_id: str | None = None
+    data: bytes | str | None = field(default=None, repr=False)
+    mime_type: str | None = None
+    filename: str | None = None
+    title: str | None = None
+
+
+def _no_files() -> Iterable[FilePart]:
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One message, framework-neutral.
+
+    Attributes:
+        role: What the message is to Dify.
+        text: Its text (text blocks only).
+        label: How the transcript names the speaker (``Human``, ``user``, ...).
+        conversation_id: The Dify conversation an assistant turn belongs to.
+        files: Returns the message's file parts; only called for user turns that
+            are sent (older messages are never inspected).
+    """
+
+    role: Role
+    text: str
+    label: str
+    conversation_id: str | None = None
+    files: Callable[[], Iterable[FilePart]] = _no_files
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUpload:
+    """Inline file data that must go through ``/files/upload`` before the turn."""
+
+    file_type: FileType
+    data: bytes = field(repr=False)
+    filename: str
+    mime_type: str
+
+    def as_file_input(self, upload_file_id: str) -> FileInput:
+        """The ``files`` entry that references the uploaded file."""
+        return self.reference(self.file_type, upload_file_id)
+
+    @staticmethod
+    def reference(file_type: FileType, upload_file_id: str) -> FileInput:
+        """A ``local_file`` entry for a file already uploaded to Dify."""
+        return {
+            "type": file_type,
+            "transfer_method": "local_file",
+            "upload_file_id": upload_file_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """What one ``POST /chat-messages`` sends.
+
+    Attributes:
+        query: The ``query`` text.
+        conversation_id: The conversation to continue, or None for a new one.
+        inputs: System text routed to the ``system_input`` app variable (or empty).
+        files: Files in block order: ready ``FileInput`` dicts and uploads still due.
+    """
+
+    query: str
+    conversation_id: str | None
+    inputs: dict[str, str] = field(default_factory=dict)
+    files: tuple[FileInput | PendingUpload, ...] = ()
+
+
+def find_conversation(turns: Sequence[Turn], explicit: str | None = None) -> tuple[str | None, int]:
+    """Resolve the conversation and the index of the newest turn Dify already has.
+
+    Args:
+        turns: The messages, oldest first.
+        explicit: A conversation chosen by the caller; only its turns count.
+
+    Returns:
+        ``(conversation_id, boundary)``: ``boundary`` is the index of the newest
+        assistant turn of that conversation, or -1 when none is in the list.
+    """
+    for index in range(len(turns) - 1, -1, -1):
+        found = turns[index].conversation_id if turns[index].role == "assistant" else None
+        if found and (explicit is None or found == explicit):
+            return found, index
+    return explicit, -1
+
+
+def plan_turn(
+    turns: Sequence[Turn],
+    *,
+    conversation_id: str | None = None,
+    use_history_id: bool = True,
+    system_input: str | None = None,
+    prior_turns: PriorTurns = "transcript",
+    user_noun: str = "user message",
+) -> TurnPlan:
+    """Turn a message list into one Dify chat turn (see the module docstring).
+
+    Args:
+        turns: The messages, oldest first.
+        conversation_id: An explicit conversation to continue, or None.
+        use_history_id: Take the conversation from the turns when none is given.
+        system_input: App input variable for system text on a new conversation.
+        prior_turns: ``"transcript"`` or ``"drop"``.
+        user_noun: How error messages name a user message.
+
+    Raises:
+        DifyInputError: Nothing new to send, no text, or a file Dify cannot take.
+    """
+    conversation, boundary = conversation_id, -1
+    if conversation_id is not None or use_history_id:
+        conversation, boundary = find_conversation(turns, conversation_id)
+    inputs: dict[str, str] = {}
+    pending = list(turns[boundary + 1 :])
+    if system_input is not None and conversation is None:
+        # A new conversation: Dify reads ``inputs`` on its first turn only.
+        system_text = "\n\n".join(t.text for t in turns if t.role == "system")
+        if system_text:
+            inputs[system_input] = system_text
+        pending = [t for t in pending if t.role != "system"]
+    elif boundary >= 0 and prior_turns != "drop":
+        # Continuing: Dify never stores system messages as such and ignores ``inputs``
+        # now, so the list's system messages (a prompt's "context: ..." placed before
+        # the history, too) travel in the query transcript, before the new turns.
+        pending = [*(t for t in turns[:boundary] if t.role == "system"), *pending]
+
+    if prior_turns == "drop" and not all(t.role == "user" for t in pending):
+        start = len(pending)
+        while start > 0 and pending[start - 1].role == "user":
+            start -= 1
+        logger.debug("Dropping %d earlier message(s) (prior_turns='drop')", start)
+        pending = pending[start:]
+
+    users = [t for t in pending if t.role == "user"]
+    if not users:
+        msg = (
+            f"No new {user_noun} to send to Dify: the messages must end with at least one "
+            f"{user_noun} after the conversation's last assistant reply."
+        )
+        raise DifyInputError(msg)
+    if len(users) == len(pending):
+        query = "\n\n".join(t.text for t in users if t.text)
+    else:
+        query = "\n".join(f"{t.label}: {t.text}" for t in pending if t.text)
+    if not query.strip():
+        msg = f"The new {user_noun} has no text; Dify requires a non-empty query."
+        raise DifyInputError(msg)
+    files = tuple(_file(part) for t in users for part in t.files())
+    return TurnPlan(query=query, conversation_id=conversation, inputs=inputs, files=files)
+
+
+# -- file parts -> Dify files -----------------------------------------------------------
+
+
+def file_type_for_mime(mime_type: str | None, default: FileType = "document") -> FileType:
+    """Dify's file type for a MIME type (``image/*`` -> image, ...; else ``default``)."""
+    major = (mime_type or "").split("/", 1)[0]
+    return cast("FileType", major) if major in ("image", "audio", "video") else default
+
+
+def _file(part: FilePart) -> FileInput | PendingUpload:
+    if part.file_id:
+        return PendingUpload.reference(part.file_type, part.file_id)
+    mime = part.mime_type
+    data: bytes | str | None = part.data
+    if part.url is not None and data is None:
+        if not part.url.startswith("data:"):
+            return {"type": part.file_type, "transfer_method": "remote_url", "url": part.url}
+        header, _, payload = part.url[5:].partition(",")
+        mime = mime or header.split(";")[0] or None
+        data = payload if ";base64" in header else payload.encode()
+    if data is None:
+        msg = f"A {part.file_type!r} file needs a URL, inline data or a file id for Dify."
+        raise DifyInputError(msg)
+    if isinstance(data, str):
+        try:
+            data = base64.b64decode(data)
+        except (binascii.Error, ValueError) as exc:
+            msg = f"A {part.file_type!r} content block holds invalid base64 data."
+            raise DifyInputError(msg) from exc
+    name = part.filename
+    mime = mime or (mimetypes.guess_type(name)[0] if name else None)
+    mime = mime or _DEFAULT_MIME.get(part.file_type, "application/octet-stream")
+    if not name:
+        name = f"{part.title or part.file_type}{mimetypes.guess_extension(mime) or '.bin'}"
+    return PendingUpload(file_type=part.file_type, data=data, filename=name, mime_type=mime)
+
+
+def upload_files(
+    client: DifyClient, files: Iterable[Mapping[str, Any] | PendingUpload], *, user: str
+) -> list[FileInput]:
+    """Upload the :class:`PendingUpload` items (in order); other files pass through."""
+    out: list[FileInput] = []
+    for item in files:
+        if isinstance(item, PendingUpload):
+            uploaded = client.upload_file(
+                item.data, user=user, filename=item.filename, mime_type=item.mime_type
+            )
+            out.append(item.as_file_input(uploaded.id))
+        else:
+            out.append(cast("FileInput", item))
+    return out
+
+
+async def aupload_files(
+    client: AsyncDifyClient, files: Iterable[Mapping[str, Any] | PendingUpload], *, user: str
+) -> list[FileInput]:
+    """Async :func:`upload_files`."""
+    out: list[FileInput] = []
+    for item in files:
+        if isinstance(item, PendingUpload):
+            uploaded = await client.upload_file(
+                item.data, user=user, filename=item.filename, mime_type=item.mime_type
+            )
+            out.append(item.as_file_input(uploaded.id))
+        else:
+            out.append(cast("FileInput", item))
+    return out
