@@ -31,9 +31,9 @@ from __future__ import annotations
 from types import TracebackType
 
 from dify_emulator._apps import KEYS, Keys
-from dify_emulator._core import FAULT_HEADER, Core, RecordedRequest, StopCall
+from dify_emulator._core import FAULT_HEADER, MAX_BODY, Core, RecordedRequest, StopCall
 from dify_emulator._faults import Faults
-from dify_emulator._server import ThreadedServer
+from dify_emulator._server import IDLE_TIMEOUT, ThreadedServer
 from dify_emulator._store import Store
 from dify_emulator._transport import EmulatorTransport
 from dify_emulator._wire import Wire
@@ -62,21 +62,27 @@ class Emulator:
         db_path: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.wire = wire
         self.keys: Keys = KEYS
         self._store = Store(db_path or ":memory:")
         self._core = Core(Wire(wire), self._store)
         self._core.base_url = IN_PROCESS_BASE_URL
+        self._core.max_body = max_body
         self._host = host
         self._port = port
+        self._idle_timeout = idle_timeout
         self._server: ThreadedServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Emulator:
         """Serve on ``host:port`` (port 0: a free port) from a daemon thread."""
         if self._server is None:
-            server = ThreadedServer(self._core, self._host, self._port)
+            server = ThreadedServer(
+                self._core, self._host, self._port, idle_timeout=self._idle_timeout
+            )
             server.start()
             self._server = server
             self._core.base_url = f"http://{self._host}:{server.port}/v1"
@@ -153,7 +159,16 @@ def start_emulator(
     host: str = "127.0.0.1",
     db_path: str | None = None,
     serve: bool = True,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_body: int = MAX_BODY,
 ) -> Emulator:
-    """Create an emulator and (unless ``serve=False``) start serving it on a socket."""
-    emu = Emulator(wire=wire, db_path=db_path, host=host, port=port)
+    """Create an emulator and (unless ``serve=False``) start serving it on a socket.
+
+    ``idle_timeout``: seconds a silent connection stays open; ``max_body``: largest
+    request body in bytes (larger: 413 ``request_entity_too_large``).
+    """
+    emu = Emulator(
+        wire=wire, db_path=db_path, host=host, port=port, idle_timeout=idle_timeout,
+        max_body=max_body,
+    )  # fmt: skip
     return emu.start() if serve else emu

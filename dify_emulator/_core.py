@@ -12,14 +12,16 @@ from typing import Any, Final, NamedTuple
 from dify_emulator import _routes_conv, _routes_gen, _routes_kb, _routes_misc
 from dify_emulator._apps import APPS, APPS_BY_KEY, DATASET_KEY, AppSpec
 from dify_emulator._context import Ctx, Events, Route
-from dify_emulator._faults import Faults, apply_faults, status_error
+from dify_emulator._faults import Faults, FaultSpecError, apply_faults, status_error
 from dify_emulator._http import Request, Response
 from dify_emulator._store import Store
 from dify_emulator._wire import ApiError, ParamError, Wire
 
-__all__ = ["FAULT_HEADER", "Core", "RecordedRequest", "StopCall"]
+__all__ = ["FAULT_HEADER", "MAX_BODY", "Core", "RecordedRequest", "StopCall"]
 
 FAULT_HEADER: Final = "x-emulator-fault"
+MAX_BODY: Final = 32 * 1024 * 1024
+"""Largest request body accepted (the 30 MB audio limit plus multipart overhead)."""
 logger = logging.getLogger("dify_emulator")
 _UUID_RE: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ALL_ROUTES: Final[list[Route]] = [
@@ -71,6 +73,7 @@ class Core:
         self.wire = wire
         self.store = store
         self.base_url = "http://127.0.0.1/v1"
+        self.max_body = MAX_BODY
         self.requests: list[RecordedRequest] = []
         self.stop_calls: list[StopCall] = []
         self._lock = threading.Lock()
@@ -121,8 +124,20 @@ class Core:
         self.clear_faults()
 
     # -- dispatch --------------------------------------------------------------------------
+    def too_large(self) -> Response:
+        """413 for a request body over :attr:`max_body` (werkzeug's RequestEntityTooLarge)."""
+        return self.wire.error(
+            ApiError(
+                413,
+                "request_entity_too_large",
+                "The data value transmitted exceeds the capacity limit.",
+            )
+        )
+
     def handle(self, req: Request) -> Response:
         """Answer one request."""
+        if len(req.body) > self.max_body:
+            return self.too_large()
         try:
             return self._handle(req)
         except ApiError as err:
@@ -235,7 +250,11 @@ class Core:
                     faults.times -= 1
             spec = req.headers.get(FAULT_HEADER)
             if spec:
-                extra = Faults.parse(spec)
+                try:
+                    extra = Faults.parse(spec)
+                except FaultSpecError as err:
+                    msg = f"[emulator] invalid X-Emulator-Fault header: {err}"
+                    raise ApiError(400, "bad_request", msg) from None
                 if extra.status is not None and extra.times is not None:
                     key = (app, spec)
                     used = self._header_counts.get(key, 0)

@@ -8,6 +8,7 @@ at any position (between frames and in the middle of pauses).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ __all__ = [
     "PING",
     "PING_INTERVAL",
     "EventItem",
+    "FaultSpecError",
     "Faults",
     "apply_faults",
     "is_delta",
@@ -37,6 +39,10 @@ EventItem = dict[str, Any] | Sleep
 _INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
                       "moderate", "t5", "tts")  # fmt: skip
 _FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval")
+
+
+class FaultSpecError(ValueError):
+    """An ``X-Emulator-Fault`` header that cannot be parsed (answered with a 400)."""
 
 
 @dataclass(slots=True)
@@ -77,20 +83,31 @@ class Faults:
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
-        """Parse ``"chunk=1; ping_every=1; status=503; times=2"`` (unknown keys ignored)."""
+        """Parse ``"chunk=1; ping_every=1; status=503; times=2"``.
+
+        Unknown keys are ignored (e.g. ``nonce=...`` to make a header unique); a known key
+        with a value that is not a number, or a part without ``=``, raises
+        :class:`FaultSpecError`.
+        """
         values: dict[str, Any] = {}
         for part in spec.replace(",", ";").split(";"):
+            if not part.strip():
+                continue
             key, sep, raw = part.partition("=")
-            key = key.strip().lower()
-            if not sep:
+            key, raw = key.strip().lower(), raw.strip()
+            if not sep or not key:
+                msg = f"fault {part.strip()!r} is not of the form name=value"
+                raise FaultSpecError(msg)
+            if key not in _INT_FIELDS and key not in _FLOAT_FIELDS:
                 continue
             try:
-                if key in _INT_FIELDS:
-                    values[key] = int(float(raw.strip()))
-                elif key in _FLOAT_FIELDS:
-                    values[key] = float(raw.strip())
+                number = float(raw)
             except ValueError:
-                continue
+                number = math.nan
+            if not math.isfinite(number):
+                msg = f"fault {key!r} needs a number, not {raw!r}"
+                raise FaultSpecError(msg)
+            values[key] = int(number) if key in _INT_FIELDS else number
         return cls(**values)
 
     def merged(self, override: Faults) -> Faults:
