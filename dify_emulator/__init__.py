@@ -39,6 +39,7 @@ from dify_emulator._transport import EmulatorTransport
 from dify_emulator._wire import Wire
 
 __all__ = [
+    "DEFAULT_PORT",
     "FAULT_HEADER",
     "Emulator",
     "EmulatorTransport",
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 IN_PROCESS_BASE_URL = "http://dify-emulator.local/v1"
+DEFAULT_PORT = 5055
+"""The command line's port (real Dify's API listens on 5001)."""
 
 
 class Emulator:
@@ -64,6 +67,7 @@ class Emulator:
         port: int = 0,
         idle_timeout: float = IDLE_TIMEOUT,
         max_body: int = MAX_BODY,
+        delay_ms: float = 0,
     ) -> None:
         self.wire = wire
         self.keys: Keys = KEYS
@@ -71,6 +75,7 @@ class Emulator:
         self._core = Core(Wire(wire), self._store)
         self._core.base_url = IN_PROCESS_BASE_URL
         self._core.max_body = max_body
+        self._core.delay = max(delay_ms, 0) / 1000
         self._host = host
         self._port = port
         self._idle_timeout = idle_timeout
@@ -161,14 +166,17 @@ def start_emulator(
     serve: bool = True,
     idle_timeout: float = IDLE_TIMEOUT,
     max_body: int = MAX_BODY,
+    delay_ms: float = 0,
 ) -> Emulator:
     """Create an emulator and (unless ``serve=False``) start serving it on a socket.
 
-    ``idle_timeout``: seconds a silent connection stays open; ``max_body``: largest
-    request body in bytes (larger: 413 ``request_entity_too_large``).
+    ``port`` 0 picks a free port (``python -m dify_emulator`` defaults to
+    :data:`DEFAULT_PORT`). ``delay_ms``: pause between streamed text deltas (0: as fast as
+    possible); ``idle_timeout``: seconds a silent connection stays open; ``max_body``:
+    largest request body in bytes (larger: 413 ``request_entity_too_large``).
     """
     emu = Emulator(
         wire=wire, db_path=db_path, host=host, port=port, idle_timeout=idle_timeout,
-        max_body=max_body,
+        max_body=max_body, delay_ms=delay_ms,
     )  # fmt: skip
     return emu.start() if serve else emu

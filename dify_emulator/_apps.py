@@ -33,11 +33,12 @@ def stable_id(name: str) -> str:
 class InputField:
     """One variable of an app's input form."""
 
-    kind: str  # "text-input" | "paragraph" | "number"
+    kind: str  # "text-input" | "paragraph" | "number" | "select"
     variable: str
     label: str
     required: bool
     max_length: int | None = None
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,18 @@ APPS: Final[dict[str, AppSpec]] = {
         "completion",
         title="emulator-completion",
         description="completion app: Answer briefly (Dify emulator)",
-        inputs=(InputField("paragraph", "query", "Query", required=True, max_length=1000),),
+        inputs=(
+            InputField("paragraph", "query", "Query", required=True, max_length=20000),
+            InputField(
+                "select",
+                "language",
+                "Answer language",
+                required=False,
+                options=("English", "French", "German"),
+            ),
+            InputField("number", "max_words", "Maximum words", required=False),
+            InputField("text-input", "audience", "Audience", required=False, max_length=48),
+        ),
     ),
     "workflow": _app(
         "workflow",
@@ -139,6 +151,16 @@ APPS: Final[dict[str, AppSpec]] = {
         inputs=(
             InputField("text-input", "text", "text", required=True, max_length=256),
             InputField("number", "count", "count", required=False),
+            InputField(
+                "select",
+                "style",
+                "Answer style",
+                required=False,
+                options=("plain", "bullet points", "formal"),
+            ),
+            InputField(
+                "paragraph", "notes", "Notes for the model", required=False, max_length=2000
+            ),
         ),
     ),
 }
@@ -186,12 +208,14 @@ def _form(spec: AppSpec) -> list[dict[str, Any]]:
             }
             if f.max_length is not None:
                 item["max_length"] = f.max_length
-            item["options"] = []
+            item["options"] = list(f.options)
         else:
             item = {"label": f.label, "variable": f.variable, "required": f.required}
             if f.max_length is not None:
                 item["max_length"] = f.max_length
             item["default"] = ""
+            if f.kind == "select":
+                item["options"] = list(f.options)
         form.append({f.kind: item})
     return form
 

@@ -74,6 +74,7 @@ class Core:
         self.store = store
         self.base_url = "http://127.0.0.1/v1"
         self.max_body = MAX_BODY
+        self.delay = 0.0  # seconds between text deltas unless a ``delay`` fault says otherwise
         self.requests: list[RecordedRequest] = []
         self.stop_calls: list[StopCall] = []
         self._lock = threading.Lock()
@@ -190,6 +191,8 @@ class Core:
         except ParamError as err:
             return self.wire.param_error(err)
         if isinstance(result, Events):
+            if self.delay and (faults is None or faults.delay is None):
+                faults = (faults or Faults()).merged(Faults(delay=self.delay))
             body = apply_faults(result.gen, self.wire, faults, own_errors=result.own_errors)
             return Response(200, self.wire.stream_headers(), body)
         return result

@@ -196,9 +196,10 @@ def _start(
             app=spec.name, eu=eu, conversation_id=cid, query=query, inputs=inputs, files=files
         )
     task = ctx.store.start_task(spec.name, eu, user)
-    datasets = ctx.core.attached_datasets() if spec.citation else []
+    knowledge = ctx.core.attached_datasets()
+    datasets = knowledge if spec.citation else []
     g = Gen(spec, ctx.wire, ctx.store, task, user, eu, query, inputs, files, cid, mid, created,
-            history, datasets, ctx.faults or Faults(), streaming)  # fmt: skip
+            history, datasets, knowledge, ctx.faults or Faults(), streaming)  # fmt: skip
     make = {"chat": message_events, "completion": message_events, "agent-chat": agent_events,
             "advanced-chat": chatflow_events, "workflow": workflow_events}[spec.mode]  # fmt: skip
     gen = make(g)

@@ -75,7 +75,7 @@ class Store(KnowledgeStore):
         self._db.row_factory = sqlite3.Row
         self._last = 0.0
         self._tasks: dict[str, Task] = {}
-        self._seg_tokens: dict[str, frozenset[str]] = {}
+        self._seg_tokens: dict[str, tuple[str, ...]] = {}
         self.main_dataset_id = stable_id("dataset:emulator-kb")
         self.reset()
 

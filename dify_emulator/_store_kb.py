@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from dify_emulator._apps import stable_id
-from dify_emulator._corpus import split_segments, tokens
+from dify_emulator._corpus import split_segments, terms
 
 __all__ = ["KnowledgeStore"]
 
@@ -18,7 +18,7 @@ class KnowledgeStore:
     """Dataset, document and segment queries (mixed into ``Store``)."""
 
     _lock: threading.RLock
-    _seg_tokens: dict[str, frozenset[str]]
+    _seg_tokens: dict[str, tuple[str, ...]]
 
     def now(self) -> float:  # pragma: no cover - provided by Store
         """A strictly increasing time."""
@@ -159,6 +159,6 @@ class KnowledgeStore:
         for r in rows:
             toks = self._seg_tokens.get(r["id"])
             if toks is None:
-                toks = self._seg_tokens[r["id"]] = tokens(r["content"])
-            r["tokens_set"] = toks
+                toks = self._seg_tokens[r["id"]] = terms(r["content"])
+            r["terms"] = toks
         return rows

@@ -7,16 +7,14 @@ import uuid
 from collections.abc import Generator
 from typing import Any, Final
 
-from dify_emulator._extras import MODERATED_ANSWER, moderated, quote, replace_event
+from dify_emulator._extras import MODERATED_ANSWER, moderated, replace_event
 from dify_emulator._faults import EventItem
 from dify_emulator._generate import (
     FAIL_MESSAGE,
     Gen,
     Plan,
-    asked,
     make_plan,
     metadata,
-    sentence,
     usage,
 )
 from dify_emulator._http import Sleep
@@ -197,7 +195,7 @@ def _stream_words(
 def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
     """Chatflow: workflow_started, nodes, message deltas, workflow_finished + message_end."""
     t0 = time.perf_counter()
-    plan = make_plan(g, f"Chatflow answer. {asked(g.query)}", use_retrieval=False)
+    plan = make_plan(g, use_retrieval=False)
     run = _Run(g, {})
     tid, mid, wire = g.task.task_id, g.message_id, g.wire
     env = {"event": "", "conversation_id": g.conversation_id, "message_id": mid,
@@ -272,7 +270,7 @@ def workflow_events(g: Gen) -> Generator[EventItem, None, None]:
     t0 = time.perf_counter()
     text_in = str(g.inputs.get("text", ""))
     count = g.inputs.get("count")
-    plan = make_plan(g, sentence(f"You said: {quote(text_in)}"), use_retrieval=False)
+    plan = make_plan(g, use_retrieval=False)
     plan.fail = "fail" in text_in.lower()
     run = _Run(g, {"text": text_in, "count": count})
     tid, wire = g.task.task_id, g.wire
