@@ -18,7 +18,15 @@ from dify_emulator._corpus import bm25, sentences, terms
 from dify_emulator._extras import quote
 from dify_emulator._schema import find_schema, instance
 
-__all__ = ["Passage", "compose", "context_passages", "json_answer", "question_of"]
+__all__ = [
+    "Passage",
+    "compose",
+    "context_passages",
+    "json_answer",
+    "question_of",
+    "thinking",
+    "thinking_words",
+]
 
 _LABELLED: Final = re.compile(
     r"^\s*(?:question|query|user question|user query|q|human|user|input)\s*:\s*(.*)$",
@@ -128,3 +136,17 @@ def json_answer(query: str, question: str, answer: str) -> str | None:
         return None
     value: Any = instance(schema, hints={"answer": answer, "question": question})
     return json.dumps(value, ensure_ascii=False)
+
+
+def thinking(query: str) -> str:
+    """The reasoning a "reasoning model" shows before answering ``query``."""
+    q = quote(question_of(query)) or "something"
+    return (
+        f'The user asks "{q}". I should find the passage in my notes that is most relevant '
+        "to the question, quote it, and name where it comes from."
+    )
+
+
+def thinking_words(query: str) -> list[str]:
+    """:func:`thinking` cut into word deltas."""
+    return re.findall(r"\S+\s*", thinking(query))

@@ -59,6 +59,10 @@ class AppSpec:
     stt: bool = False
     app_id: str = field(default="")
     workflow_id: str | None = None
+    wire: str | None = None  # only served on this wire generation
+    human_input: bool = False  # pauses at a Human Input node
+    reasoning: str | None = None  # "separated" (reasoning_chunk) or "tags" (<think> answer)
+    variables: bool = False  # has conversation variables
 
     @property
     def chat_family(self) -> bool:
@@ -76,6 +80,10 @@ class Keys:
     completion: str = "app-emulator-completion"
     workflow: str = "app-emulator-workflow"
     dataset: str = "dataset-emulator"
+    review_workflow: str = "app-emulator-review-workflow"
+    review_chatflow: str = "app-emulator-review-chatflow"
+    reasoning: str = "app-emulator-reasoning"
+    think: str = "app-emulator-think"
 
 
 KEYS: Final = Keys()
@@ -116,6 +124,7 @@ APPS: Final[dict[str, AppSpec]] = {
         opening_statement="Hi from the chatflow.",
         suggested_questions=("What can you do?",),
         suggested_after_answer=True,
+        variables=True,
     ),
     "agent": _app(
         "agent",
@@ -162,6 +171,41 @@ APPS: Final[dict[str, AppSpec]] = {
                 "paragraph", "notes", "Notes for the model", required=False, max_length=2000
             ),
         ),
+    ),
+    # 1.x only: the newest documented features.
+    "review_workflow": _app(
+        "review_workflow",
+        "workflow",
+        title="emulator-review-workflow",
+        description="workflow: start(text) -> llm -> human input (review) -> end (Dify emulator)",
+        inputs=(InputField("text-input", "text", "text", required=True, max_length=256),),
+        wire="1.x",
+        human_input=True,
+    ),
+    "review_chatflow": _app(
+        "review_chatflow",
+        "advanced-chat",
+        title="emulator-review-chatflow",
+        description="chatflow: start -> llm -> human input (review) -> answer (Dify emulator)",
+        opening_statement="Every answer is reviewed by a human before it is final.",
+        wire="1.x",
+        human_input=True,
+    ),
+    "reasoning": _app(
+        "reasoning",
+        "advanced-chat",
+        title="emulator-reasoning",
+        description="chatflow with a reasoning LLM, reasoning separated (Dify emulator)",
+        wire="1.x",
+        reasoning="separated",
+    ),
+    "think": _app(
+        "think",
+        "chat",
+        title="emulator-think",
+        description="chat app on a reasoning model that thinks inline (Dify emulator)",
+        wire="1.x",
+        reasoning="tags",
     ),
 }
 APPS_BY_KEY: Final = {spec.key: spec for spec in APPS.values()}

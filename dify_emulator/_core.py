@@ -9,11 +9,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from dify_emulator import _routes_conv, _routes_gen, _routes_kb, _routes_misc
+from dify_emulator import _hitl, _routes_conv, _routes_extra, _routes_gen, _routes_kb, _routes_misc
 from dify_emulator._apps import APPS, APPS_BY_KEY, DATASET_KEY, AppSpec
 from dify_emulator._context import Ctx, Events, Route
 from dify_emulator._faults import Faults, FaultSpecError, apply_faults, status_error
 from dify_emulator._http import Request, Response
+from dify_emulator._runs import RunHub
 from dify_emulator._store import Store
 from dify_emulator._wire import ApiError, ParamError, Wire
 
@@ -29,6 +30,8 @@ _ALL_ROUTES: Final[list[Route]] = [
     *_routes_gen.ROUTES,
     *_routes_conv.ROUTES,
     *_routes_kb.ROUTES,
+    *_hitl.ROUTES,
+    *_routes_extra.ROUTES,
 ]
 
 
@@ -74,6 +77,7 @@ class Core:
         self.store = store
         self.base_url = "http://127.0.0.1/v1"
         self.max_body = MAX_BODY
+        self.runs = RunHub()
         self.delay = 0.0  # seconds between text deltas unless a ``delay`` fault says otherwise
         self.requests: list[RecordedRequest] = []
         self.stop_calls: list[StopCall] = []
@@ -119,6 +123,7 @@ class Core:
     def reset(self) -> None:
         """Wipe state, logs and faults."""
         self.store.reset()
+        self.runs.reset()
         with self._lock:
             self.requests.clear()
             self.stop_calls.clear()
@@ -212,7 +217,7 @@ class Core:
                 raise ApiError(401, "unauthorized", "Access token is invalid")
             return None
         spec = APPS_BY_KEY.get(token)
-        if spec is None:
+        if spec is None or spec.wire not in (None, self.wire.version):
             raise ApiError(401, "unauthorized", "Access token is invalid")
         return spec
 

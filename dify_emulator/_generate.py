@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from dify_emulator._answers import Passage, compose, context_passages, json_answer, question_of
+from dify_emulator._answers import (
+    Passage,
+    compose,
+    context_passages,
+    json_answer,
+    question_of,
+    thinking,
+)
 from dify_emulator._apps import AppSpec
 from dify_emulator._extras import (
     MODERATED_ANSWER,
@@ -158,6 +165,8 @@ def make_plan(g: Gen, prefix: str = "", *, use_retrieval: bool, citation: bool =
         words[-1] = words[-1].rstrip() + " "
         words += [f"w{i} " for i in range(1, n + 1)]
         words[-1] = words[-1].rstrip()
+    if g.spec.reasoning == "tags":  # a reasoning model that thinks inline (<think> block)
+        words = _WORDS.findall(f"<think>\n{thinking(g.query)}\n</think>\n\n") + words
     history_tokens = sum(len((h["query"] + " " + h["answer"]).split()) for h in g.history)
     prompt = SYSTEM_PROMPT_TOKENS + len(g.query.split()) + passages + history_tokens
     return Plan(words, pause, "fail500" in lowered, prompt, resources)
