@@ -31,7 +31,8 @@ def test_review_workflow_pauses_and_resumes(api: Api) -> None:
     evs = api.stream("review_workflow", "/workflows/run",
                      {"inputs": {"text": "Why is the sky blue?"}, "user": "u"})  # fmt: skip
     names = [e["event"] for e in evs]
-    assert names[0] == "workflow_started" and evs[0]["data"]["reason"] == "initial"
+    assert names[0] == "workflow_started"
+    assert evs[0]["data"]["reason"] == "initial"
     assert names[-2:] == ["human_input_required", "workflow_paused"]
     assert "text_chunk" in names
     form = evs[-2]["data"]
@@ -40,7 +41,8 @@ def test_review_workflow_pauses_and_resumes(api: Api) -> None:
             "expiration_time"} <= set(form)  # fmt: skip
     assert [a["id"] for a in form["actions"]] == ["approve", "reject"]
     paused = evs[-1]["data"]
-    assert paused["status"] == "paused" and paused["paused_nodes"] == [form["node_id"]]
+    assert paused["status"] == "paused"
+    assert paused["paused_nodes"] == [form["node_id"]]
     assert paused["reasons"][0]["TYPE"] == "human_input_required"
     run_id = evs[0]["workflow_run_id"]
     assert _wait_status(api, "review_workflow", run_id, "paused")["status"] == "paused"
@@ -55,8 +57,8 @@ def test_review_workflow_pauses_and_resumes(api: Api) -> None:
                   {"inputs": {"priority": "high", "comment": "Fine"}, "action": "approve",
                    "user": "u"})  # fmt: skip
     assert (ok.status_code, ok.json()) == (200, {})
-    again = api.post("review_workflow", f"/form/human_input/{token}",
-                     {"inputs": {"priority": "high"}, "action": "approve", "user": "u"})  # fmt: skip
+    payload = {"inputs": {"priority": "high"}, "action": "approve", "user": "u"}
+    again = api.post("review_workflow", f"/form/human_input/{token}", payload)
     assert (again.status_code, again.json()["code"]) == (412, "human_input_form_submitted")
     rest = _follow(api, "review_workflow", run_id)
     assert rest[0]["event"] == "human_input_form_filled"
@@ -85,10 +87,12 @@ def test_review_chatflow_expired_form_and_blocking(api: Api) -> None:
     assert rest[0]["event"] == "human_input_form_timeout"
     assert [e["event"] for e in rest][-2:] == ["message_end", "workflow_finished"]
     body = api.chat("What is Dify?", app="review_chatflow").json()
-    assert body["event"] == "workflow_paused" and body["reasons"][0]["form_token"]
+    assert body["event"] == "workflow_paused"
+    assert body["reasons"][0]["form_token"]
     wf = api.post("review_workflow", "/workflows/run", {"inputs": {"text": "x"}, "user": "u",
                   "response_mode": "blocking"}).json()  # fmt: skip
-    assert wf["data"]["status"] == "paused" and wf["data"]["reasons"][0]["form_token"]
+    assert wf["data"]["status"] == "paused"
+    assert wf["data"]["reasons"][0]["form_token"]
     assert api.get("review_chatflow", "/form/human_input/nope").status_code == 404
 
 
@@ -97,17 +101,10 @@ def test_detach_fault_run_goes_on_and_reconnect(api: Api) -> None:
         h = {"Authorization": f"Bearer {emu.keys.workflow}",
              "X-Emulator-Fault": "detach_after=6; delay=0.05"}  # fmt: skip
         seen: list[bytes] = []
-        with (
-            pytest.raises(httpx.HTTPError),
-            c.stream(
-                "POST",
-                "/workflows/run",
-                headers=h,
-                json={"inputs": {"text": "long 30"}, "user": "u", "response_mode": "streaming"},
-            ) as r,
-        ):
-            for chunk in r.iter_bytes():
-                seen.append(chunk)  # fmt: skip
+        body = {"inputs": {"text": "long 30"}, "user": "u", "response_mode": "streaming"}
+        with c.stream("POST", "/workflows/run", headers=h, json=body) as r:
+            with pytest.raises(httpx.HTTPError):
+                seen.extend(r.iter_bytes())
         first = events(b"".join(seen))
         assert len(first) == 6
         run_id = first[0]["workflow_run_id"]
@@ -116,7 +113,8 @@ def test_detach_fault_run_goes_on_and_reconnect(api: Api) -> None:
         assert rest[-1]["event"] == "workflow_finished"
         final = rest[-1]["data"]["outputs"]["result"]
         resumed = "".join(e["data"]["text"] for e in rest if e["event"] == "text_chunk")
-        assert final.endswith(resumed) and len(resumed) < len(final)
+        assert final.endswith(resumed)
+        assert len(resumed) < len(final)
         for _ in range(100):
             detail = c.get(f"/workflows/run/{run_id}", headers=h).json()
             if detail["status"] == "succeeded":
@@ -129,12 +127,16 @@ def test_reasoning_think_variables_and_429s(api: Api) -> None:
     evs = api.stream("reasoning", "/chat-messages",
                      {"inputs": {}, "query": "Why is the sky blue?", "user": "u"})  # fmt: skip
     chunks = [e for e in evs if e["event"] == "reasoning_chunk"]
-    assert chunks and chunks[-1]["data"]["is_final"] and "workflow_run_id" not in chunks[0]
+    assert chunks
+    assert chunks[-1]["data"]["is_final"]
+    assert "workflow_run_id" not in chunks[0]
     assert set(chunks[0]["data"]) == {"message_id", "reasoning", "node_id", "is_final"}
     answer = "".join(e["answer"] for e in evs if e["event"] == "message")
-    assert "<think>" not in answer and answer.startswith("The sky is blue")
+    assert "<think>" not in answer
+    assert answer.startswith("The sky is blue")
     think = api.chat("Why is the sky blue?", app="think").json()["answer"]
-    assert think.startswith("<think>\n") and "</think>\n\nThe sky is blue" in think
+    assert think.startswith("<think>\n")
+    assert "</think>\n\nThe sky is blue" in think
     cid = api.chat("What is Dify?", app="chatflow").json()["conversation_id"]
     got = api.get("chatflow", f"/conversations/{cid}/variables", params={"user": "u1"}).json()
     by_name = {v["name"]: v for v in got["data"]}
@@ -164,10 +166,12 @@ def test_extras_and_trace_id(api: Api) -> None:
     up = api.client.post("/files/upload", headers=api.auth("chat"), data={"user": "u1"},
                          files={"file": ("a.txt", b"hello", "text/plain")}).json()  # fmt: skip
     r = api.get("chat", f"/files/{up['id']}/preview", params={"as_attachment": "true"})
-    assert r.content == b"hello" and "attachment" in r.headers["content-disposition"]
+    assert r.content == b"hello"
+    assert "attachment" in r.headers["content-disposition"]
     assert api.get("chat", "/files/nope/preview").json()["code"] == "file_not_found"
     a = api.post("chat", "/apps/annotations", {"question": "Q?", "answer": "A."})
-    assert a.status_code == 201 and a.json()["hit_count"] == 0
+    assert a.status_code == 201
+    assert a.json()["hit_count"] == 0
     aid = a.json()["id"]
     r = api.client.put(f"/apps/annotations/{aid}", json={"question": "Q2?", "answer": "B."},
                        headers=api.auth("chat"))  # fmt: skip
