@@ -20,10 +20,10 @@ Which Dify versions the two wires model:
   reference was read from, plus the two later changes the reference documents
   (docs 1.15): chatflow ``message_end`` then ``workflow_finished``, and the restored
   ownership check on ``DELETE /conversations/{id}`` (204 when owned, else 404, PR
-  #32686). Newest-docs-only features (``workflow_paused``, human input,
-  ``reasoning_chunk``, 404 for an unknown workflow run) are not modelled. Trap T5
-  (answer deltas named ``message_file`` when the request carries files) is kept on
-  because clients must survive it.
+  #32686), plus the newest documented features (human input, the run events endpoint,
+  ``reasoning_chunk``, conversation variables, end users, annotations; see the "Emulator"
+  section of ``docs/architecture.md``). Trap T5 (answer deltas named ``message_file`` when
+  the request carries files) is kept on because clients must survive it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from types import TracebackType
 from dify_emulator._apps import KEYS, Keys
 from dify_emulator._core import FAULT_HEADER, MAX_BODY, Core, RecordedRequest, StopCall
 from dify_emulator._faults import Faults
-from dify_emulator._server import IDLE_TIMEOUT, ThreadedServer
+from dify_emulator._server import IDLE_TIMEOUT, Server, ThreadedServer
 from dify_emulator._store import Store
 from dify_emulator._transport import EmulatorTransport
 from dify_emulator._wire import Wire
@@ -86,7 +86,7 @@ class Emulator:
         """Serve on ``host:port`` (port 0: a free port) from a daemon thread."""
         if self._server is None:
             server = ThreadedServer(
-                self._core, self._host, self._port, idle_timeout=self._idle_timeout
+                Server(self._core, self._host, self._port, idle_timeout=self._idle_timeout)
             )
             server.start()
             self._server = server

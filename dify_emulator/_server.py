@@ -181,15 +181,8 @@ class Server:
 class ThreadedServer:
     """A :class:`Server` running its own event loop in a daemon thread."""
 
-    def __init__(
-        self,
-        core: Core,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        idle_timeout: float = IDLE_TIMEOUT,
-    ) -> None:
-        self.server = Server(core, host, port, idle_timeout=idle_timeout)
+    def __init__(self, server: Server) -> None:
+        self.server = server
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None

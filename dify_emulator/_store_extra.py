@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any, Final
+
+from dify_emulator._store_kb import SqlBase
 
 __all__ = ["CONVERSATION_VARIABLES", "ExtraStore"]
 
@@ -17,20 +18,8 @@ CONVERSATION_VARIABLES: Final = (
 """(name, value_type, initial value, description) of the chatflow's conversation variables."""
 
 
-class ExtraStore:
+class ExtraStore(SqlBase):
     """Mixin for :class:`dify_emulator._store.Store` (same connection and lock)."""
-
-    def now(self) -> float:  # pragma: no cover - provided by Store
-        raise NotImplementedError
-
-    def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:  # pragma: no cover
-        raise NotImplementedError
-
-    def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:  # pragma: no cover
-        raise NotImplementedError
-
-    def _exec(self, sql: str, *args: Any) -> None:  # pragma: no cover
-        raise NotImplementedError
 
     # -- conversation variables ------------------------------------------------------------
     def _ensure_variables(self, cid: str) -> None:

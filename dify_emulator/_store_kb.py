@@ -11,14 +11,11 @@ from typing import Any
 from dify_emulator._apps import stable_id
 from dify_emulator._corpus import split_segments, terms
 
-__all__ = ["KnowledgeStore"]
+__all__ = ["KnowledgeStore", "SqlBase"]
 
 
-class KnowledgeStore:
-    """Dataset, document and segment queries (mixed into ``Store``)."""
-
-    _lock: threading.RLock
-    _seg_tokens: dict[str, tuple[str, ...]]
+class SqlBase:
+    """What the ``Store`` mixins use of ``Store``: its clock and query helpers."""
 
     def now(self) -> float:  # pragma: no cover - provided by Store
         """A strictly increasing time."""
@@ -32,6 +29,13 @@ class KnowledgeStore:
 
     def _exec(self, sql: str, *args: Any) -> None:  # pragma: no cover
         raise NotImplementedError
+
+
+class KnowledgeStore(SqlBase):
+    """Dataset, document and segment queries (mixed into ``Store``)."""
+
+    _lock: threading.RLock
+    _seg_tokens: dict[str, tuple[str, ...]]
 
     def create_dataset(
         self,
