@@ -20,10 +20,10 @@ Which Dify versions the two wires model:
   reference was read from, plus the two later changes the reference documents
   (docs 1.15): chatflow ``message_end`` then ``workflow_finished``, and the restored
   ownership check on ``DELETE /conversations/{id}`` (204 when owned, else 404, PR
-  #32686). Newest-docs-only features (``workflow_paused``, human input,
-  ``reasoning_chunk``, 404 for an unknown workflow run) are not modelled. Trap T5
-  (answer deltas named ``message_file`` when the request carries files) is kept on
-  because clients must survive it.
+  #32686), plus the newest documented features (human input, the run events endpoint,
+  ``reasoning_chunk``, conversation variables, end users, annotations; see the "Emulator"
+  section of ``docs/architecture.md``). Trap T5 (answer deltas named ``message_file`` when
+  the request carries files) is kept on because clients must survive it.
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ from __future__ import annotations
 from types import TracebackType
 
 from dify_emulator._apps import KEYS, Keys
-from dify_emulator._core import FAULT_HEADER, Core, RecordedRequest, StopCall
+from dify_emulator._core import FAULT_HEADER, MAX_BODY, Core, RecordedRequest, StopCall
 from dify_emulator._faults import Faults
-from dify_emulator._server import ThreadedServer
+from dify_emulator._server import IDLE_TIMEOUT, Server, ThreadedServer
 from dify_emulator._store import Store
 from dify_emulator._transport import EmulatorTransport
 from dify_emulator._wire import Wire
 
 __all__ = [
+    "DEFAULT_PORT",
     "FAULT_HEADER",
     "Emulator",
     "EmulatorTransport",
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 IN_PROCESS_BASE_URL = "http://dify-emulator.local/v1"
+DEFAULT_PORT = 5055
+"""The command line's port (real Dify's API listens on 5001)."""
 
 
 class Emulator:
@@ -62,21 +65,29 @@ class Emulator:
         db_path: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_body: int = MAX_BODY,
+        delay_ms: float = 0,
     ) -> None:
         self.wire = wire
         self.keys: Keys = KEYS
         self._store = Store(db_path or ":memory:")
         self._core = Core(Wire(wire), self._store)
         self._core.base_url = IN_PROCESS_BASE_URL
+        self._core.max_body = max_body
+        self._core.delay = max(delay_ms, 0) / 1000
         self._host = host
         self._port = port
+        self._idle_timeout = idle_timeout
         self._server: ThreadedServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Emulator:
         """Serve on ``host:port`` (port 0: a free port) from a daemon thread."""
         if self._server is None:
-            server = ThreadedServer(self._core, self._host, self._port)
+            server = ThreadedServer(
+                Server(self._core, self._host, self._port, idle_timeout=self._idle_timeout)
+            )
             server.start()
             self._server = server
             self._core.base_url = f"http://{self._host}:{server.port}/v1"
@@ -153,7 +164,19 @@ def start_emulator(
     host: str = "127.0.0.1",
     db_path: str | None = None,
     serve: bool = True,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_body: int = MAX_BODY,
+    delay_ms: float = 0,
 ) -> Emulator:
-    """Create an emulator and (unless ``serve=False``) start serving it on a socket."""
-    emu = Emulator(wire=wire, db_path=db_path, host=host, port=port)
+    """Create an emulator and (unless ``serve=False``) start serving it on a socket.
+
+    ``port`` 0 picks a free port (``python -m dify_emulator`` defaults to
+    :data:`DEFAULT_PORT`). ``delay_ms``: pause between streamed text deltas (0: as fast as
+    possible); ``idle_timeout``: seconds a silent connection stays open; ``max_body``:
+    largest request body in bytes (larger: 413 ``request_entity_too_large``).
+    """
+    emu = Emulator(
+        wire=wire, db_path=db_path, host=host, port=port, idle_timeout=idle_timeout,
+        max_body=max_body, delay_ms=delay_ms,
+    )  # fmt: skip
     return emu.start() if serve else emu

@@ -33,11 +33,12 @@ def stable_id(name: str) -> str:
 class InputField:
     """One variable of an app's input form."""
 
-    kind: str  # "text-input" | "paragraph" | "number"
+    kind: str  # "text-input" | "paragraph" | "number" | "select"
     variable: str
     label: str
     required: bool
     max_length: int | None = None
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,10 @@ class AppSpec:
     stt: bool = False
     app_id: str = field(default="")
     workflow_id: str | None = None
+    wire: str | None = None  # only served on this wire generation
+    human_input: bool = False  # pauses at a Human Input node
+    reasoning: str | None = None  # "separated" (reasoning_chunk) or "tags" (<think> answer)
+    variables: bool = False  # has conversation variables
 
     @property
     def chat_family(self) -> bool:
@@ -75,6 +80,10 @@ class Keys:
     completion: str = "app-emulator-completion"
     workflow: str = "app-emulator-workflow"
     dataset: str = "dataset-emulator"
+    review_workflow: str = "app-emulator-review-workflow"
+    review_chatflow: str = "app-emulator-review-chatflow"
+    reasoning: str = "app-emulator-reasoning"
+    think: str = "app-emulator-think"
 
 
 KEYS: Final = Keys()
@@ -115,6 +124,7 @@ APPS: Final[dict[str, AppSpec]] = {
         opening_statement="Hi from the chatflow.",
         suggested_questions=("What can you do?",),
         suggested_after_answer=True,
+        variables=True,
     ),
     "agent": _app(
         "agent",
@@ -129,7 +139,18 @@ APPS: Final[dict[str, AppSpec]] = {
         "completion",
         title="emulator-completion",
         description="completion app: Answer briefly (Dify emulator)",
-        inputs=(InputField("paragraph", "query", "Query", required=True, max_length=1000),),
+        inputs=(
+            InputField("paragraph", "query", "Query", required=True, max_length=20000),
+            InputField(
+                "select",
+                "language",
+                "Answer language",
+                required=False,
+                options=("English", "French", "German"),
+            ),
+            InputField("number", "max_words", "Maximum words", required=False),
+            InputField("text-input", "audience", "Audience", required=False, max_length=48),
+        ),
     ),
     "workflow": _app(
         "workflow",
@@ -139,7 +160,52 @@ APPS: Final[dict[str, AppSpec]] = {
         inputs=(
             InputField("text-input", "text", "text", required=True, max_length=256),
             InputField("number", "count", "count", required=False),
+            InputField(
+                "select",
+                "style",
+                "Answer style",
+                required=False,
+                options=("plain", "bullet points", "formal"),
+            ),
+            InputField(
+                "paragraph", "notes", "Notes for the model", required=False, max_length=2000
+            ),
         ),
+    ),
+    # 1.x only: the newest documented features.
+    "review_workflow": _app(
+        "review_workflow",
+        "workflow",
+        title="emulator-review-workflow",
+        description="workflow: start(text) -> llm -> human input (review) -> end (Dify emulator)",
+        inputs=(InputField("text-input", "text", "text", required=True, max_length=256),),
+        wire="1.x",
+        human_input=True,
+    ),
+    "review_chatflow": _app(
+        "review_chatflow",
+        "advanced-chat",
+        title="emulator-review-chatflow",
+        description="chatflow: start -> llm -> human input (review) -> answer (Dify emulator)",
+        opening_statement="Every answer is reviewed by a human before it is final.",
+        wire="1.x",
+        human_input=True,
+    ),
+    "reasoning": _app(
+        "reasoning",
+        "advanced-chat",
+        title="emulator-reasoning",
+        description="chatflow with a reasoning LLM, reasoning separated (Dify emulator)",
+        wire="1.x",
+        reasoning="separated",
+    ),
+    "think": _app(
+        "think",
+        "chat",
+        title="emulator-think",
+        description="chat app on a reasoning model that thinks inline (Dify emulator)",
+        wire="1.x",
+        reasoning="tags",
     ),
 }
 APPS_BY_KEY: Final = {spec.key: spec for spec in APPS.values()}
@@ -186,12 +252,14 @@ def _form(spec: AppSpec) -> list[dict[str, Any]]:
             }
             if f.max_length is not None:
                 item["max_length"] = f.max_length
-            item["options"] = []
+            item["options"] = list(f.options)
         else:
             item = {"label": f.label, "variable": f.variable, "required": f.required}
             if f.max_length is not None:
                 item["max_length"] = f.max_length
             item["default"] = ""
+            if f.kind == "select":
+                item["options"] = list(f.options)
         form.append({f.kind: item})
     return form
 

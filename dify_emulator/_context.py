@@ -218,6 +218,12 @@ def _check_one(f: InputField, value: Any) -> Any:
         return int(num) if num.is_integer() and "." not in str(value) else num
     if not isinstance(value, str):
         raise ApiError(400, "invalid_param", f"{f.variable} in input form must be a string")
+    if f.kind == "select" and value not in f.options:
+        raise ApiError(
+            400,
+            "invalid_param",
+            f"{f.variable} in input form must be one of the following: {list(f.options)}",
+        )
     if f.max_length is not None and len(value) > f.max_length:
         raise ApiError(
             400,

@@ -9,17 +9,20 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from dify_emulator import _routes_conv, _routes_gen, _routes_kb, _routes_misc
+from dify_emulator import _hitl, _routes_conv, _routes_extra, _routes_gen, _routes_kb, _routes_misc
 from dify_emulator._apps import APPS, APPS_BY_KEY, DATASET_KEY, AppSpec
 from dify_emulator._context import Ctx, Events, Route
-from dify_emulator._faults import Faults, apply_faults, status_error
+from dify_emulator._faults import Faults, FaultSpecError, apply_faults, status_error
 from dify_emulator._http import Request, Response
+from dify_emulator._runs import RunHub
 from dify_emulator._store import Store
 from dify_emulator._wire import ApiError, ParamError, Wire
 
-__all__ = ["FAULT_HEADER", "Core", "RecordedRequest", "StopCall"]
+__all__ = ["FAULT_HEADER", "MAX_BODY", "Core", "RecordedRequest", "StopCall"]
 
 FAULT_HEADER: Final = "x-emulator-fault"
+MAX_BODY: Final = 32 * 1024 * 1024
+"""Largest request body accepted (the 30 MB audio limit plus multipart overhead)."""
 logger = logging.getLogger("dify_emulator")
 _UUID_RE: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ALL_ROUTES: Final[list[Route]] = [
@@ -27,6 +30,8 @@ _ALL_ROUTES: Final[list[Route]] = [
     *_routes_gen.ROUTES,
     *_routes_conv.ROUTES,
     *_routes_kb.ROUTES,
+    *_hitl.ROUTES,
+    *_routes_extra.ROUTES,
 ]
 
 
@@ -71,6 +76,9 @@ class Core:
         self.wire = wire
         self.store = store
         self.base_url = "http://127.0.0.1/v1"
+        self.max_body = MAX_BODY
+        self.runs = RunHub()
+        self.delay = 0.0  # seconds between text deltas unless a ``delay`` fault says otherwise
         self.requests: list[RecordedRequest] = []
         self.stop_calls: list[StopCall] = []
         self._lock = threading.Lock()
@@ -115,14 +123,27 @@ class Core:
     def reset(self) -> None:
         """Wipe state, logs and faults."""
         self.store.reset()
+        self.runs.reset()
         with self._lock:
             self.requests.clear()
             self.stop_calls.clear()
         self.clear_faults()
 
     # -- dispatch --------------------------------------------------------------------------
+    def too_large(self) -> Response:
+        """413 for a request body over :attr:`max_body` (werkzeug's RequestEntityTooLarge)."""
+        return self.wire.error(
+            ApiError(
+                413,
+                "request_entity_too_large",
+                "The data value transmitted exceeds the capacity limit.",
+            )
+        )
+
     def handle(self, req: Request) -> Response:
         """Answer one request."""
+        if len(req.body) > self.max_body:
+            return self.too_large()
         try:
             return self._handle(req)
         except ApiError as err:
@@ -175,6 +196,8 @@ class Core:
         except ParamError as err:
             return self.wire.param_error(err)
         if isinstance(result, Events):
+            if self.delay and (faults is None or faults.delay is None):
+                faults = (faults or Faults()).merged(Faults(delay=self.delay))
             body = apply_faults(result.gen, self.wire, faults, own_errors=result.own_errors)
             return Response(200, self.wire.stream_headers(), body)
         return result
@@ -194,7 +217,7 @@ class Core:
                 raise ApiError(401, "unauthorized", "Access token is invalid")
             return None
         spec = APPS_BY_KEY.get(token)
-        if spec is None:
+        if spec is None or spec.wire not in (None, self.wire.version):
             raise ApiError(401, "unauthorized", "Access token is invalid")
         return spec
 
@@ -235,7 +258,11 @@ class Core:
                     faults.times -= 1
             spec = req.headers.get(FAULT_HEADER)
             if spec:
-                extra = Faults.parse(spec)
+                try:
+                    extra = Faults.parse(spec)
+                except FaultSpecError as err:
+                    msg = f"[emulator] invalid X-Emulator-Fault header: {err}"
+                    raise ApiError(400, "bad_request", msg) from None
                 if extra.status is not None and extra.times is not None:
                     key = (app, spec)
                     used = self._header_counts.get(key, 0)

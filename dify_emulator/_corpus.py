@@ -1,4 +1,4 @@
-"""The bundled knowledge corpus and the word-overlap scorer."""
+"""The bundled knowledge corpus, its tokenizer and a hand-written BM25 ranker."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Final
 
 __all__ = [
     "CORPUS",
+    "bm25",
     "first_sentence",
-    "score",
+    "sentences",
     "split_segments",
+    "terms",
     "tokens",
 ]
 
@@ -119,27 +121,58 @@ _STOP: Final = frozenset(
 _WORD: Final = re.compile(r"[a-z0-9]+")
 
 
+def _fold(word: str) -> str:
+    """Crude stemming: plural ``s`` and the ``ing``/``ed`` verb endings."""
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> tuple[str, ...]:
+    """Lower-case content words of ``text`` in order (stop words removed, folded)."""
+    return tuple(_fold(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
 def tokens(text: str) -> frozenset[str]:
-    """Lower-case content words of ``text`` (stop words removed, crude plural folding)."""
-    out = set()
-    for word in _WORD.findall(text.lower()):
-        if word in _STOP:
-            continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            out.add(word[:-1])
-        else:
-            out.add(word)
-    return frozenset(out)
+    """The set of :func:`terms` of ``text``."""
+    return frozenset(terms(text))
 
 
-def score(query: frozenset[str], segment: frozenset[str], method: str = "semantic_search") -> float:
-    """Word-overlap relevance in [0, 1]: cosine of word sets, or coverage for keyword search."""
-    if not query or not segment:
-        return 0.0
-    common = len(query & segment)
-    if method in ("keyword_search", "full_text_search"):
-        return common / len(query)
-    return common / math.sqrt(len(query) * len(segment))
+BM25_K1: Final = 1.2
+BM25_B: Final = 0.75
+
+
+def bm25(query: tuple[str, ...], docs: list[tuple[str, ...]]) -> list[float]:
+    """Okapi BM25 of every document in ``docs`` (the collection) for ``query``.
+
+    IDF is ``ln(1 + (N - df + 0.5) / (df + 0.5))`` (never negative); each distinct query
+    term counts once.
+    """
+    n = len(docs)
+    if not n or not query:
+        return [0.0] * n
+    avg = sum(len(d) for d in docs) / n or 1.0
+    wanted = set(query)
+    df = dict.fromkeys(wanted, 0)
+    tfs: list[dict[str, int]] = []
+    for doc in docs:
+        tf: dict[str, int] = {}
+        for t in doc:
+            if t in wanted:
+                tf[t] = tf.get(t, 0) + 1
+        for t in tf:
+            df[t] += 1
+        tfs.append(tf)
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in wanted}
+    out = []
+    for doc, tf in zip(docs, tfs, strict=True):
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(doc) / avg)
+        out.append(sum(idf[t] * f * (BM25_K1 + 1) / (f + norm) for t, f in tf.items()))
+    return out
 
 
 def split_segments(text: str, max_chars: int = 500) -> list[str]:
@@ -159,6 +192,11 @@ def split_segments(text: str, max_chars: int = 500) -> list[str]:
         if current:
             segments.append(current)
     return segments
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a passage (split after ``.``, ``!`` or ``?``)."""
+    return [p for p in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if p]
 
 
 def first_sentence(text: str) -> str:

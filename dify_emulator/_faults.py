@@ -8,12 +8,13 @@ at any position (between frames and in the middle of pauses).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dify_emulator._http import DROP, BodyItem, Sleep, StreamBody
+from dify_emulator._http import DROP, BodyItem, Drop, Sleep, StreamBody
 from dify_emulator._wire import ApiError, Wire
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "PING",
     "PING_INTERVAL",
     "EventItem",
+    "FaultSpecError",
     "Faults",
     "apply_faults",
     "is_delta",
@@ -31,12 +33,16 @@ PING: Final = b"event: ping\n\n"
 PING_INTERVAL: Final = 10.0
 DELTA_EVENTS: Final = frozenset({"message", "agent_message", "text_chunk"})
 
-EventItem = dict[str, Any] | Sleep
-"""What the generators yield: one event dict, or a pause."""
+EventItem = dict[str, Any] | Sleep | Drop
+"""What the generators yield: one event dict, a pause, or a dropped connection."""
 
 _INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
-                      "moderate", "t5", "tts")  # fmt: skip
-_FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval")
+                      "moderate", "t5", "tts", "detach_after", "quota")  # fmt: skip
+_FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval", "form_ttl")
+
+
+class FaultSpecError(ValueError):
+    """An ``X-Emulator-Fault`` header that cannot be parsed (answered with a 400)."""
 
 
 @dataclass(slots=True)
@@ -59,6 +65,11 @@ class Faults:
         t5: 1 sends chat/completion answer deltas as ``message_file`` events (trap T5),
             0 never (default: on the 1.x wire when the request carries files).
         tts: 1 streams ``tts_message`` audio and a final ``tts_message_end`` (TTS apps only).
+        detach_after: (1.x workflow/chatflow streams) drop the connection after this many
+            events while the run goes on server-side (reconnect with the events endpoint).
+        quota: 1 makes a 429 ``status`` the Cloud quota error ``rate_limit_error`` instead of
+            the concurrency limit ``too_many_requests``.
+        form_ttl: seconds until a human-input form of this run expires (default 3 days).
     """
 
     chunk: int | None = None
@@ -74,23 +85,37 @@ class Faults:
     moderate: int | None = None
     t5: int | None = None
     tts: int | None = None
+    detach_after: int | None = None
+    quota: int | None = None
+    form_ttl: float | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
-        """Parse ``"chunk=1; ping_every=1; status=503; times=2"`` (unknown keys ignored)."""
+        """Parse ``"chunk=1; ping_every=1; status=503; times=2"``.
+
+        Unknown keys are ignored (e.g. ``nonce=...`` to make a header unique); a known key
+        with a value that is not a number, or a part without ``=``, raises
+        :class:`FaultSpecError`.
+        """
         values: dict[str, Any] = {}
         for part in spec.replace(",", ";").split(";"):
+            if not part.strip():
+                continue
             key, sep, raw = part.partition("=")
-            key = key.strip().lower()
-            if not sep:
+            key, raw = key.strip().lower(), raw.strip()
+            if not sep or not key:
+                msg = f"fault {part.strip()!r} is not of the form name=value"
+                raise FaultSpecError(msg)
+            if key not in _INT_FIELDS and key not in _FLOAT_FIELDS:
                 continue
             try:
-                if key in _INT_FIELDS:
-                    values[key] = int(float(raw.strip()))
-                elif key in _FLOAT_FIELDS:
-                    values[key] = float(raw.strip())
+                number = float(raw)
             except ValueError:
-                continue
+                number = math.nan
+            if not math.isfinite(number):
+                msg = f"fault {key!r} needs a number, not {raw!r}"
+                raise FaultSpecError(msg)
+            values[key] = int(number) if key in _INT_FIELDS else number
         return cls(**values)
 
     def merged(self, override: Faults) -> Faults:
@@ -104,7 +129,11 @@ class Faults:
 
 
 _STATUS_BODIES: Final = {
-    429: ("too_many_requests", "Too many requests. Please try again later."),
+    429: (
+        "too_many_requests",
+        "Too many requests. Please try again later. The current maximum "
+        "concurrent requests allowed for the emulator app is 5.",
+    ),
     500: ("internal_server_error", "Internal Server Error, please contact support."),
     502: ("bad_gateway", "Bad Gateway"),
     503: ("service_unavailable", "Service Unavailable"),
@@ -116,6 +145,8 @@ def status_error(faults: Faults) -> ApiError:
     """The error a ``status`` fault answers with."""
     status = faults.status or 500
     code, message = _STATUS_BODIES.get(status, ("unknown", "Emulated failure."))
+    if status == 429 and faults.quota:
+        code, message = "rate_limit_error", "Workflow execution quota limit reached for tenant."
     headers: tuple[tuple[str, str], ...] = ()
     if status == 429 and faults.retry_after is not None:
         ra = faults.retry_after
@@ -233,6 +264,9 @@ def _encode(
             if isinstance(item, Sleep):
                 yield from pause(item.seconds)
                 continue
+            if isinstance(item, Drop):
+                yield DROP
+                return
             if envelope is None:
                 envelope = _envelope(item)
             if faults.drop_after is not None and deltas >= faults.drop_after:

@@ -11,8 +11,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from dify_emulator._answers import (
+    Passage,
+    compose,
+    context_passages,
+    json_answer,
+    question_of,
+    thinking,
+)
 from dify_emulator._apps import AppSpec
-from dify_emulator._corpus import first_sentence
 from dify_emulator._extras import (
     MODERATED_ANSWER,
     TtsStream,
@@ -30,11 +37,9 @@ from dify_emulator._wire import Wire
 __all__ = [
     "FAIL_MESSAGE",
     "Gen",
-    "asked",
     "Plan",
     "agent_events",
     "make_plan",
-    "sentence",
     "message_events",
     "metadata",
     "usage",
@@ -78,6 +83,7 @@ class Gen:
     created: float
     history: list[dict[str, Any]]
     dataset_ids: list[str] = field(default_factory=list)
+    knowledge: list[str] = field(default_factory=list)
     opts: Faults = field(default_factory=Faults)
     streaming: bool = True
 
@@ -98,17 +104,6 @@ class Plan:
     resources: list[dict[str, Any]]
 
 
-def sentence(text: str) -> str:
-    """``text`` ending with sentence punctuation (a period added when missing)."""
-    text = text.strip()
-    return text if text[-1:] in ".?!…" else f"{text}."
-
-
-def asked(query: str) -> str:
-    """The answer's echo: ``You asked: <last non-empty line, at most ~80 chars>.``."""
-    return sentence(f"You asked: {quote(query)}")
-
-
 def _files_note(files: list[dict[str, Any]]) -> str | None:
     if not files:
         return None
@@ -122,39 +117,56 @@ def _files_note(files: list[dict[str, Any]]) -> str | None:
     return f"I received {' and '.join(parts)}."
 
 
-def make_plan(g: Gen, body: str, *, use_retrieval: bool, citation: bool = True) -> Plan:
-    """Compose the deterministic answer around ``body`` and cut it into word deltas."""
-    parts: list[str] = []
-    if g.history:
-        parts.append(f'Earlier you asked: "{quote(g.history[-1]["query"])}".')
-    note = _files_note(g.files)
-    if note:
-        parts.append(note)
-    resources: list[dict[str, Any]] = []
-    passages = 0
+def make_plan(g: Gen, prefix: str = "", *, use_retrieval: bool, citation: bool = True) -> Plan:
+    """Compose the deterministic answer and cut it into word deltas.
+
+    The answer quotes the sentence most relevant to the prompt's question from the prompt's
+    own context or the emulator's notes (``g.knowledge``); with ``use_retrieval`` the hits
+    come from ``g.dataset_ids`` and are cited. A prompt carrying a JSON Schema is answered
+    with a JSON instance of it (and nothing else).
+    """
+    question = question_of(g.query)
+    hits = []
     if use_retrieval and g.dataset_ids:
-        hits = retrieve(g.store, g.dataset_ids, g.query, top_k=3)
-        if hits:
-            top, _ = hits[0]
-            parts.append(f"Based on {top['document_name']}: {first_sentence(top['content'])}.")
-        if citation:
-            resources = [to_resource(seg, sc, i) for i, (seg, sc) in enumerate(hits, start=1)]
-        passages = sum(len(seg["content"].split()) for seg, _ in hits)
-    parts.append(body)
-    words = _WORDS.findall(" ".join(parts))
+        hits = retrieve(g.store, g.dataset_ids, question or g.query, top_k=3)
+    elif g.knowledge:
+        hits = retrieve(g.store, g.knowledge, question or g.query, top_k=3)
+    resources: list[dict[str, Any]] = []
+    if use_retrieval and citation:
+        resources = [to_resource(seg, sc, i) for i, (seg, sc) in enumerate(hits, start=1)]
+    passages = sum(len(seg["content"].split()) for seg, _ in hits) if resources else 0
+    candidates = context_passages(g.query)
+    candidates += [Passage(seg["content"], seg["document_name"]) for seg, _ in hits]
+    answer = compose(question, candidates)
+    structured = json_answer(g.query, question, answer)
     lowered = g.query.lower()
+    if structured is not None:
+        words = _WORDS.findall(structured)
+    else:
+        parts: list[str] = []
+        if g.history:
+            parts.append(f'Earlier you asked: "{quote(question_of(g.history[-1]["query"]))}".')
+        note = _files_note(g.files)
+        if note:
+            parts.append(note)
+        if prefix:
+            parts.append(prefix)
+        parts.append(answer)
+        words = _WORDS.findall(" ".join(parts))
     pause = 0.0
-    if "slow" in lowered:
+    if structured is None and "slow" in lowered:
         words[-1] = words[-1].rstrip() + " "
         words += [f"tick{i} " for i in range(1, SLOW_TICKS + 1)]
         words[-1] = words[-1].rstrip()
         pause = SLOW_PAUSE
     m = _LONG.search(g.query)
-    if m:
+    if structured is None and m:
         n = min(int(m.group(1)), 1_000_000)
         words[-1] = words[-1].rstrip() + " "
         words += [f"w{i} " for i in range(1, n + 1)]
         words[-1] = words[-1].rstrip()
+    if g.spec.reasoning == "tags":  # a reasoning model that thinks inline (<think> block)
+        words = _WORDS.findall(f"<think>\n{thinking(g.query)}\n</think>\n\n") + words
     history_tokens = sum(len((h["query"] + " " + h["answer"]).split()) for h in g.history)
     prompt = SYSTEM_PROMPT_TOKENS + len(g.query.split()) + passages + history_tokens
     return Plan(words, pause, "fail500" in lowered, prompt, resources)
@@ -225,7 +237,7 @@ def message_events(g: Gen) -> Generator[EventItem, None, None]:
     as the recorded provider sends; TTS audio lags the text and ends after ``message_end``.
     """
     t0 = time.perf_counter()
-    plan = make_plan(g, asked(g.query), use_retrieval=True)
+    plan = make_plan(g, use_retrieval=True)
     env = _envelope(g)
     tid, mid = g.task.task_id, g.message_id
     name = delta_event(g)
@@ -320,10 +332,8 @@ def agent_events(g: Gen) -> Generator[EventItem, None, None]:
     t0 = time.perf_counter()
     use_tool = not g.history or bool(_TIME.search(g.query))
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    body = asked(g.query)
-    if use_tool:
-        body = f"It is {now} UTC according to the current_time tool. {body}"
-    plan = make_plan(g, body, use_retrieval=False)
+    prefix = f"It is {now} UTC according to the current_time tool." if use_tool else ""
+    plan = make_plan(g, prefix, use_retrieval=False)
     env = _envelope(g)
     tid, mid = g.task.task_id, g.message_id
     answer: list[str] = []

@@ -6,7 +6,7 @@ import math
 import uuid
 from typing import Any, Final
 
-from dify_emulator._corpus import score, tokens
+from dify_emulator._corpus import bm25, terms
 from dify_emulator._store import Store
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
 
 
 _PRIOR: Final = 0.12
+_HALF: Final = 3.0  # the BM25 score that displays as a 0.5 overlap
 _OVERLAP_WEIGHT: Final = 0.85
 _STEP: Final = 0.0001
 
@@ -51,15 +52,17 @@ def retrieve(
     method: str = "semantic_search",
     threshold: float | None = None,
 ) -> list[tuple[dict[str, Any], float]]:
-    """Top ``top_k`` segments by word overlap (ties: corpus order), with display scores.
+    """Top ``top_k`` segments by BM25 (ties: corpus order), with display scores.
 
+    Every search ``method`` ranks lexically (BM25 over the segments of ``dataset_ids``);
+    a BM25 score ``s`` is shown through ``s / (s + 3)`` and :func:`display_scores`.
     ``threshold`` applies to the returned scores.
     """
-    q = tokens(query)
+    del method  # semantic, full-text, keyword and hybrid all rank by BM25 here
     segments = store.segments(dataset_ids)
-    raw = [score(q, seg["tokens_set"], method) for seg in segments]
+    raw = bm25(terms(query), [seg["terms"] for seg in segments])
     order = sorted(range(len(raw)), key=lambda i: (-raw[i], i))
-    shown = display_scores([raw[i] for i in order])
+    shown = display_scores([raw[i] / (raw[i] + _HALF) for i in order])
     ranked = [(segments[i], sc) for i, sc in zip(order, shown, strict=True)]
     if threshold is not None:
         ranked = [(seg, sc) for seg, sc in ranked if sc >= threshold]

@@ -92,13 +92,6 @@ def rename_conversation(ctx: Ctx) -> Response:
     return ctx.wire.json(_conversation(ctx, fresh))
 
 
-def conversation_variables(ctx: Ctx) -> Response:
-    """``GET /conversations/{id}/variables`` (1.x; the emulated apps have none)."""
-    ctx.require_chat()
-    _owned(ctx, ctx.query_user())
-    return ctx.wire.json({"limit": check_limit(ctx), "has_more": False, "data": []})
-
-
 def _thoughts(ctx: Ctx, thoughts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for t in thoughts:
@@ -213,9 +206,6 @@ ROUTES: Final = [
     Route("GET", "/conversations", list_conversations),
     Route("DELETE", "/conversations/{conversation_id:uuid}", delete_conversation),
     Route("POST", "/conversations/{conversation_id:uuid}/name", rename_conversation),
-    Route(
-        "GET", "/conversations/{conversation_id:uuid}/variables", conversation_variables, wire="1.x"
-    ),
     Route("GET", "/messages", list_messages),
     Route("POST", "/messages/{message_id:uuid}/feedbacks", feedback),
     Route("GET", "/messages/{message_id:uuid}/suggested", suggested),

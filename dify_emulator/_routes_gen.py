@@ -20,7 +20,8 @@ from dify_emulator._context import (
 )
 from dify_emulator._faults import EventItem, Faults, is_delta
 from dify_emulator._generate import Gen, agent_events, message_events
-from dify_emulator._http import Response, Sleep
+from dify_emulator._hitl import review_events
+from dify_emulator._http import Response
 from dify_emulator._wire import ApiError, ParamError
 from dify_emulator._workflow import chatflow_events, workflow_events
 
@@ -95,7 +96,7 @@ def _files(ctx: Ctx, eu: str, raw: Any) -> list[dict[str, Any]]:
 
 def _drain(gen: Generator[EventItem, None, None]) -> list[dict[str, Any]]:
     try:
-        events = [e for e in gen if not isinstance(e, Sleep)]
+        events = [e for e in gen if isinstance(e, dict)]
     finally:
         gen.close()
     for e in events:
@@ -104,8 +105,22 @@ def _drain(gen: Generator[EventItem, None, None]) -> list[dict[str, Any]]:
     return events
 
 
+def _paused_data(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    paused = next((e for e in events if e["event"] == "workflow_paused"), None)
+    return None if paused is None else dict(paused["data"])
+
+
 def _blocking_message(ctx: Ctx, g: Gen, gen: Generator[EventItem, None, None]) -> Response:
     events = _drain(gen)
+    paused = _paused_data(events)
+    if paused is not None:  # returns at the pause (RW, verified against 1.17.1)
+        answer = "".join(e["answer"] for e in events if e["event"] == "message")
+        return ctx.wire.blocking({"event": "workflow_paused", "task_id": g.task.task_id,
+                                  "id": g.message_id, "message_id": g.message_id,
+                                  "conversation_id": g.conversation_id, "mode": g.spec.mode,
+                                  "answer": answer, "workflow_run_id": paused["workflow_run_id"],
+                                  "data": paused, "reasons": paused["reasons"],
+                                  "created_at": g.created_at})  # fmt: skip
     end = next(e for e in events if e["event"] == "message_end")
     parts: list[str] = []
     for e in events:
@@ -196,12 +211,20 @@ def _start(
             app=spec.name, eu=eu, conversation_id=cid, query=query, inputs=inputs, files=files
         )
     task = ctx.store.start_task(spec.name, eu, user)
-    datasets = ctx.core.attached_datasets() if spec.citation else []
+    knowledge = ctx.core.attached_datasets()
+    datasets = knowledge if spec.citation else []
     g = Gen(spec, ctx.wire, ctx.store, task, user, eu, query, inputs, files, cid, mid, created,
-            history, datasets, ctx.faults or Faults(), streaming)  # fmt: skip
+            history, datasets, knowledge, ctx.faults or Faults(), streaming)  # fmt: skip
     make = {"chat": message_events, "completion": message_events, "agent-chat": agent_events,
             "advanced-chat": chatflow_events, "workflow": workflow_events}[spec.mode]  # fmt: skip
-    gen = make(g)
+    gen = review_events(g, ctx) if spec.human_input else make(g)
+    if spec.mode in ("advanced-chat", "workflow") and not ctx.wire.v015:
+        opts = ctx.faults or Faults()
+        gen = ctx.core.runs.track(
+            gen, app=spec.name, user=user,
+            detach_after=opts.detach_after if streaming else None,
+            delay=opts.delay if opts.delay is not None else ctx.core.delay,
+        )  # fmt: skip
     if streaming:
         # Workflow-engine apps fail with workflow_finished(failed), not a bare error event.
         return Events(gen, own_errors=spec.mode in ("advanced-chat", "workflow"))
@@ -280,6 +303,19 @@ def workflows_run_pinned(ctx: Ctx) -> Response | Events:
 
 def _blocking_workflow(ctx: Ctx, g: Gen, gen: Generator[EventItem, None, None]) -> Response:
     events = _drain(gen)
+    paused = _paused_data(events)
+    if paused is not None:  # returns at the pause with the forms (RW, 1.17.1)
+        started = next(e for e in events if e["event"] == "workflow_started")["data"]
+        return ctx.wire.blocking({"task_id": g.task.task_id, "workflow_run_id": started["id"],
+                                  "data": {"id": started["id"],
+                                           "workflow_id": started["workflow_id"],
+                                           "status": "paused", "outputs": {}, "error": None,
+                                           "elapsed_time": paused["elapsed_time"],
+                                           "total_tokens": paused["total_tokens"],
+                                           "total_steps": paused["total_steps"],
+                                           "created_at": started["created_at"],
+                                           "finished_at": None,
+                                           "reasons": paused["reasons"]}})  # fmt: skip
     fin = next(e for e in events if e["event"] == "workflow_finished")["data"]
     keys = ("id", "workflow_id", "status", "outputs", "error", "elapsed_time", "total_tokens",
             "total_steps", "created_at", "finished_at")  # fmt: skip

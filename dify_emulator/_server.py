@@ -17,15 +17,29 @@ __all__ = ["Server", "ThreadedServer"]
 
 _READ_SIZE: Final = 65536
 _BATCH: Final = 64
+IDLE_TIMEOUT: Final = 30.0
+"""Seconds a connection may stay silent (between or inside requests) before it is closed."""
+
+
+class _TooLargeError(Exception):
+    """The request body exceeds the core's limit."""
 
 
 class Server:
     """Serve the core over HTTP/1.1 on an asyncio event loop."""
 
-    def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        core: Core,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         self.core = core
         self.host = host
         self.port = port
+        self.idle_timeout = idle_timeout
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -51,7 +65,13 @@ class Server:
         conn = h11.Connection(h11.SERVER)
         try:
             while True:
-                req = await self._read(conn, reader)
+                try:
+                    req = await self._read(conn, reader)
+                except _TooLargeError:
+                    await self._send(conn, writer, self._closing(self.core.too_large()))
+                    break
+                except TimeoutError:
+                    break
                 if req is None:
                     break
                 resp = self.core.handle(req)
@@ -73,13 +93,18 @@ class Server:
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
-                data = await reader.read(_READ_SIZE)
+                data = await asyncio.wait_for(reader.read(_READ_SIZE), self.idle_timeout)
                 conn.receive_data(data)
                 continue
             if isinstance(event, h11.Request):
                 head = event
+                length = dict(event.headers).get(b"content-length", b"0")
+                if length.isdigit() and int(length) > self.core.max_body:
+                    raise _TooLargeError
             elif isinstance(event, h11.Data):
                 body += event.data
+                if len(body) > self.core.max_body:
+                    raise _TooLargeError
             elif isinstance(event, h11.EndOfMessage):
                 assert head is not None
                 headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in head.headers}
@@ -89,6 +114,11 @@ class Server:
                 )  # fmt: skip
             else:  # ConnectionClosed / PAUSED
                 return None
+
+    @staticmethod
+    def _closing(resp: Response) -> Response:
+        resp.headers.append(("Connection", "close"))
+        return resp
 
     @staticmethod
     async def _flush(writer: asyncio.StreamWriter, batch: list[bytes]) -> bool:
@@ -151,8 +181,8 @@ class Server:
 class ThreadedServer:
     """A :class:`Server` running its own event loop in a daemon thread."""
 
-    def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = Server(core, host, port)
+    def __init__(self, server: Server) -> None:
+        self.server = server
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None

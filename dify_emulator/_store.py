@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from dify_emulator._apps import stable_id
 from dify_emulator._corpus import CORPUS
+from dify_emulator._store_extra import ExtraStore
 from dify_emulator._store_kb import KnowledgeStore
 
 __all__ = ["DEFAULT_USER", "Store", "Task"]
@@ -42,6 +43,13 @@ CREATE TABLE workflow_runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQU
     created REAL, finished REAL);
 CREATE TABLE tasks (task_id TEXT PRIMARY KEY, app TEXT, end_user_id TEXT, user TEXT,
     stopped INTEGER DEFAULT 0, created REAL);
+CREATE TABLE conv_vars (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE,
+    conversation_id TEXT, name TEXT, value_type TEXT, value TEXT, description TEXT,
+    created REAL, updated REAL, UNIQUE (conversation_id, name));
+CREATE TABLE forms (token TEXT PRIMARY KEY, form_id TEXT, run_id TEXT, app TEXT,
+    definition TEXT, expires REAL, status TEXT, action TEXT, data TEXT, created REAL);
+CREATE TABLE annotations (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, app TEXT,
+    question TEXT, answer TEXT, hit_count INTEGER, created REAL);
 CREATE TABLE datasets (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, name TEXT,
     description TEXT, indexing_technique TEXT, permission TEXT, created REAL);
 CREATE TABLE documents (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE,
@@ -66,7 +74,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Store(KnowledgeStore):
+class Store(KnowledgeStore, ExtraStore):
     """All emulator state behind one SQLite connection and one lock."""
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -75,7 +83,7 @@ class Store(KnowledgeStore):
         self._db.row_factory = sqlite3.Row
         self._last = 0.0
         self._tasks: dict[str, Task] = {}
-        self._seg_tokens: dict[str, frozenset[str]] = {}
+        self._seg_tokens: dict[str, tuple[str, ...]] = {}
         self.main_dataset_id = stable_id("dataset:emulator-kb")
         self.reset()
 
@@ -408,6 +416,16 @@ class Store(KnowledgeStore):
             app,
             eu,
         )
+        return None if row is None else dict(row)
+
+    def end_user_row(self, app: str, eid: str) -> dict[str, Any] | None:
+        """An end user of ``app`` by id."""
+        row = self._one("SELECT * FROM end_users WHERE app=? AND id=?", app, eid)
+        return None if row is None else dict(row)
+
+    def file_any(self, fid: str) -> dict[str, Any] | None:
+        """An uploaded file by id, whoever uploaded it (with its bytes)."""
+        row = self._one("SELECT * FROM files WHERE id=?", fid)
         return None if row is None else dict(row)
 
     def file_data(self, fid: str) -> bytes | None:

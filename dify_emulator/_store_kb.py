@@ -9,16 +9,13 @@ import uuid
 from typing import Any
 
 from dify_emulator._apps import stable_id
-from dify_emulator._corpus import split_segments, tokens
+from dify_emulator._corpus import split_segments, terms
 
-__all__ = ["KnowledgeStore"]
+__all__ = ["KnowledgeStore", "SqlBase"]
 
 
-class KnowledgeStore:
-    """Dataset, document and segment queries (mixed into ``Store``)."""
-
-    _lock: threading.RLock
-    _seg_tokens: dict[str, frozenset[str]]
+class SqlBase:
+    """What the ``Store`` mixins use of ``Store``: its clock and query helpers."""
 
     def now(self) -> float:  # pragma: no cover - provided by Store
         """A strictly increasing time."""
@@ -32,6 +29,13 @@ class KnowledgeStore:
 
     def _exec(self, sql: str, *args: Any) -> None:  # pragma: no cover
         raise NotImplementedError
+
+
+class KnowledgeStore(SqlBase):
+    """Dataset, document and segment queries (mixed into ``Store``)."""
+
+    _lock: threading.RLock
+    _seg_tokens: dict[str, tuple[str, ...]]
 
     def create_dataset(
         self,
@@ -159,6 +163,6 @@ class KnowledgeStore:
         for r in rows:
             toks = self._seg_tokens.get(r["id"])
             if toks is None:
-                toks = self._seg_tokens[r["id"]] = tokens(r["content"])
-            r["tokens_set"] = toks
+                toks = self._seg_tokens[r["id"]] = terms(r["content"])
+            r["terms"] = toks
         return rows

@@ -1,6 +1,6 @@
 """Wire generations: JSON encodings, headers and error envelopes of Dify 0.15 and 1.x.
 
-``"0.15"`` models Dify 0.15.3 as recorded (``/work/shared/dify-recordings``). ``"1.x"``
+``"0.15"`` models Dify 0.15.3 as recorded (``tests/fixtures/recordings``). ``"1.x"``
 models Dify 1.13.3: the 1.12.1 code the wire reference was read from plus the two
 client-visible changes documented after it (chatflow ``message_end`` before
 ``workflow_finished``; ``DELETE /conversations/{id}`` ownership check restored, PR #32686).

@@ -7,27 +7,26 @@ import uuid
 from collections.abc import Generator
 from typing import Any, Final
 
-from dify_emulator._extras import MODERATED_ANSWER, moderated, quote, replace_event
+from dify_emulator._answers import question_of, thinking_words
+from dify_emulator._extras import MODERATED_ANSWER, moderated, replace_event
 from dify_emulator._faults import EventItem
 from dify_emulator._generate import (
     FAIL_MESSAGE,
     Gen,
     Plan,
-    asked,
     make_plan,
     metadata,
-    sentence,
     usage,
 )
 from dify_emulator._http import Sleep
 from dify_emulator._wire import Wire
 
-__all__ = ["chatflow_events", "workflow_events"]
+__all__ = ["CHATFLOW_NODES", "WORKFLOW_NODES", "Node", "Run", "chatflow_events", "workflow_events"]
 
 STOPPED: Final = "Stopped by user."
-_CHATFLOW_NODES: Final = (("1711528914102", "start", "Start"), ("1711528919501", "llm", "LLM"),
+CHATFLOW_NODES: Final = (("1711528914102", "start", "Start"), ("1711528919501", "llm", "LLM"),
                           ("1711528924469", "answer", "Answer"))  # fmt: skip
-_WORKFLOW_NODES: Final = (("1711600000001", "start", "Start"), ("1711600000002", "llm", "LLM"),
+WORKFLOW_NODES: Final = (("1711600000001", "start", "Start"), ("1711600000002", "llm", "LLM"),
                           ("1711600000003", "end", "End"))  # fmt: skip
 _PARALLEL_015: Final = {
     "parallel_id": None,
@@ -38,7 +37,7 @@ _PARALLEL_015: Final = {
 }
 
 
-class _Node:
+class Node:
     """One node execution: renders node_started / node_finished data per wire."""
 
     def __init__(
@@ -97,7 +96,7 @@ class _Node:
         return d
 
 
-class _Run:
+class Run:
     """One workflow run: ids, sys inputs and the started/finished data."""
 
     def __init__(self, g: Gen, inputs: dict[str, Any]) -> None:
@@ -129,6 +128,8 @@ class _Run:
         if self.g.wire.v015:
             d["sequence_number"] = self.sequence
         d.update(inputs=self.inputs, created_at=int(self.created))
+        if not self.g.wire.v015:
+            d["reason"] = "initial"  # "resumption" when a paused run continues (docs 1.14+)
         return d
 
     def finished(
@@ -197,8 +198,12 @@ def _stream_words(
 def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
     """Chatflow: workflow_started, nodes, message deltas, workflow_finished + message_end."""
     t0 = time.perf_counter()
-    plan = make_plan(g, f"Chatflow answer. {asked(g.query)}", use_retrieval=False)
-    run = _Run(g, {})
+    conv_vars = (
+        g.store.variables(g.conversation_id) if g.spec.variables and g.conversation_id else {}
+    )
+    name = str(conv_vars.get("user_name", ""))
+    plan = make_plan(g, f"Hi {name}!" if name else "", use_retrieval=False)
+    run = Run(g, {})
     tid, mid, wire = g.task.task_id, g.message_id, g.wire
     env = {"event": "", "conversation_id": g.conversation_id, "message_id": mid,
            "created_at": g.created_at}  # fmt: skip
@@ -209,12 +214,17 @@ def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
     replaced: str | None = None
     try:
         yield {**wenv, "event": "workflow_started", "data": run.started()}
-        start = _Node(wire, 1, _CHATFLOW_NODES[0], None)
+        start = Node(wire, 1, CHATFLOW_NODES[0], None)
         yield {**wenv, "event": "node_started", "data": start.started()}
         yield {**wenv, "event": "node_finished", "data": start.finished(run.inputs, run.inputs)}
-        llm = _Node(wire, 2, _CHATFLOW_NODES[1], start.node_id)
+        llm = Node(wire, 2, CHATFLOW_NODES[1], start.node_id)
         yield {**wenv, "event": "node_started", "data": llm.started()}
         selector = [llm.node_id, "text"]
+        if g.spec.reasoning == "separated":  # reasoning_chunk (docs 1.15): no workflow_run_id
+            for word, last in [*((w, False) for w in thinking_words(g.query)), ("", True)]:
+                yield {**env, "event": "reasoning_chunk", "task_id": tid,
+                       "data": {"message_id": mid, "reasoning": word, "node_id": llm.node_id,
+                                "is_final": last}}  # fmt: skip
 
         def delta(w: str) -> dict[str, Any]:
             return {**env, "event": "message", "task_id": tid, "id": mid, "answer": w,
@@ -247,7 +257,11 @@ def chatflow_events(g: Gen) -> Generator[EventItem, None, None]:
             return
         llm_out = {"text": text, "usage": use, "finish_reason": "stop"}
         yield {**wenv, "event": "node_finished", "data": llm.finished(None, llm_out)}
-        ans = _Node(wire, 3, _CHATFLOW_NODES[2], llm.node_id)
+        if conv_vars and g.conversation_id:  # a variable-assigner step after the LLM
+            g.store.set_variables(g.conversation_id, {
+                "turn_count": int(conv_vars.get("turn_count") or 0) + 1,
+                "last_question": question_of(g.query)})  # fmt: skip
+        ans = Node(wire, 3, CHATFLOW_NODES[2], llm.node_id)
         yield {**wenv, "event": "node_started", "data": ans.started()}
         yield {**wenv, "event": "node_finished",
                "data": ans.finished(None, {"answer": text, "files": []})}  # fmt: skip
@@ -272,19 +286,19 @@ def workflow_events(g: Gen) -> Generator[EventItem, None, None]:
     t0 = time.perf_counter()
     text_in = str(g.inputs.get("text", ""))
     count = g.inputs.get("count")
-    plan = make_plan(g, sentence(f"You said: {quote(text_in)}"), use_retrieval=False)
+    plan = make_plan(g, use_retrieval=False)
     plan.fail = "fail" in text_in.lower()
-    run = _Run(g, {"text": text_in, "count": count})
+    run = Run(g, {"text": text_in, "count": count})
     tid, wire = g.task.task_id, g.wire
     wenv = {"event": "", "workflow_run_id": run.id, "task_id": tid}
     answer: list[str] = []
     ttft: list[float] = []
     try:
         yield {**wenv, "event": "workflow_started", "data": run.started()}
-        start = _Node(wire, 1, _WORKFLOW_NODES[0], None)
+        start = Node(wire, 1, WORKFLOW_NODES[0], None)
         yield {**wenv, "event": "node_started", "data": start.started()}
         yield {**wenv, "event": "node_finished", "data": start.finished(run.inputs, run.inputs)}
-        llm = _Node(wire, 2, _WORKFLOW_NODES[1], start.node_id)
+        llm = Node(wire, 2, WORKFLOW_NODES[1], start.node_id)
         yield {**wenv, "event": "node_started", "data": llm.started()}
         selector = [llm.node_id, "text"]
 
@@ -312,7 +326,7 @@ def workflow_events(g: Gen) -> Generator[EventItem, None, None]:
                     ttft[0] if ttft else None)  # fmt: skip
         llm_out = {"text": text, "usage": use, "finish_reason": "stop"}
         yield {**wenv, "event": "node_finished", "data": llm.finished(None, llm_out)}
-        end = _Node(wire, 3, _WORKFLOW_NODES[2], llm.node_id)
+        end = Node(wire, 3, WORKFLOW_NODES[2], llm.node_id)
         outputs = {"result": text, "echo_count": count}
         yield {**wenv, "event": "node_started", "data": end.started()}
         yield {**wenv, "event": "node_finished", "data": end.finished(outputs, outputs)}

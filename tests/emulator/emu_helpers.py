@@ -11,7 +11,7 @@ import pytest
 
 from dify_emulator import Emulator
 
-RECORDINGS = Path("/work/shared/dify-recordings")
+RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
 
 
 def parse_sse(raw: bytes | str) -> list[dict[str, Any] | None]:

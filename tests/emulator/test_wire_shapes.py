@@ -145,7 +145,10 @@ def test_015_blocking_matches_recording(api015: Api, app, path, body, rec) -> No
     assert not r.content.endswith(b"\n")
     if "data" in theirs:
         assert list(r.json()["data"]) == list(theirs["data"])
-        assert r.json()["data"]["outputs"] == {"result": "You said: x.", "echo_count": 3}
+        outputs = r.json()["data"]["outputs"]
+        assert list(outputs) == ["result", "echo_count"]
+        assert outputs["echo_count"] == 3
+        assert outputs["result"].startswith('I could not find anything about "x"')
 
 
 @pytest.mark.parametrize("app", ["chat", "completion", "workflow", "chatflow", "agent"])

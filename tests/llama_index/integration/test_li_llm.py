@@ -35,7 +35,7 @@ def _wait_for(predicate: object, timeout: float = 5.0) -> bool:
 def test_chat(target: Target) -> None:
     response = target.llm(model="kb-bot").chat([user("What is Dify?")])
     assert response.delta is None
-    assert "What is Dify?" in (response.message.content or "")
+    assert "Dify is an open-source platform" in (response.message.content or "")
     ids = response.message.additional_kwargs
     assert ids["conversation_id"]
     assert ids["message_id"]
@@ -82,7 +82,7 @@ async def test_achat_and_astream_chat(atarget: Target) -> None:
 def test_completion_methods(target: Target) -> None:
     llm = target.llm()
     completion = llm.complete("What is Dify?")
-    assert "What is Dify?" in completion.text
+    assert "Dify is an open-source platform" in completion.text
     assert completion.additional_kwargs["conversation_id"]
     parts = list(llm.stream_complete("What colour is the sky?"))
     assert "".join(p.delta or "" for p in parts) == parts[-1].text
