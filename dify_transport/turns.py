@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from dify_transport.types import FileInput
 
 if TYPE_CHECKING:
-    from dify_transport._async_client import AsyncDifyClient
-    from dify_transport._client import DifyClient
+    from dify_transport._async._app_client import AsyncDifyClient
+    from dify_transport._sync._app_client import DifyClient
 
 __all__ = [
     "DifyInputError",
