@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.messages import (
     AIMessage,
@@ -41,6 +41,8 @@ __all__ = [
     "PendingUpload",
     "PriorTurns",
     "StopScanner",
+    "StreamIds",
+    "TurnChunks",
     "build_turn",
     "chunk_from_event",
     "final_chunk",
@@ -188,6 +190,58 @@ def chunk_from_event(event: StreamEvent) -> ChatGenerationChunk | None:
 def text_chunk(text: str, message_id: str | None) -> ChatGenerationChunk:
     """A plain text chunk (used when a stop sequence trims a delta)."""
     return ChatGenerationChunk(message=AIMessageChunk(content=text, id=message_id))
+
+
+class StreamIds(Protocol):
+    """The ids a transport stream has seen so far."""
+
+    @property
+    def conversation_id(self) -> str | None: ...
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def task_id(self) -> str | None: ...
+
+
+class TurnChunks:
+    """The chunks of one streamed turn, stop sequences applied (no I/O).
+
+    ``ChatDify._stream`` and ``_astream`` only drive it: `feed` each event, leave the
+    loop once `stopped`, then emit `end`'s chunks.
+    """
+
+    def __init__(self, model_name: str, stops: Sequence[str] | None) -> None:
+        self._model = model_name
+        self._scanner = StopScanner(stops) if stops else None
+
+    @property
+    def stopped(self) -> bool:
+        """A stop sequence was hit: read no further (leaving the stream stops the task)."""
+        return self._scanner is not None and self._scanner.hit
+
+    def feed(self, event: StreamEvent) -> ChatGenerationChunk | None:
+        """The text chunk to emit for ``event``, or None."""
+        chunk = chunk_from_event(event)
+        if chunk is not None and self._scanner is not None:
+            chunk = text_chunk(self._scanner.feed(chunk.text), event.message_id)
+        return chunk if chunk is not None and chunk.text else None
+
+    def end(self, stream: StreamIds, result: Result | None) -> list[ChatGenerationChunk]:
+        """The closing chunks: held-back text, then `final_chunk` (``result`` None if stopped)."""
+        if result is None:
+            return [
+                final_chunk(
+                    self._model,
+                    result=None,
+                    conversation_id=stream.conversation_id,
+                    message_id=stream.message_id,
+                    task_id=stream.task_id,
+                    finish_reason="stop_sequence",
+                )
+            ]
+        rest = self._scanner.flush() if self._scanner is not None else ""
+        head = [text_chunk(rest, result.message_id)] if rest else []
+        return [*head, final_chunk(self._model, result=result)]
 
 
 def usage_metadata(result: Result) -> UsageMetadata | None:

@@ -29,11 +29,8 @@ from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
     DifyTurn,
     PriorTurns,
-    StopScanner,
+    TurnChunks,
     build_turn,
-    chunk_from_event,
-    final_chunk,
-    text_chunk,
 )
 
 __all__ = ["DEFAULT_USER", "ChatDify"]
@@ -296,9 +293,18 @@ class ChatDify(ClientOwner, BaseChatModel):
         user = kwargs.get("user") or self.user
         return turn, user, list(kwargs.get("files") or [])
 
-    def _scanner(self, stop: list[str] | None) -> StopScanner | None:
-        stops = stop if stop is not None else self.stop
-        return StopScanner(stops) if stops else None
+    def _chunks(self, stop: list[str] | None) -> TurnChunks:
+        return TurnChunks(self.model, stop if stop is not None else self.stop)
+
+    def _stream_kwargs(self, turn: DifyTurn, user: str, files: list[Any]) -> dict[str, Any]:
+        return {
+            "query": turn.query,
+            "user": user,
+            "conversation_id": turn.conversation_id,
+            "inputs": turn.inputs,
+            "files": files or None,
+            "auto_generate_name": self.auto_generate_name,
+        }
 
     def _stream(
         self,
@@ -308,45 +314,18 @@ class ChatDify(ClientOwner, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         turn, user, files = self._turn(messages, kwargs)
-        scanner = self._scanner(stop)
-        client = self._client
+        chunks, client = self._chunks(stop), self._client
         with translate_errors():
             sent = upload_files(client, [*turn.files, *files, *turn.uploads], user=user)
-            with client.stream_chat(
-                turn.query,
-                user=user,
-                conversation_id=turn.conversation_id,
-                inputs=turn.inputs,
-                files=sent or None,
-                auto_generate_name=self.auto_generate_name,
-            ) as stream:
+            with client.stream_chat(**self._stream_kwargs(turn, user, sent)) as stream:
                 for event in stream:
-                    chunk = chunk_from_event(event)
-                    if chunk is None:
-                        continue
-                    if scanner is not None:
-                        chunk = text_chunk(scanner.feed(chunk.text), event.message_id)
-                    if chunk.text:
-                        if run_manager:
-                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                    if scanner is not None and scanner.hit:
+                    if (chunk := chunks.feed(event)) is not None:
+                        yield self._emit(chunk, run_manager)
+                    if chunks.stopped:
                         break
-                if scanner is not None and scanner.hit:
-                    last = final_chunk(
-                        self.model,
-                        result=None,
-                        conversation_id=stream.conversation_id,
-                        message_id=stream.message_id,
-                        task_id=stream.task_id,
-                        finish_reason="stop_sequence",
-                    )
-                else:
-                    result = stream.final()
-                    if scanner is not None and (rest := scanner.flush()):
-                        yield self._emit(text_chunk(rest, result.message_id), run_manager)
-                    last = final_chunk(self.model, result=result)
-        yield self._emit(last, run_manager)
+                tail = chunks.end(stream, None if chunks.stopped else stream.final())
+        for chunk in tail:
+            yield self._emit(chunk, run_manager)
 
     async def _astream(
         self,
@@ -356,50 +335,19 @@ class ChatDify(ClientOwner, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         turn, user, files = self._turn(messages, kwargs)
-        scanner = self._scanner(stop)
-        client = self._async_client
+        chunks, client = self._chunks(stop), self._async_client
         with translate_errors():
             sent = await aupload_files(client, [*turn.files, *files, *turn.uploads], user=user)
-            async with await client.stream_chat(
-                turn.query,
-                user=user,
-                conversation_id=turn.conversation_id,
-                inputs=turn.inputs,
-                files=sent or None,
-                auto_generate_name=self.auto_generate_name,
-            ) as stream:
+            stream = await client.stream_chat(**self._stream_kwargs(turn, user, sent))
+            async with stream:
                 async for event in stream:
-                    chunk = chunk_from_event(event)
-                    if chunk is None:
-                        continue
-                    if scanner is not None:
-                        chunk = text_chunk(scanner.feed(chunk.text), event.message_id)
-                    if chunk.text:
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                    if scanner is not None and scanner.hit:
+                    if (chunk := chunks.feed(event)) is not None:
+                        yield await self._aemit(chunk, run_manager)
+                    if chunks.stopped:
                         break
-                if scanner is not None and scanner.hit:
-                    last = final_chunk(
-                        self.model,
-                        result=None,
-                        conversation_id=stream.conversation_id,
-                        message_id=stream.message_id,
-                        task_id=stream.task_id,
-                        finish_reason="stop_sequence",
-                    )
-                else:
-                    result = await stream.final()
-                    if scanner is not None and (rest := scanner.flush()):
-                        chunk = text_chunk(rest, result.message_id)
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                    last = final_chunk(self.model, result=result)
-        if run_manager:
-            await run_manager.on_llm_new_token("", chunk=last)
-        yield last
+                tail = chunks.end(stream, None if chunks.stopped else await stream.final())
+        for chunk in tail:
+            yield await self._aemit(chunk, run_manager)
 
     # ------------------------------------------------ moderation replacement
 
@@ -434,6 +382,14 @@ class ChatDify(ClientOwner, BaseChatModel):
     ) -> ChatGenerationChunk:
         if run_manager:
             run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        return chunk
+
+    @staticmethod
+    async def _aemit(
+        chunk: ChatGenerationChunk, run_manager: AsyncCallbackManagerForLLMRun | None
+    ) -> ChatGenerationChunk:
+        if run_manager:
+            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
         return chunk
 
     def _generate(
