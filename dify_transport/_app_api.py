@@ -58,6 +58,7 @@ __all__ = [
     "get_suggested_questions",
     "get_workflow_logs",
     "get_workflow_run",
+    "in_citation_order",
     "model_parser",
     "no_content",
     "oldest_first",
@@ -187,6 +188,15 @@ def blocking_result(response: httpx.Response) -> Result:
             body=body,
         )
     return result
+
+
+def in_citation_order(result: Result) -> Result:
+    """``result`` with its ``retriever_resources`` ordered by ``position``."""
+    resources = sorted(
+        result.retriever_resources,
+        key=lambda r: r.position if r.position is not None else 1 << 30,
+    )
+    return result.model_copy(update={"retriever_resources": resources})
 
 
 def stop_task(stop_path: str, task_id: str, *, user: str) -> Call[None]:

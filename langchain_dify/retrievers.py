@@ -109,13 +109,8 @@ class DifyRetriever(ClientOwner, BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002 - injected by the base
         k: int | None = None,
     ) -> list[Document]:
-        with (
-            translate_errors(),
-            self._client.stream_chat(
-                query, user=self.user, inputs=self.inputs, auto_generate_name=False
-            ) as stream,
-        ):
-            result = stream.final()
+        with translate_errors():
+            result = self._client.cite(query, user=self.user, inputs=self.inputs)
         return self._documents(result, k)
 
     async def _aget_relevant_documents(
@@ -126,18 +121,12 @@ class DifyRetriever(ClientOwner, BaseRetriever):
         k: int | None = None,
     ) -> list[Document]:
         with translate_errors():
-            async with await self._async_client.stream_chat(
-                query, user=self.user, inputs=self.inputs, auto_generate_name=False
-            ) as stream:
-                result = await stream.final()
+            result = await self._async_client.cite(query, user=self.user, inputs=self.inputs)
         return self._documents(result, k)
 
     def _documents(self, result: Result, k: int | None) -> list[Document]:
         limit = k if k is not None else self.k
-        resources = sorted(
-            result.retriever_resources,
-            key=lambda r: r.position if r.position is not None else 1 << 30,
-        )
+        resources = result.retriever_resources
         if limit is not None:
             resources = resources[: max(limit, 0)]
         return [

@@ -160,32 +160,20 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
         resources = [r.model_dump(mode="json") for r in result.retriever_resources]
         return nodes_from_resources(resources[: self.similarity_top_k])
 
+    def _cite_kwargs(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "inputs": self.inputs,
+            "delete_conversation": self.delete_conversation,
+        }
+
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        client = self._clients.sync()
-        with client.stream_chat(
-            query_bundle.query_str,
-            user=self.user,
-            inputs=self.inputs or None,
-            auto_generate_name=False,  # no paid title-generation call per retrieval
-        ) as stream:
-            result = stream.final()
-        if self.delete_conversation and result.conversation_id:
-            client.delete_conversation(result.conversation_id, user=self.user)
+        result = self._clients.sync().cite(query_bundle.query_str, **self._cite_kwargs())
         return self._nodes(result)
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         client = self._clients.async_()
-        stream = await client.stream_chat(
-            query_bundle.query_str,
-            user=self.user,
-            inputs=self.inputs or None,
-            auto_generate_name=False,  # no paid title-generation call per retrieval
-        )
-        async with stream:
-            result = await stream.final()
-        if self.delete_conversation and result.conversation_id:
-            await client.delete_conversation(result.conversation_id, user=self.user)
-        return self._nodes(result)
+        return self._nodes(await client.cite(query_bundle.query_str, **self._cite_kwargs()))
 
 
 class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKnowledgeClient]):

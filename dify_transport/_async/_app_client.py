@@ -205,6 +205,51 @@ class AsyncDifyClient(AsyncAPIClient):
         )
         return await self._send(call, timeout, extra_headers)
 
+    async def cite(
+        self,
+        query: str,
+        *,
+        user: str,
+        inputs: Inputs = None,
+        delete_conversation: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Result:
+        """Ask a chat app ``query`` and return the turn with the passages it cites.
+
+        What the retrievers of both frameworks use: the app's own knowledge settings
+        decide what is found (it must have citations, "retriever resource", enabled).
+        The turn streams (agent apps refuse blocking), starts a new conversation that
+        Dify is asked not to title (``auto_generate_name=False`` saves an LLM call),
+        and ``retriever_resources`` come in citation order (``position``).
+
+        Args:
+            query: The question.
+            user: End-user id.
+            inputs: App input variables.
+            delete_conversation: Delete the conversation the question created.
+            timeout: Per-call timeout.
+            extra_headers: Extra HTTP headers for these requests.
+
+        Returns:
+            The aggregated turn.
+        """
+        stream = await self.stream_chat(
+            query,
+            user=user,
+            inputs=inputs,
+            auto_generate_name=False,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        async with stream:
+            result = await stream.final()
+        if delete_conversation and result.conversation_id:
+            await self.delete_conversation(
+                result.conversation_id, user=user, timeout=timeout, extra_headers=extra_headers
+            )
+        return api.in_citation_order(result)
+
     async def get_workflow_run(
         self, run_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> WorkflowRun:
