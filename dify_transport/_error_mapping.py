@@ -6,6 +6,7 @@ HTTP errors and in-stream ``error`` events: body envelopes, class by status and 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,25 +14,37 @@ import httpx
 
 from dify_transport._errors import (
     AgentBlockingModeError,
+    AgentNotPublishedError,
     APIStatusError,
     AppUnavailableError,
     AuthenticationError,
     BadRequestError,
     CompletionRequestError,
     ContentTooLargeError,
+    ConversationCompletedError,
     ConversationNotFoundError,
     CursorNotFoundError,
+    EndUserNotFoundError,
+    FileAccessDeniedError,
+    HumanInputFormExpiredError,
+    HumanInputFormSubmittedError,
     InternalServerError,
+    InvalidFormDataError,
     InvalidParamError,
     MessageNotFoundError,
     NotChatAppError,
     NotFoundError,
     NotWorkflowAppError,
     PermissionDeniedError,
+    PreconditionFailedError,
     ProviderNotInitializeError,
     ProviderQuotaExceededError,
+    QuotaExceededError,
     RateLimitError,
+    SpeechToTextDisabledError,
+    TooManyRequestsError,
     UnsupportedMediaTypeError,
+    WorkflowVersionNotAllowedError,
     request_of,
 )
 
@@ -46,7 +59,19 @@ _BY_CODE: dict[str, type[APIStatusError]] = {
     "provider_quota_exceeded": ProviderQuotaExceededError,
     "completion_request_error": CompletionRequestError,
     "invalid_param": InvalidParamError,
+    "conversation_completed": ConversationCompletedError,
+    "agent_not_published": AgentNotPublishedError,
+    "speech_to_text_disabled": SpeechToTextDisabledError,
+    "invalid_form_data": InvalidFormDataError,
+    "workflow_version_execution_not_allowed": WorkflowVersionNotAllowedError,
+    "file_access_denied": FileAccessDeniedError,
+    "end_user_not_found": EndUserNotFoundError,
+    "too_many_requests": TooManyRequestsError,
+    "rate_limit_error": QuotaExceededError,
+    "human_input_form_submitted": HumanInputFormSubmittedError,
+    "human_input_form_expired": HumanInputFormExpiredError,
 }
+"""Dify's error code -> class, when the class's HTTP status matches the answer's."""
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -56,6 +81,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     413: ContentTooLargeError,
     415: UnsupportedMediaTypeError,
     429: RateLimitError,
+    412: PreconditionFailedError,
 }
 
 _HINTS: dict[str, str] = {
@@ -69,6 +95,13 @@ _HINTS: dict[str, str] = {
     ),
     "provider_not_initialize": "configure the app's model provider credentials in Dify",
     "provider_quota_exceeded": "add your own model provider credentials in Dify",
+    "conversation_completed": "start a new conversation (call again without conversation_id)",
+    "rate_limit_error": (
+        "a Dify Cloud quota is used up; it is not retried: wait for the quota period or "
+        "upgrade the plan"
+    ),
+    "human_input_form_submitted": "the form was already answered; it works once",
+    "human_input_form_expired": "the form expired; the run took its timeout path",
 }
 
 
@@ -126,8 +159,20 @@ _CURSOR_MESSAGES = ("last conversation not exists", "first message not exists")
 """404 messages (lower case) of an unknown ``last_id`` / ``first_id`` paging cursor."""
 
 
+def _status_of(cls: type[APIStatusError]) -> int:
+    for parent in cls.__mro__:
+        for status, known in _BY_STATUS.items():
+            if parent is known:
+                return status
+    return 0
+
+
+_STATUS_OF = {cls: _status_of(cls) for cls in _BY_CODE.values()}
+_AGENT_BLOCKING = re.compile(r"does not support blocking|only supports streaming", re.IGNORECASE)
+
+
 def _class_for(status: int, code: str | None, message: str) -> type[APIStatusError]:
-    if status == 404:
+    if status == 404 and code != "end_user_not_found":
         # Prefix match: 1.8+ may append "You have requested this URI ... did you mean" (T11).
         text = message.lstrip().lower()
         if text.startswith(_CURSOR_MESSAGES):
@@ -137,10 +182,11 @@ def _class_for(status: int, code: str | None, message: str) -> type[APIStatusErr
         if text.startswith("message not exists"):
             return MessageNotFoundError
         return NotFoundError
-    if status == 400 and "does not support blocking" in message:
+    if status == 400 and _AGENT_BLOCKING.search(message):
         return AgentBlockingModeError
-    if status == 400 and code is not None and code in _BY_CODE:
-        return _BY_CODE[code]
+    coded = _BY_CODE.get(code or "")
+    if coded is not None and _STATUS_OF.get(coded) == status:
+        return coded
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     if status >= 500:

@@ -39,6 +39,18 @@ import httpx
 from dify_transport._retry import parse_retry_after
 
 __all__ = [
+    "ConversationCompletedError",
+    "AgentNotPublishedError",
+    "SpeechToTextDisabledError",
+    "InvalidFormDataError",
+    "WorkflowVersionNotAllowedError",
+    "FileAccessDeniedError",
+    "TooManyRequestsError",
+    "QuotaExceededError",
+    "PreconditionFailedError",
+    "HumanInputFormSubmittedError",
+    "HumanInputFormExpiredError",
+    "EndUserNotFoundError",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -240,12 +252,36 @@ class CompletionRequestError(BadRequestError):
     """400 ``completion_request_error``: the model provider failed."""
 
 
+class ConversationCompletedError(BadRequestError):
+    """400 ``conversation_completed``: the conversation has ended; start a new one."""
+
+
+class AgentNotPublishedError(BadRequestError):
+    """400 ``agent_not_published``: the Agent the app is bound to has no published version."""
+
+
+class SpeechToTextDisabledError(BadRequestError):
+    """400 ``speech_to_text_disabled``: speech to text is off for this app."""
+
+
+class InvalidFormDataError(BadRequestError):
+    """400 ``invalid_form_data``: a human-input answer failed validation (the form stays open)."""
+
+
 class AuthenticationError(APIStatusError):
     """HTTP 401: missing, malformed or unknown API key (or the wrong key type)."""
 
 
 class PermissionDeniedError(APIStatusError):
     """HTTP 403: the app or its API access is disabled."""
+
+
+class WorkflowVersionNotAllowedError(PermissionDeniedError):
+    """403 ``workflow_version_execution_not_allowed``: pinning a version needs a paid plan."""
+
+
+class FileAccessDeniedError(PermissionDeniedError):
+    """403 ``file_access_denied``: the file belongs to another app or workspace."""
 
 
 class NotFoundError(APIStatusError):
@@ -306,6 +342,33 @@ class RateLimitError(APIStatusError):
             in_stream=in_stream,
         )
         self.retry_after = None if response is None else parse_retry_after(response.headers)
+
+
+class TooManyRequestsError(RateLimitError):
+    """429 ``too_many_requests``: the app's concurrency ceiling; retried with backoff."""
+
+
+class QuotaExceededError(RateLimitError):
+    """429 ``rate_limit_error``: a Dify Cloud quota is used up; never retried.
+
+    Waiting seconds does not help: it clears with the quota period or a plan change.
+    """
+
+
+class PreconditionFailedError(APIStatusError):
+    """HTTP 412: a human-input form can no longer be answered."""
+
+
+class HumanInputFormSubmittedError(PreconditionFailedError):
+    """412 ``human_input_form_submitted``: the form was already answered (it works once)."""
+
+
+class HumanInputFormExpiredError(PreconditionFailedError):
+    """412 ``human_input_form_expired``: the form is past its expiration time."""
+
+
+class EndUserNotFoundError(NotFoundError):
+    """404 ``end_user_not_found``: no end user has that id."""
 
 
 class InternalServerError(APIStatusError):

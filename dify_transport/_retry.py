@@ -25,6 +25,7 @@ from dify_transport._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_
 
 __all__ = [
     "NEVER_CONNECTED",
+    "QUOTA_EXCEEDED",
     "async_sleep",
     "backoff_delay",
     "parse_retry_after",
@@ -47,20 +48,24 @@ NEVER_CONNECTED: tuple[type[Exception], ...] = (
 """Failures that prove the request never reached the server."""
 
 _RETRY_STATUSES = frozenset({408, 429})
+QUOTA_EXCEEDED = "rate_limit_error"
+"""The 429 code of a used-up Dify Cloud quota (``too_many_requests`` is concurrency)."""
 
 
-def retryable_status(status_code: int, *, idempotent: bool) -> bool:
+def retryable_status(status_code: int, *, idempotent: bool, code: str | None = None) -> bool:
     """Decide whether an error status may be retried.
 
     Args:
         status_code: The HTTP status.
         idempotent: Whether the request may safely be repeated.
+        code: Dify's error code, if any.
 
     Returns:
-        True for 429 always; for idempotent requests also 408 and 5xx.
+        True for 429 (a concurrency limit), except ``rate_limit_error`` (a used-up quota
+        that waiting does not clear); for idempotent requests also 408 and 5xx.
     """
     if status_code == 429:
-        return True
+        return code != QUOTA_EXCEEDED
     if not idempotent:
         return False
     return status_code in _RETRY_STATUSES or status_code >= 500

@@ -24,6 +24,7 @@ TARGET = ROOT / "dify_transport" / "_sync"
 SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncDifyKnowledgeClient\b", "DifyKnowledgeClient"),
     (r"\bAsyncDifyClient\b", "DifyClient"),
+    (r"\bAsyncAppEndpoints1x\b", "AppEndpoints1x"),
     (r"\bAsyncAPIClient\b", "SyncAPIClient"),
     (r"\bAsyncStream\b", "Stream"),
     (r"\bAsyncStop\b", "Stop"),

@@ -12,7 +12,7 @@ import httpx
 
 from dify_transport import _app_api as api
 from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
-from dify_transport._async._engine import AsyncAPIClient
+from dify_transport._async._app_client_1x import AsyncAppEndpoints1x
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
@@ -35,7 +35,7 @@ from dify_transport.types import (
 __all__ = ["AsyncDifyClient"]
 
 
-class AsyncDifyClient(AsyncAPIClient):
+class AsyncDifyClient(AsyncAppEndpoints1x):
     """Asynchronous client for one Dify app's Service API.
 
     Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,

@@ -96,7 +96,7 @@ class AsyncAPIClient(BaseAPIClient):
             )
             _log.debug("dify response %s %s -> %d", call.method, call.path, response.status_code)
             if attempt < retries and _retry.retryable_status(
-                response.status_code, idempotent=call.idempotent
+                response.status_code, idempotent=call.idempotent, code=err.code
             ):
                 await sleep(
                     _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))

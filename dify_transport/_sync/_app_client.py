@@ -18,7 +18,7 @@ from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
 from dify_transport._streaming import Stream
-from dify_transport._sync._engine import SyncAPIClient
+from dify_transport._sync._app_client_1x import AppEndpoints1x
 from dify_transport.types import (
     AppInfo,
     AppMeta,
@@ -37,7 +37,7 @@ from dify_transport.types import (
 __all__ = ["DifyClient"]
 
 
-class DifyClient(SyncAPIClient):
+class DifyClient(AppEndpoints1x):
     """Synchronous client for one Dify app's Service API.
 
     Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,

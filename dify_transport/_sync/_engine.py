@@ -98,7 +98,7 @@ class SyncAPIClient(BaseAPIClient):
             )
             _log.debug("dify response %s %s -> %d", call.method, call.path, response.status_code)
             if attempt < retries and _retry.retryable_status(
-                response.status_code, idempotent=call.idempotent
+                response.status_code, idempotent=call.idempotent, code=err.code
             ):
                 sleep(_retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers)))
                 attempt += 1

@@ -15,6 +15,17 @@ retrieve). Import them from here.
 from __future__ import annotations
 
 from dify_transport.types._app import AppInfo, AppMeta, AppParameters, AppSite, UploadedFile
+from dify_transport.types._app_extras import (
+    Annotation,
+    AnnotationPage,
+    AnnotationReplyJob,
+    AppFeedback,
+    AppFeedbackPage,
+    ConversationVariable,
+    ConversationVariablePage,
+    EndUser,
+    HumanInputForm,
+)
 from dify_transport.types._common import DifyModel
 from dify_transport.types._conversations import (
     Conversation,
@@ -47,19 +58,28 @@ from dify_transport.types._workflows import WorkflowLogPage, WorkflowRun
 
 __all__ = [
     "AgentThought",
+    "Annotation",
+    "AnnotationPage",
+    "AnnotationReplyJob",
+    "AppFeedback",
+    "AppFeedbackPage",
     "AppInfo",
     "AppMeta",
     "AppParameters",
     "AppSite",
     "Conversation",
     "ConversationPage",
+    "ConversationVariable",
+    "ConversationVariablePage",
     "Dataset",
     "DatasetPage",
     "DifyModel",
     "Document",
     "DocumentCreated",
     "DocumentPage",
+    "EndUser",
     "FileInput",
+    "HumanInputForm",
     "IndexingStatus",
     "IndexingStatusList",
     "Message",

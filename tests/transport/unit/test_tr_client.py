@@ -26,7 +26,7 @@ from dify_transport import (
     InvalidParamError,
     MessageNotFoundError,
     NotFoundError,
-    RateLimitError,
+    TooManyRequestsError,
     make_status_error,
 )
 from dify_transport._constants import DEFAULT_BASE_URL
@@ -339,7 +339,7 @@ def test_three_error_envelopes_and_html():
     e6 = make_status_error(503, b"")
     assert type(e6) is InternalServerError
     e7 = make_status_error(429, b'{"code": "too_many_requests", "message": "x", "status": 429}')
-    assert type(e7) is RateLimitError
+    assert type(e7) is TooManyRequestsError  # a RateLimitError (issue 11: 429 is two things)
     assert e7.retry_after is None
     e8 = make_status_error(
         404,

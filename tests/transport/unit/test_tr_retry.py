@@ -78,7 +78,7 @@ def test_chat_post_429_is_retried_after_retry_after(instant_sleep):
 
 def test_retry_after_is_capped_and_429_exhaustion_raises(instant_sleep):
     limited = json_response(
-        429, {"code": "rate_limit_error", "message": "x"}, {"Retry-After": "9999"}
+        429, {"code": "too_many_requests", "message": "x"}, {"Retry-After": "9999"}
     )
     handler, calls = counting([limited])
     with pytest.raises(RateLimitError) as info:
