@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dify_transport._events import TERMINAL_EVENTS, TEXT_EVENTS, StreamEvent, text_of
+from dify_transport._reasoning import ThinkSplitter, split_think
 from dify_transport.types import Result
 
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
@@ -46,6 +47,18 @@ def _metadata_parts(metadata: object) -> tuple[dict[str, Any], Any, list[Any]]:
     return dict(metadata), usage, list(resources)
 
 
+def _paused_run(forms: Mapping[str, Any], reasons: object, **ids: Any) -> dict[str, Any]:
+    """A `PausedRun` dict from the ``human_input_required`` forms and pause ``reasons``."""
+    pending = {str(k): dict(v) for k, v in forms.items()}
+    for reason in reasons if isinstance(reasons, list) else []:
+        node = reason.get("node_id") if isinstance(reason, Mapping) else None
+        if isinstance(node, str) and reason.get("TYPE", "human_input_required") == (
+            "human_input_required"
+        ):
+            pending.setdefault(node, dict(reason))
+    return {**ids, "forms": pending}
+
+
 def result_from_blocking(body: Mapping[str, Any]) -> Result:
     """Build a `Result` from a blocking chat/completion/workflow body (§8).
 
@@ -62,8 +75,21 @@ def result_from_blocking(body: Mapping[str, Any]) -> Result:
         if data.get("total_tokens") is not None:
             usage = {"total_tokens": data.get("total_tokens")}
         status = data.get("status")
+        paused = None
+        if status == "paused":
+            paused = _paused_run(
+                {},
+                data.get("reasons"),
+                workflow_run_id=body.get("workflow_run_id") or data.get("workflow_run_id"),
+                task_id=body.get("task_id"),
+                conversation_id=body.get("conversation_id"),
+                message_id=body.get("message_id"),
+                outputs=outputs if isinstance(outputs, Mapping) else {},
+            )
+        finish = {"stopped": "stopped", "paused": "paused"}.get(str(status), "stop")
         return Result.model_validate(
             {
+                "paused": paused,
                 "answer": workflow_answer(outputs),
                 "task_id": body.get("task_id"),
                 "workflow_run_id": body.get("workflow_run_id") or data.get("id"),
@@ -72,14 +98,16 @@ def result_from_blocking(body: Mapping[str, Any]) -> Result:
                 "status": status,
                 "error": data.get("error"),
                 "usage": usage,
-                "finish_reason": "stopped" if status == "stopped" else "stop",
+                "finish_reason": finish,
                 "created_at": data.get("created_at"),
             }
         )
     metadata, usage, resources = _metadata_parts(body.get("metadata"))
+    answer, reasoning = split_think(str(body.get("answer") or ""))
     return Result.model_validate(
         {
-            "answer": body.get("answer") or "",
+            "answer": answer,
+            "reasoning": reasoning,
             "conversation_id": body.get("conversation_id") or None,
             "message_id": body.get("message_id") or body.get("id"),
             "task_id": body.get("task_id"),
@@ -115,8 +143,11 @@ class StreamAccumulator:
     """
 
     __slots__ = (
+        "_forms",
         "_parts",
+        "_reasoning",
         "_saw_agent_message",
+        "_think",
         "_thoughts",
         "conversation_id",
         "created_at",
@@ -133,12 +164,17 @@ class StreamAccumulator:
         "task_id",
         "terminal",
         "usage",
+        "user",
         "workflow_error",
         "workflow_run_id",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, user: str | None = None) -> None:
+        self.user = user
         self._parts: list[str] = []
+        self._reasoning: list[str] = []
+        self._think: ThinkSplitter | None = ThinkSplitter()
+        self._forms: dict[str, Any] = {}
         self._saw_agent_message = False
         self._thoughts: dict[str, dict[str, Any]] = {}
         self.task_id: str | None = None
@@ -184,6 +220,8 @@ class StreamAccumulator:
             if type(answer) is str and not self._saw_agent_message and name == "message":
                 if self.task_id is None:
                     self._ids(data)
+                if self._think is not None:
+                    return self._text(data, name, answer)
                 self._parts.append(answer)
                 return StreamEvent(data, name, answer)
             return self._delta(name, answer, data)
@@ -192,10 +230,37 @@ class StreamAccumulator:
         self._ids(data)
         text = text_of(data)
         if text is not None:
-            self._parts.append(text)
-            return StreamEvent(data, name, text)
+            return self._text(data, name, text)
+        if name == "reasoning_chunk":
+            return self._reasoning_chunk(data)
         self._other(name, data)
         return StreamEvent(data, name)
+
+    def _text(self, data: dict[str, Any], name: str, text: str) -> StreamEvent:
+        """Append an answer delta; a leading ``<think>`` block goes to the reasoning."""
+        splitter = self._think
+        if splitter is None:
+            self._parts.append(text)
+            return StreamEvent(data, name, text)
+        answer, reasoning = splitter.feed(text)
+        if splitter.done:
+            self._think = None
+        if answer:
+            self._parts.append(answer)
+        event = StreamEvent(data, name, answer or None)
+        if reasoning:
+            self._reasoning.append(reasoning)
+            event.reasoning = reasoning
+        return event
+
+    def _reasoning_chunk(self, data: dict[str, Any]) -> StreamEvent:
+        inner = data.get("data")
+        text = inner.get("reasoning") if isinstance(inner, Mapping) else data.get("reasoning")
+        event = StreamEvent(data, "reasoning_chunk")
+        if isinstance(text, str) and text:
+            self._reasoning.append(text)
+            event.reasoning = text
+        return event
 
     def _delta(self, name: str, answer: object, data: dict[str, Any]) -> StreamEvent:
         """The less common delta cases: agent deltas, non-string answers."""
@@ -207,8 +272,7 @@ class StreamAccumulator:
             self._saw_agent_message = True
         elif answer and answer == self.answer:
             return StreamEvent(data, name)  # New-Agent closing message repeats the answer
-        self._parts.append(answer)
-        return StreamEvent(data, name, answer)
+        return self._text(data, name, answer)
 
     def _ids(self, data: Mapping[str, Any]) -> None:
         if self.task_id is None:
@@ -254,6 +318,7 @@ class StreamAccumulator:
             text = answer if isinstance(answer, str) else ""
             self.message_replace = text
             self._parts = [text]
+            self._think = None
         elif name == "workflow_started":
             inner = data.get("data")
             if self.workflow_run_id is None and isinstance(inner, Mapping):
@@ -270,8 +335,27 @@ class StreamAccumulator:
                 if self.usage is None and isinstance(inner.get("total_tokens"), int):
                     self.usage = {"total_tokens": inner["total_tokens"]}
                 self._add_files(inner.get("files"))
+        elif name == "human_input_required":
+            inner = data.get("data")
+            if isinstance(inner, Mapping) and isinstance(inner.get("node_id"), str):
+                self._forms[inner["node_id"]] = dict(inner)
+        elif name == "workflow_paused":
+            self._pause(data.get("data"))
         elif name == "error":
             self.error_event = data
+
+    def _pause(self, inner: object) -> None:
+        self.status = "paused"
+        if not isinstance(inner, Mapping):
+            return
+        outputs = inner.get("outputs")
+        self.outputs = dict(outputs) if isinstance(outputs, Mapping) else self.outputs
+        if self.workflow_run_id is None and isinstance(inner.get("workflow_run_id"), str):
+            self.workflow_run_id = inner["workflow_run_id"]
+        for reason in inner.get("reasons") or []:
+            node = reason.get("node_id") if isinstance(reason, Mapping) else None
+            if isinstance(node, str):
+                self._forms.setdefault(node, dict(reason))
 
     def _add_files(self, files: object) -> None:
         """Add file dicts once each: chatflows repeat them in workflow_finished and message_end."""
@@ -300,13 +384,30 @@ class StreamAccumulator:
 
     def result(self) -> Result:
         """Build the `Result` from everything folded so far."""
-        answer = self.answer
+        held_answer, held_reasoning = self._think.pending() if self._think else ("", "")
+        answer = self.answer + held_answer
         if not answer and self.outputs and self.message_id is None:
             answer = workflow_answer(self.outputs)
         stopped = self.stopped or self.status == "stopped"
+        paused = None
+        if self.status == "paused" and not stopped:
+            paused = _paused_run(
+                self._forms,
+                None,
+                workflow_run_id=self.workflow_run_id,
+                task_id=self.task_id,
+                user=self.user,
+                mode=self.mode,
+                conversation_id=self.conversation_id,
+                message_id=self.message_id,
+                outputs=self.outputs or {},
+            )
+        finish = "stopped" if stopped else "paused" if paused is not None else "stop"
         return Result.model_validate(
             {
                 "answer": answer,
+                "reasoning": "".join(self._reasoning) + held_reasoning,
+                "paused": paused,
                 "conversation_id": self.conversation_id,
                 "message_id": self.message_id,
                 "task_id": self.task_id,
@@ -320,7 +421,7 @@ class StreamAccumulator:
                 "outputs": self.outputs,
                 "status": self.status,
                 "error": self.workflow_error,
-                "finish_reason": "stopped" if stopped else "stop",
+                "finish_reason": finish,
                 "metadata": self.metadata,
                 "created_at": self.created_at,
             }

@@ -51,10 +51,12 @@ class StreamEvent:
         data: The JSON object exactly as decoded.
         text: The text delta this event adds to the answer, or None. (Set by the
             stream; a New-Agent closing ``message`` that repeats the whole answer
-            gets None.)
+            gets None, and so does text of a leading ``<think>`` block.)
+        reasoning: The reasoning delta this event carries (``reasoning_chunk``, or
+            text inside a leading ``<think>`` block), or None; never part of ``text``.
     """
 
-    __slots__ = ("data", "event", "text")
+    __slots__ = ("data", "event", "reasoning", "text")
 
     def __init__(
         self, data: dict[str, Any], event: str | None = None, text: str | None = None
@@ -62,6 +64,7 @@ class StreamEvent:
         self.data = data
         self.event = event if event is not None else (data.get("event") or "message")
         self.text = text
+        self.reasoning: str | None = None
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> StreamEvent:

@@ -37,7 +37,7 @@ class StreamState:
         """The underlying HTTP response (status 200, ``text/event-stream``)."""
         self.user = user
         """The ``user`` the stream was opened with (also used for the stop call)."""
-        self._acc = StreamAccumulator()
+        self._acc = StreamAccumulator(user)
         self._decoder = SSEDecoder()
         self._secret = secret
         self._eof = False

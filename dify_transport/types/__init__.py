@@ -36,6 +36,8 @@ from dify_transport.types._conversations import (
 from dify_transport.types._generation import (
     AgentThought,
     FileInput,
+    PausedRun,
+    PendingForm,
     Result,
     RetrieverResource,
     Usage,
@@ -84,6 +86,8 @@ __all__ = [
     "IndexingStatusList",
     "Message",
     "MessagePage",
+    "PausedRun",
+    "PendingForm",
     "Result",
     "RetrieveRecord",
     "RetrieveResponse",

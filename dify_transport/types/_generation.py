@@ -14,6 +14,8 @@ from dify_transport.types._common import DifyModel
 __all__ = [
     "AgentThought",
     "FileInput",
+    "PausedRun",
+    "PendingForm",
     "Result",
     "RetrieverResource",
     "Usage",
@@ -104,6 +106,49 @@ class AgentThought(DifyModel):
     """File ids produced by this step (stream form)."""
 
 
+class PendingForm(DifyModel):
+    """A human-input form a paused run waits on (``human_input_required``)."""
+
+    node_id: str
+    """The Human Input node (forms are keyed by it)."""
+    form_token: str | None = None
+    """What `submit_human_input_form` takes; None when Dify delivers the form elsewhere
+    (e-mail, the web app)."""
+    form_id: str | None = None
+    node_title: str | None = None
+    form_content: str | None = None
+    """The form's text shown to the human (Markdown)."""
+    inputs: list[dict[str, Any]] = []
+    """The fields: ``type``, ``output_variable_name``, ``default``."""
+    actions: list[dict[str, Any]] = []
+    """The buttons: ``id``, ``title``, ``button_style``."""
+    resolved_default_values: dict[str, Any] = {}
+    expiration_time: int | None = None
+    """When the form expires (Unix seconds)."""
+
+
+class PausedRun(DifyModel):
+    """Where a paused workflow or chatflow run stands: plain data a checkpointer can store.
+
+    Answer a form with ``submit_human_input_form(form.form_token, user=paused.user,
+    ...)``, then follow the rest with ``stream_workflow_events(paused.workflow_run_id,
+    user=paused.user)``.
+    """
+
+    workflow_run_id: str | None = None
+    task_id: str | None = None
+    user: str | None = None
+    """The ``user`` the run belongs to (the events endpoint needs the same one)."""
+    mode: str | None = None
+    """``workflow`` or ``advanced-chat`` (a chatflow) when known."""
+    conversation_id: str | None = None
+    message_id: str | None = None
+    forms: dict[str, PendingForm] = {}
+    """The pending forms, keyed by ``node_id``."""
+    outputs: dict[str, Any] = {}
+    """Partial outputs so far."""
+
+
 class Result(DifyModel):
     """The complete answer of one generation: a blocking call, or an aggregated stream."""
 
@@ -132,11 +177,18 @@ class Result(DifyModel):
     outputs: dict[str, Any] | None = None
     """Workflow outputs."""
     status: str | None = None
-    """Workflow status (``succeeded``, ``failed``, ``stopped``, ``partial-succeeded``)."""
+    """Workflow status (``succeeded``, ``failed``, ``stopped``, ``partial-succeeded``,
+    ``paused``)."""
     error: str | None = None
     """Workflow error text, if any."""
     finish_reason: str | None = None
-    """``"stop"``; ``"stopped"`` when the generation was stopped."""
+    """``"stop"``; ``"stopped"`` when the generation was stopped; ``"paused"`` when the
+    run waits for human input (see ``paused``)."""
+    reasoning: str = ""
+    """The model's reasoning (``reasoning_chunk`` events, or a leading ``<think>`` block
+    of the answer); never part of ``answer``."""
+    paused: PausedRun | None = None
+    """Set when the run paused for human input (not an error: answer the forms)."""
     metadata: dict[str, Any] = {}
     """The raw ``message_end``/blocking ``metadata`` object."""
     created_at: int | None = None

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
-from dify_emulator import Emulator
+from dify_emulator import FAULT_HEADER, Emulator
 from dify_transport import (
     AsyncDifyClient,
     DifyClient,
     EndUserNotFoundError,
     FileAccessDeniedError,
+    HumanInputFormExpiredError,
     HumanInputFormSubmittedError,
     NotFoundError,
     PreconditionFailedError,
@@ -134,3 +136,64 @@ async def test_async_human_input_resume(emulator: Emulator) -> None:
 def test_1x_routes_are_missing_on_015(emulator_015: Emulator) -> None:
     with _client(emulator_015, "chat") as client, pytest.raises(NotFoundError):
         client.list_annotations()
+
+
+@pytest.mark.parametrize("app", ["reasoning", "think"])
+def test_reasoning_never_in_the_answer(emulator: Emulator, app: str) -> None:
+    user = _user()
+    with _client(emulator, app) as client:
+        with client.stream_chat("Why is the sky blue?", user=user) as stream:
+            events = list(stream)
+        result = stream.final()
+        streamed = "".join(e.text or "" for e in events)
+        assert result.reasoning
+        assert result.reasoning not in result.answer
+        assert "<think>" not in result.answer
+        assert streamed == result.answer
+        assert "".join(e.reasoning or "" for e in events) == result.reasoning
+        blocking = client.chat("Why is the sky blue?", user=user)
+        assert "<think>" not in blocking.answer
+        if app == "think":  # inline reasoning is split off blocking answers too
+            assert blocking.reasoning == result.reasoning
+
+
+def test_paused_result_streamed_and_blocking(emulator: Emulator) -> None:
+    user = _user()
+    with _client(emulator, "review_workflow") as client:
+        blocking = client.run_workflow(user=user, inputs={"text": "Ship it?"})
+        assert (blocking.status, blocking.finish_reason) == ("paused", "paused")
+        assert blocking.paused is not None
+        assert blocking.paused.forms
+        with client.stream_workflow(user=user, inputs={"text": "Ship it?"}) as stream:
+            result = stream.final()
+        assert result.paused is not None
+        assert result.paused.user == user
+        (form,) = result.paused.forms.values()
+        assert form.form_token
+        assert [a["id"] for a in form.actions][:1] == ["approve"]
+        client.submit_human_input_form(
+            form.form_token, user=user, action="approve", inputs={"priority": "high"}
+        )
+        with client.stream_workflow_events(result.paused.workflow_run_id or "", user=user) as rest:
+            done = rest.final()
+        assert done.status == "succeeded"
+        run = client.get_workflow_run(result.paused.workflow_run_id or "")
+        assert run.status == "succeeded"
+        assert done.outputs == run.outputs
+
+
+def test_expired_form_is_a_named_error(emulator: Emulator) -> None:
+    user = _user()
+    headers = {FAULT_HEADER: f"form_ttl=0.2; nonce={uuid.uuid4().hex}"}
+    with _client(emulator, "review_workflow") as client:
+        with client.stream_workflow(
+            user=user, inputs={"text": "Ship it?"}, extra_headers=headers
+        ) as stream:
+            paused = stream.final().paused
+        assert paused is not None
+        (form,) = paused.forms.values()
+        time.sleep(0.5)
+        with pytest.raises(HumanInputFormExpiredError):
+            client.submit_human_input_form(
+                form.form_token or "", user=user, action="approve", inputs={"priority": "high"}
+            )
