@@ -16,7 +16,7 @@ from __future__ import annotations
 from dify_transport._aggregate import StreamAccumulator
 from dify_transport._async._app_client import AsyncDifyClient
 from dify_transport._async._knowledge_client import AsyncDifyKnowledgeClient
-from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes
+from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes, trace_headers
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
@@ -115,6 +115,7 @@ from dify_transport.types import (
 )
 
 __all__ = [
+    "trace_headers",
     "AgentBlockingModeError",
     "AgentNotPublishedError",
     "AgentThought",

@@ -63,6 +63,7 @@ def get_conversation_variables(
         parse=model_parser(ConversationVariablePage),
         params=params,
         user=user,
+        since="1.0",
     )
 
 
@@ -72,12 +73,14 @@ def update_conversation_variable(
     """``PUT /conversations/{id}/variables/{variable_id}`` (the value must fit its type)."""
     path = f"/conversations/{seg(conversation_id)}/variables/{seg(variable_id)}"
     body = {"value": value, "user": user}
-    return Call("PUT", path, parse=model_parser(ConversationVariable), json=body, user=user)
+    return Call(
+        "PUT", path, parse=model_parser(ConversationVariable), json=body, user=user, since="1.0"
+    )
 
 
 def get_end_user(end_user_id: str) -> Call[EndUser]:
     """``GET /end-users/{id}`` (the id Dify gives an end user, not the ``user`` string)."""
-    return Call("GET", f"/end-users/{seg(end_user_id)}", parse=model_parser(EndUser))
+    return Call("GET", f"/end-users/{seg(end_user_id)}", parse=model_parser(EndUser), since="1.13")
 
 
 def _content(response: httpx.Response) -> bytes:
@@ -105,7 +108,9 @@ def create_annotation(question: str, answer: str) -> Call[Annotation]:
 def list_annotations(*, page: int, limit: int, keyword: str | None) -> Call[AnnotationPage]:
     """``GET /apps/annotations``."""
     params = {"page": page, "limit": limit, "keyword": keyword}
-    return Call("GET", "/apps/annotations", parse=model_parser(AnnotationPage), params=params)
+    return Call(
+        "GET", "/apps/annotations", parse=model_parser(AnnotationPage), params=params, since="1.x"
+    )
 
 
 def update_annotation(annotation_id: str, *, question: str, answer: str) -> Call[Annotation]:
@@ -146,7 +151,7 @@ def get_annotation_reply_status(action: ReplyAction, job_id: str) -> Call[Annota
 def get_human_input_form(form_token: str) -> Call[HumanInputForm]:
     """``GET /form/human_input/{form_token}``: the form a paused run waits on."""
     path = f"/form/human_input/{seg(form_token)}"
-    return Call("GET", path, parse=model_parser(HumanInputForm))
+    return Call("GET", path, parse=model_parser(HumanInputForm), since="1.14")
 
 
 def _submitted(response: httpx.Response) -> None:
@@ -159,7 +164,7 @@ def submit_human_input_form(
     """``POST /form/human_input/{form_token}``: answer the form (a form works once)."""
     body = {"inputs": dict(inputs), "action": action, "user": user}
     path = f"/form/human_input/{seg(form_token)}"
-    return Call("POST", path, parse=_submitted, json=body, user=user)
+    return Call("POST", path, parse=_submitted, json=body, user=user, since="1.14")
 
 
 def _no_result(response: httpx.Response) -> Result:  # a stream: never parsed whole
@@ -173,4 +178,4 @@ def stream_workflow_events(workflow_run_id: str, *, user: str) -> Call[Result]:
     ``stop_workflow`` / ``stop_chat`` and the run's task id.
     """
     path = f"/workflow/{seg(workflow_run_id)}/events"
-    return Call("GET", path, parse=_no_result, params={"user": user}, user=user)
+    return Call("GET", path, parse=_no_result, params={"user": user}, user=user, since="1.14")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -47,6 +48,7 @@ __all__ = [
     "TimeoutTypes",
     "parse_json",
     "seg",
+    "trace_headers",
 ]
 
 T = TypeVar("T")
@@ -98,6 +100,8 @@ class Call(Generic[T]):
     """A blocking generation: nothing arrives until the run ends (long read timeout)."""
     stop: str | None = None
     """For a streaming call: the stop path template (``{task_id}`` placeholder)."""
+    since: str | None = None
+    """The Dify release that added the route: an older server's bare 404 says so."""
 
     def __post_init__(self) -> None:
         if self.creates_work is None:
@@ -107,6 +111,26 @@ class Call(Generic[T]):
     def idempotent(self) -> bool:
         """Whether repeating the request cannot duplicate work."""
         return not self.creates_work
+
+
+_TRACE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+TRACE_HEADER = "X-Trace-Id"
+
+
+def trace_headers(trace_id: object) -> dict[str, str]:
+    """The header that joins a Dify trace to the caller's (``X-Trace-Id``).
+
+    Args:
+        trace_id: Any id (a LangChain run UUID, a LlamaIndex span id); None for none.
+
+    Returns:
+        ``{"X-Trace-Id": id}`` with only the characters Dify accepts (``[A-Za-z0-9_-]``,
+        at most 128), or ``{}`` when nothing usable is left.
+    """
+    if trace_id is None:
+        return {}
+    value = _TRACE_UNSAFE.sub("", str(trace_id))[:128]
+    return {TRACE_HEADER: value} if value else {}
 
 
 def seg(value: str) -> str:

@@ -48,7 +48,7 @@ from dify_transport._errors import (
     request_of,
 )
 
-__all__ = ["error_from_event", "make_status_error", "parse_error_body"]
+__all__ = ["error_from_event", "make_status_error", "needs_newer_dify", "parse_error_body"]
 
 
 _BY_CODE: dict[str, type[APIStatusError]] = {
@@ -320,4 +320,27 @@ def error_from_event(
     envelope = {"code": data.get("code"), "message": data.get("message")}
     return make_status_error(
         status_code, envelope, response=response, user=user, in_stream=True, secret=secret
+    )
+
+
+def needs_newer_dify(err: APIStatusError, since: str | None, where: str) -> APIStatusError:
+    """Say which Dify a route needs when a server without it answers a bare 404.
+
+    Args:
+        err: The mapped error.
+        since: The release that added the route (None: a route every Dify has).
+        where: ``METHOD /path`` of the request.
+
+    Returns:
+        ``err``, or a `NotFoundError` naming the version when the 404 carries no Dify
+        error code (the server has no such route, as Dify 0.15 or 1.12 for a newer one).
+    """
+    if since is None or err.status_code != 404 or err.code is not None:
+        return err
+    return NotFoundError(
+        f"{where} needs Dify {since} or newer: this server has no such route (404 without "
+        "a Dify error code). Upgrade Dify, or do not use this method with this server",
+        response=err.response,
+        status_code=404,
+        body=err.body,
     )

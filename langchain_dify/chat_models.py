@@ -22,6 +22,7 @@ from dify_transport import (
     DifyClient,
     HttpClient,
     TimeoutTypes,
+    trace_headers,
 )
 from dify_transport.turns import aupload_files, upload_files
 from langchain_dify._clients import ClientOwner, secret_value
@@ -37,6 +38,7 @@ __all__ = ["DEFAULT_USER", "ChatDify"]
 
 _CALL_KWARGS = frozenset({"conversation_id", "inputs", "user", "files"})
 _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
+_RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
 class ChatDify(ClientOwner, BaseChatModel):
@@ -296,8 +298,11 @@ class ChatDify(ClientOwner, BaseChatModel):
     def _chunks(self, stop: list[str] | None) -> TurnChunks:
         return TurnChunks(self.model, stop if stop is not None else self.stop)
 
-    def _stream_kwargs(self, turn: DifyTurn, user: str, files: list[Any]) -> dict[str, Any]:
+    def _stream_kwargs(
+        self, turn: DifyTurn, user: str, files: list[Any], run_id: object
+    ) -> dict[str, Any]:
         return {
+            "extra_headers": trace_headers(run_id) or None,  # joins Dify's trace to LangSmith's
             "query": turn.query,
             "user": user,
             "conversation_id": turn.conversation_id,
@@ -313,11 +318,12 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
         turn, user, files = self._turn(messages, kwargs)
         chunks, client = self._chunks(stop), self._client
         with translate_errors():
             sent = upload_files(client, [*turn.files, *files, *turn.uploads], user=user)
-            with client.stream_chat(**self._stream_kwargs(turn, user, sent)) as stream:
+            with client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id)) as stream:
                 for event in stream:
                     if (chunk := chunks.feed(event)) is not None:
                         yield self._emit(chunk, run_manager)
@@ -334,11 +340,12 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
         turn, user, files = self._turn(messages, kwargs)
         chunks, client = self._chunks(stop), self._async_client
         with translate_errors():
             sent = await aupload_files(client, [*turn.files, *files, *turn.uploads], user=user)
-            stream = await client.stream_chat(**self._stream_kwargs(turn, user, sent))
+            stream = await client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id))
             async with stream:
                 async for event in stream:
                     if (chunk := chunks.feed(event)) is not None:
@@ -401,8 +408,8 @@ class ChatDify(ClientOwner, BaseChatModel):
     ) -> ChatResult:
         # Not streaming (``streaming=False``): read the same stream, but fire no
         # per-token callbacks (langchain-core routes ``streaming=True`` to ``_stream``).
-        del run_manager
-        return _aggregate(list(self._stream(messages, stop=stop, **kwargs)))
+        run_id = run_manager.run_id if run_manager else None
+        return _aggregate(list(self._stream(messages, stop=stop, **{**kwargs, _RUN_ID: run_id})))
 
     async def _agenerate(
         self,
@@ -411,8 +418,10 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        del run_manager  # no per-token callbacks when not streaming (see ``_generate``)
-        return _aggregate([chunk async for chunk in self._astream(messages, stop=stop, **kwargs)])
+        # no per-token callbacks when not streaming (see ``_generate``); the run id is kept
+        run_id = run_manager.run_id if run_manager else None
+        chunks = self._astream(messages, stop=stop, **{**kwargs, _RUN_ID: run_id})
+        return _aggregate([chunk async for chunk in chunks])
 
 
 def _fingerprint(api_key: SecretStr | str | None) -> str | None:

@@ -27,6 +27,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
+from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
 
@@ -36,6 +37,7 @@ from dify_transport import (
     AsyncHttpClient,
     DifyClient,
     HttpClient,
+    trace_headers,
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.turns import aupload_files, upload_files
@@ -71,6 +73,8 @@ class _Call:
 
     def stream_kwargs(self, files: list[FileInput]) -> dict[str, Any]:
         return {
+            # the instrumentation span of this call: joins Dify's trace to LlamaIndex's
+            "extra_headers": trace_headers(active_span_id.get()) or None,
             "user": self.user,
             "conversation_id": self.turn.conversation_id,
             "inputs": self.inputs or None,

@@ -20,7 +20,7 @@ from dify_transport._base_client import (
     TimeoutTypes,
 )
 from dify_transport._constants import LOGGER_NAME
-from dify_transport._error_mapping import make_status_error
+from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError
 from dify_transport._streaming import AsyncStream
 
@@ -103,7 +103,7 @@ class AsyncAPIClient(BaseAPIClient):
                 )
                 attempt += 1
                 continue
-            raise err
+            raise needs_newer_dify(err, call.since, f"{call.method} {call.path}")
 
     async def _send(
         self,

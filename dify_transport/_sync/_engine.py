@@ -22,7 +22,7 @@ from dify_transport._base_client import (
     TimeoutTypes,
 )
 from dify_transport._constants import LOGGER_NAME
-from dify_transport._error_mapping import make_status_error
+from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError
 from dify_transport._streaming import Stream
 
@@ -103,7 +103,7 @@ class SyncAPIClient(BaseAPIClient):
                 sleep(_retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers)))
                 attempt += 1
                 continue
-            raise err
+            raise needs_newer_dify(err, call.since, f"{call.method} {call.path}")
 
     def _send(
         self,

@@ -133,9 +133,15 @@ async def test_async_human_input_resume(emulator: Emulator) -> None:
         assert result.status == "succeeded"
 
 
-def test_1x_routes_are_missing_on_015(emulator_015: Emulator) -> None:
-    with _client(emulator_015, "chat") as client, pytest.raises(NotFoundError):
-        client.list_annotations()
+def test_1x_routes_on_an_older_dify_name_the_version(emulator_015: Emulator) -> None:
+    with _client(emulator_015, "chat") as client:
+        with pytest.raises(NotFoundError, match=r"needs Dify 1\.x or newer"):
+            client.list_annotations()
+        with pytest.raises(NotFoundError, match=r"needs Dify 1\.14 or newer"):
+            client.get_human_input_form("token")
+        with pytest.raises(NotFoundError) as info:  # a route every Dify has: unchanged
+            client.get_messages(str(uuid.uuid4()), user="u")
+        assert "needs Dify" not in str(info.value)
 
 
 @pytest.mark.parametrize("app", ["reasoning", "think"])
