@@ -99,6 +99,7 @@ from dify_transport.types import (
     IndexingStatusList,
     Message,
     MessagePage,
+    NodeRun,
     PausedRun,
     PendingForm,
     Result,
@@ -115,7 +116,6 @@ from dify_transport.types import (
 )
 
 __all__ = [
-    "trace_headers",
     "AgentBlockingModeError",
     "AgentNotPublishedError",
     "AgentThought",
@@ -181,6 +181,7 @@ __all__ = [
     "Message",
     "MessageNotFoundError",
     "MessagePage",
+    "NodeRun",
     "NotChatAppError",
     "NotFoundError",
     "NotWorkflowAppError",
@@ -207,6 +208,7 @@ __all__ = [
     "StreamEvent",
     "TimeoutTypes",
     "TooManyRequestsError",
+    "trace_headers",
     "UnsupportedMediaTypeError",
     "UploadedFile",
     "Usage",

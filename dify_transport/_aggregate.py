@@ -17,6 +17,7 @@ from dify_transport.types import Result
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
 
 _ANSWER_KEYS = ("answer", "text", "result", "output")
+_NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
 
 
 def workflow_answer(outputs: object) -> str:
@@ -144,6 +145,7 @@ class StreamAccumulator:
 
     __slots__ = (
         "_forms",
+        "_nodes",
         "_parts",
         "_reasoning",
         "_saw_agent_message",
@@ -175,6 +177,7 @@ class StreamAccumulator:
         self._reasoning: list[str] = []
         self._think: ThinkSplitter | None = ThinkSplitter()
         self._forms: dict[str, Any] = {}
+        self._nodes: dict[str, dict[str, Any]] = {}
         self._saw_agent_message = False
         self._thoughts: dict[str, dict[str, Any]] = {}
         self.task_id: str | None = None
@@ -230,6 +233,8 @@ class StreamAccumulator:
         self._ids(data)
         text = text_of(data)
         if text is not None:
+            if name == "text_chunk" and self.conversation_id is not None:
+                return StreamEvent(data, name)  # a chat stream's answer comes as `message`
             return self._text(data, name, text)
         if name == "reasoning_chunk":
             return self._reasoning_chunk(data)
@@ -335,6 +340,8 @@ class StreamAccumulator:
                 if self.usage is None and isinstance(inner.get("total_tokens"), int):
                     self.usage = {"total_tokens": inner["total_tokens"]}
                 self._add_files(inner.get("files"))
+        elif name in _NODE_EVENTS:
+            self._node(name, data.get("data"))
         elif name == "human_input_required":
             inner = data.get("data")
             if isinstance(inner, Mapping) and isinstance(inner.get("node_id"), str):
@@ -343,6 +350,20 @@ class StreamAccumulator:
             self._pause(data.get("data"))
         elif name == "error":
             self.error_event = data
+
+    def _node(self, name: str, inner: object) -> None:
+        """Fold node progress by execution id (a resumed or reconnected stream repeats none)."""
+        if not isinstance(inner, Mapping) or not isinstance(inner.get("id"), str):
+            return
+        node = self._nodes.setdefault(inner["id"], {"id": inner["id"], "status": "running"})
+        for key in ("node_id", "node_type", "title", "index", "iteration_id", "loop_id"):
+            if inner.get(key) is not None:
+                node[key] = inner[key]
+        if name == "node_retry":
+            node["retries"] = node.get("retries", 0) + 1
+        elif name == "node_finished":
+            for key in ("status", "error", "elapsed_time"):
+                node[key] = inner.get(key)
 
     def _pause(self, inner: object) -> None:
         self.status = "paused"
@@ -407,6 +428,7 @@ class StreamAccumulator:
             {
                 "answer": answer,
                 "reasoning": "".join(self._reasoning) + held_reasoning,
+                "nodes": list(self._nodes.values()),
                 "paused": paused,
                 "conversation_id": self.conversation_id,
                 "message_id": self.message_id,

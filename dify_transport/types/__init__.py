@@ -36,6 +36,7 @@ from dify_transport.types._conversations import (
 from dify_transport.types._generation import (
     AgentThought,
     FileInput,
+    NodeRun,
     PausedRun,
     PendingForm,
     Result,
@@ -86,6 +87,7 @@ __all__ = [
     "IndexingStatusList",
     "Message",
     "MessagePage",
+    "NodeRun",
     "PausedRun",
     "PendingForm",
     "Result",

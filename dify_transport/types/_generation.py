@@ -14,6 +14,7 @@ from dify_transport.types._common import DifyModel
 __all__ = [
     "AgentThought",
     "FileInput",
+    "NodeRun",
     "PausedRun",
     "PendingForm",
     "Result",
@@ -106,6 +107,26 @@ class AgentThought(DifyModel):
     """File ids produced by this step (stream form)."""
 
 
+class NodeRun(DifyModel):
+    """One node execution of a workflow or chatflow run, as its events told it."""
+
+    id: str
+    """The execution id (``node_started.data.id``; retries keep it)."""
+    node_id: str | None = None
+    node_type: str | None = None
+    title: str | None = None
+    index: int | None = None
+    status: str | None = None
+    """``running`` until ``node_finished``: ``succeeded``, ``failed``, ``exception``, ..."""
+    error: str | None = None
+    elapsed_time: float | None = None
+    """Seconds."""
+    retries: int = 0
+    """How many ``node_retry`` events came for it."""
+    iteration_id: str | None = None
+    loop_id: str | None = None
+
+
 class PendingForm(DifyModel):
     """A human-input form a paused run waits on (``human_input_required``)."""
 
@@ -189,6 +210,8 @@ class Result(DifyModel):
     of the answer); never part of ``answer``."""
     paused: PausedRun | None = None
     """Set when the run paused for human input (not an error: answer the forms)."""
+    nodes: list[NodeRun] = []
+    """Node executions in start order (workflow and chatflow streams)."""
     metadata: dict[str, Any] = {}
     """The raw ``message_end``/blocking ``metadata`` object."""
     created_at: int | None = None

@@ -118,3 +118,34 @@ def test_splits_are_exhaustive_for_a_short_block() -> None:
         pieces = [text[: cuts[0]], text[cuts[0] : cuts[1]], text[cuts[1] :]]
         out = [splitter.feed(p) for p in pieces] + [splitter.pending()]
         assert ("".join(a for a, _ in out), "".join(r for _, r in out)) == ("a", "r")
+
+
+def test_node_progress_is_folded_by_execution_id() -> None:
+    acc = StreamAccumulator()
+    started = {"id": "e1", "node_id": "llm", "node_type": "llm", "title": "LLM", "index": 2}
+    acc.add({"event": "node_started", "task_id": "t", "workflow_run_id": "r", "data": started})
+    acc.add({"event": "node_retry", "task_id": "t", "workflow_run_id": "r", "data": started})
+    acc.add({"event": "node_started", "task_id": "t", "workflow_run_id": "r", "data": started})
+    done = {**started, "status": "succeeded", "elapsed_time": 0.5}
+    acc.add({"event": "node_finished", "task_id": "t", "workflow_run_id": "r", "data": done})
+    (node,) = acc.result().nodes
+    assert (node.title, node.status, node.retries, node.elapsed_time) == (
+        "LLM",
+        "succeeded",
+        1,
+        0.5,
+    )
+
+
+def test_text_chunk_never_doubles_a_chat_answer() -> None:
+    acc = StreamAccumulator()
+    env = {"task_id": "t", "conversation_id": "c", "message_id": "m"}
+    acc.add({**env, "event": "message", "answer": "Hi"})
+    event = acc.add({**env, "event": "text_chunk", "data": {"text": "Hi"}})
+    assert event.text is None
+    assert acc.result().answer == "Hi"
+    workflow = StreamAccumulator()
+    workflow.add(
+        {"event": "text_chunk", "task_id": "t", "workflow_run_id": "r", "data": {"text": "Hi"}}
+    )
+    assert workflow.result().answer == "Hi"
