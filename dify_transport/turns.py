@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from dify_transport._errors import DifyConfigError
 from dify_transport.types import FileInput
 
 if TYPE_CHECKING:
@@ -71,8 +72,11 @@ carry them in the query, or send only the trailing user turn(s)."""
 _DEFAULT_MIME = {"image": "image/png", "audio": "audio/mpeg", "video": "video/mp4"}
 
 
-class DifyInputError(ValueError):
-    """The messages cannot be turned into a Dify chat turn (the text says why)."""
+class DifyInputError(DifyConfigError):
+    """The input cannot be sent to Dify as given (the text says why; nothing was sent).
+
+    A `DifyError` and a ``ValueError``.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 - :class:`ChatDify`: a Dify chat / chatflow / agent app as a chat model.
 - :class:`DifyChatMessageHistory`: a Dify conversation as chat history.
+- :class:`DifyWorkflow`: a workflow app as a ``Runnable[dict, dict]`` (``.as_tool()``).
 - :class:`DifyRetriever`: the passages an app cites; :class:`DifyKnowledgeRetriever`:
   a knowledge base searched directly.
 - ``Dify*Error``: every Dify failure, typed both as the transport's error and as
@@ -29,6 +30,7 @@ from langchain_dify._session_store import InMemorySessionStore, SessionStore
 from langchain_dify.chat_history import DifyChatMessageHistory
 from langchain_dify.chat_models import DEFAULT_USER, ChatDify
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
+from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 
 __all__ = [
     "DEFAULT_USER",
@@ -49,6 +51,8 @@ __all__ = [
     "DifyRateLimitError",
     "DifyRetriever",
     "DifyUnsupportedMediaTypeError",
+    "DifyWorkflow",
+    "DifyWorkflowPausedError",
     "InMemorySessionStore",
     "SessionStore",
 ]
