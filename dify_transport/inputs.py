@@ -8,15 +8,26 @@ wrong type or a value outside a select fails with the field's name, not a Dify 4
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
 
 from dify_transport.turns import DifyInputError
 from dify_transport.types import AppParameters
 
-__all__ = ["InputField", "check_inputs", "input_fields", "input_schema"]
+__all__ = [
+    "InputField",
+    "check_inputs",
+    "input_fields",
+    "input_model",
+    "input_schema",
+    "tool_name",
+]
 
+_SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
 _STRING_KINDS = frozenset({"text-input", "paragraph", "select"})
 _FILE_KINDS = frozenset({"file", "file-list"})
 
@@ -112,6 +123,40 @@ def input_schema(fields: Sequence[InputField], *, title: str = "inputs") -> dict
     }
 
 
+def _annotation(f: InputField) -> Any:
+    if f.kind == "select" and f.options:
+        return Literal[f.options]
+    if f.kind == "number":
+        return float
+    if f.kind == "checkbox":
+        return bool
+    if f.kind == "file-list":
+        return list[str]
+    return str
+
+
+def input_model(fields: Sequence[InputField], name: str = "DifyInputs") -> type[BaseModel]:
+    """A pydantic model of the form (for frameworks that take a model, e.g. ``fn_schema``).
+
+    Same rules as `input_schema`; optional fields default to the app's default or None.
+    """
+    definitions: dict[str, Any] = {}
+    for f in fields:
+        limit = f.max_length if f.kind in _STRING_KINDS else None
+        if f.required and f.default is None:
+            definitions[f.variable] = (
+                _annotation(f),
+                Field(description=f.label, max_length=limit),
+            )
+        else:
+            definitions[f.variable] = (
+                _annotation(f) | None,
+                Field(default=f.default, description=f.label, max_length=limit),
+            )
+    model: type[BaseModel] = create_model(name, **definitions)
+    return model
+
+
 def _bad(f: InputField, why: str) -> DifyInputError:
     return DifyInputError(f"Input {f.variable!r} ({f.label}) {why}")
 
@@ -181,3 +226,9 @@ def check_inputs(fields: Sequence[InputField], inputs: Mapping[str, Any]) -> dic
             continue
         out[f.variable] = _checked(f, value)
     return out
+
+
+def tool_name(app_name: str | None, fallback: str = "dify_app") -> str:
+    """A tool name from an app's name, as tool-calling models require: ``^[a-zA-Z0-9_-]{1,64}$``."""
+    slug = _SLUG.sub("_", (app_name or "").strip()).strip("_")[:64]
+    return slug or fallback

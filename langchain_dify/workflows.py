@@ -11,7 +11,6 @@ schema come from the app itself.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -40,14 +39,19 @@ from dify_transport import (
     TimeoutTypes,
     trace_headers,
 )
-from dify_transport.inputs import InputField, check_inputs, input_fields, input_schema
+from dify_transport.inputs import (
+    InputField,
+    check_inputs,
+    input_fields,
+    input_schema,
+    tool_name,
+)
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 
 __all__ = ["DifyWorkflow", "DifyWorkflowPausedError"]
 
 _NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
-_SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
 
 
 class DifyWorkflowPausedError(DifyError):
@@ -326,8 +330,8 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
         name: str | None,
         description: str | None,
     ) -> StructuredTool:
-        tool_name = name or tool_slug(info.name or "dify_workflow")
-        schema = input_schema(fields, title=tool_name)
+        slug = name or tool_name(info.name, "dify_workflow")
+        schema = input_schema(fields, title=slug)
 
         def run(**inputs: Any) -> dict[str, Any]:
             try:
@@ -344,17 +348,11 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
         return StructuredTool.from_function(
             func=run,
             coroutine=arun,
-            name=tool_name,
+            name=slug,
             description=description or info.description or f"Runs the Dify workflow {info.name}",
             args_schema=schema,
             handle_tool_error=False,
         )
-
-
-def tool_slug(name: str) -> str:
-    """A tool name from an app name: ``^[a-zA-Z0-9_-]{1,64}$``."""
-    slug = _SLUG.sub("_", name.strip()).strip("_")[:64]
-    return slug or "dify_workflow"
 
 
 def _node(event: StreamEvent) -> dict[str, Any]:

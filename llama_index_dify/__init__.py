@@ -18,6 +18,7 @@ from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatRespon
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.llms import DifyLLM
 from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
+from llama_index_dify.tools import DifyWorkflowTool
 
 __all__ = [
     "DEFAULT_USER",
@@ -28,4 +29,5 @@ __all__ = [
     "DifyReadOnlyHistoryError",
     "DifyRetriever",
     "DifyStreamingChatResponse",
+    "DifyWorkflowTool",
 ]

@@ -1,0 +1,150 @@
+"""A Dify workflow app as a LlamaIndex tool (``FunctionTool``) for agents.
+
+The tool's name, description and ``fn_schema`` come from the app itself (``GET /info``,
+``GET /parameters``); inputs are checked against the app's form before anything is
+sent; the run streams (a long run never hits a read timeout) and the tool returns the
+run's outputs (``ToolOutput.raw_output``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.instrumentation.span import active_span_id
+from llama_index.core.tools import FunctionTool, ToolMetadata
+
+from dify_transport import (
+    AppInfo,
+    AsyncDifyClient,
+    AsyncHttpClient,
+    DifyClient,
+    DifyError,
+    HttpClient,
+    Result,
+    trace_headers,
+)
+from dify_transport._lifecycle import ClientSettings, LazyClients
+from dify_transport.inputs import InputField, check_inputs, input_fields, input_model, tool_name
+from llama_index_dify._clients import default_user
+
+__all__ = ["DifyWorkflowTool"]
+
+
+def _outputs(result: Result) -> dict[str, Any]:
+    if result.paused is not None:
+        forms = ", ".join(result.paused.forms) or "none"
+        msg = (
+            f"The Dify run {result.paused.workflow_run_id} paused for human input (forms at "
+            f"nodes: {forms}); answer them with the transport's submit_human_input_form"
+        )
+        raise DifyError(msg)
+    return dict(result.outputs or {})
+
+
+class DifyWorkflowTool(FunctionTool):
+    """A Dify workflow app as a tool, sync and async (``FunctionAgent``, ``ReActAgent``).
+
+    ```python
+    from llama_index_dify import DifyWorkflowTool
+
+    tool = DifyWorkflowTool.from_app(user="alice")  # $DIFY_API_KEY: a workflow app's key
+    tool.metadata.name, tool.metadata.fn_schema  # from the app
+    tool.call(text="Summarise Dify").raw_output  # the run's outputs
+    ```
+
+    ``from_app`` reads the app's info and form now (I/O); ``afrom_app`` does it without
+    blocking; the tool itself runs the workflow each call.
+    """
+
+    @classmethod
+    def from_app(
+        cls,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        client: DifyClient | None = None,
+        async_client: AsyncDifyClient | None = None,
+        http_client: HttpClient | None = None,
+        async_http_client: AsyncHttpClient | None = None,
+    ) -> DifyWorkflowTool:
+        """Build the tool from the app's own info and input form (reads them now)."""
+        clients = _clients(locals())
+        sync = clients.sync()
+        info, form = sync.get_info(), sync.get_parameters()
+        return cls._build(
+            clients, info, input_fields(form), user=user, name=name, description=description
+        )
+
+    @classmethod
+    async def afrom_app(
+        cls,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the httpx timeout of each request
+        max_retries: int = 2,
+        client: DifyClient | None = None,
+        async_client: AsyncDifyClient | None = None,
+        http_client: HttpClient | None = None,
+        async_http_client: AsyncHttpClient | None = None,
+    ) -> DifyWorkflowTool:
+        """Async `from_app`."""
+        clients = _clients(locals())
+        aio = clients.async_()
+        info, form = await aio.get_info(), await aio.get_parameters()
+        return cls._build(
+            clients, info, input_fields(form), user=user, name=name, description=description
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        clients: LazyClients[DifyClient, AsyncDifyClient],
+        info: AppInfo,
+        fields: list[InputField],
+        *,
+        user: str | None,
+        name: str | None,
+        description: str | None,
+    ) -> DifyWorkflowTool:
+        end_user = user or default_user()
+        slug = name or tool_name(info.name, "dify_workflow")
+
+        def run(**inputs: Any) -> dict[str, Any]:
+            checked = check_inputs(fields, inputs)
+            headers = trace_headers(active_span_id.get()) or None
+            with clients.sync().stream_workflow(
+                user=end_user, inputs=checked, extra_headers=headers
+            ) as stream:
+                return _outputs(stream.final())
+
+        async def arun(**inputs: Any) -> dict[str, Any]:
+            checked = check_inputs(fields, inputs)
+            headers = trace_headers(active_span_id.get()) or None
+            stream = await clients.async_().stream_workflow(
+                user=end_user, inputs=checked, extra_headers=headers
+            )
+            async with stream:
+                return _outputs(await stream.final())
+
+        metadata = ToolMetadata(
+            name=slug,
+            description=description or info.description or f"Runs the Dify workflow {info.name}",
+            fn_schema=input_model(fields, name=f"{slug}_inputs"),
+        )
+        return cls(fn=run, async_fn=arun, metadata=metadata)
+
+
+def _clients(options: dict[str, Any]) -> LazyClients[DifyClient, AsyncDifyClient]:
+    settings = ClientSettings(
+        **{k: options[k] for k in ClientSettings.__dataclass_fields__ if k in options}
+    )
+    return LazyClients(DifyClient, AsyncDifyClient, settings)
