@@ -2,6 +2,7 @@
 
 - :class:`ChatDify`: a Dify chat / chatflow / agent app as a chat model.
 - :class:`DifyChatMessageHistory`: a Dify conversation as chat history.
+- :class:`DifyCompletion`: a completion app as a text LLM (``BaseLLM``).
 - :class:`DifyWorkflow`: a workflow app as a ``Runnable[dict, dict]`` (``.as_tool()``).
 - :class:`DifyRetriever`: the passages an app cites; :class:`DifyKnowledgeRetriever`:
   a knowledge base searched directly.
@@ -29,6 +30,7 @@ from langchain_dify._messages import DifyInputError
 from langchain_dify._session_store import InMemorySessionStore, SessionStore
 from langchain_dify.chat_history import DifyChatMessageHistory
 from langchain_dify.chat_models import DEFAULT_USER, ChatDify
+from langchain_dify.completion import DifyCompletion
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 
@@ -41,6 +43,7 @@ __all__ = [
     "DifyAuthenticationError",
     "DifyBadRequestError",
     "DifyChatMessageHistory",
+    "DifyCompletion",
     "DifyContentTooLargeError",
     "DifyIncompleteStreamError",
     "DifyInputError",
