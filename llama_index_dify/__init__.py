@@ -16,6 +16,7 @@ from llama_index_dify._clients import DEFAULT_USER
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
 from llama_index_dify.chat_store import DifyChatStore
+from llama_index_dify.completion import DifyCompletionLLM
 from llama_index_dify.llms import DifyLLM
 from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from llama_index_dify.tools import DifyWorkflowTool
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_USER",
     "DifyChatEngine",
     "DifyChatStore",
+    "DifyCompletionLLM",
     "DifyKnowledgeRetriever",
     "DifyLLM",
     "DifyReadOnlyHistoryError",
