@@ -86,8 +86,10 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 _HINTS: dict[str, str] = {
     "not_chat_app": (
-        "this key belongs to an app that is not a chat, agent or chatflow app; use the "
-        "completion or workflow methods for it, or use the chat app's key"
+        "this key belongs to an app that is not a chat, agent or chatflow app; for a "
+        "workflow app use DifyWorkflow (LangChain), DifyWorkflowTool (LlamaIndex) or "
+        "stream_workflow(); for a completion app DifyCompletion (LangChain), "
+        "DifyCompletionLLM (LlamaIndex) or stream_completion(); or use a chat app's key"
     ),
     "not_workflow_app": (
         "this key belongs to an app that is not a workflow app; use stream_chat()/chat() "

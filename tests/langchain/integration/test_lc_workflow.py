@@ -123,3 +123,17 @@ def test_breaking_out_of_stream_stops_the_run(emulator: Emulator) -> None:
         break
     stops = [s for s in emulator.stop_calls if s.user == workflow.user]
     assert len(stops) == 1
+
+
+def test_chat_model_on_a_workflow_key_names_the_class_to_use(emulator: Emulator) -> None:
+    from langchain_dify import ChatDify
+
+    transport = emulator.transport()
+    llm = ChatDify(
+        api_key=emulator.keys.workflow,
+        base_url=emulator.base_url,
+        http_client=httpx.Client(transport=transport),
+    )
+    with pytest.raises(Exception, match="DifyWorkflow") as info:
+        llm.invoke("hi")
+    assert "DifyCompletion" in str(info.value)
