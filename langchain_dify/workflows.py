@@ -48,6 +48,7 @@ from dify_transport.inputs import (
 )
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
+from langchain_dify._langgraph import arun_in_graph, in_graph, run_in_graph
 
 __all__ = ["DifyWorkflow", "DifyWorkflowPausedError"]
 
@@ -72,47 +73,31 @@ class DifyWorkflowPausedError(DifyError):
             f"nodes: {forms}); answer with .resume(action=..., inputs=...)"
         )
 
-    def _token(self, node_id: str | None) -> str:
-        forms = self.paused.forms
-        if node_id is None and len(forms) != 1:
-            msg = f"{len(forms)} forms are pending; pass node_id= (one of {list(forms)})"
-            raise DifyError(msg)
-        form = forms[node_id] if node_id is not None else next(iter(forms.values()))
-        if not form.form_token:
-            msg = "Dify delivers this form elsewhere (no form token): answer it there"
-            raise DifyError(msg)
-        return form.form_token
-
     def resume(
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> dict[str, Any]:
         """Answer the form and follow the same run to its end; return its outputs."""
-        client, user = self._workflow._client, self.paused.user or self._workflow.user
-        with translate_errors():
-            client.submit_human_input_form(
-                self._token(node_id), user=user, action=action, inputs=inputs
-            )
-            with client.stream_workflow_events(
-                self.paused.workflow_run_id or "", user=user
-            ) as stream:
-                result = stream.final()
+        result = self._workflow._continue(self.paused, action, inputs or {}, node_id)
         return self._workflow._outputs(result)
 
     async def aresume(
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> dict[str, Any]:
         """Async `resume`."""
-        client, user = self._workflow._async_client, self.paused.user or self._workflow.user
-        with translate_errors():
-            await client.submit_human_input_form(
-                self._token(node_id), user=user, action=action, inputs=inputs
-            )
-            stream = await client.stream_workflow_events(
-                self.paused.workflow_run_id or "", user=user
-            )
-            async with stream:
-                result = await stream.final()
+        result = await self._workflow._acontinue(self.paused, action, inputs or {}, node_id)
         return self._workflow._outputs(result)
+
+
+def _form_token(paused: PausedRun, node_id: str | None) -> str:
+    forms = paused.forms
+    if node_id is None and len(forms) != 1:
+        msg = f"{len(forms)} forms are pending; pass node_id= (one of {list(forms)})"
+        raise DifyError(msg)
+    form = forms.get(node_id) if node_id is not None else next(iter(forms.values()))
+    if form is None or not form.form_token:
+        msg = "Dify delivers this form elsewhere (no form token), or no such form: answer it there"
+        raise DifyError(msg)
+    return form.form_token
 
 
 class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, Any]]):
@@ -202,11 +187,10 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
 
     # -- running --------------------------------------------------------------------------
 
-    def _events(
-        self, value: dict[str, Any], run_manager: CallbackManagerForChainRun
-    ) -> Iterator[dict[str, Any]]:
-        fields = self.input_fields() if self.check_inputs else None
-        inputs = self._checked(value, fields)
+    def _results(
+        self, inputs: dict[str, Any], run_manager: CallbackManagerForChainRun
+    ) -> Iterator[str | Result]:
+        """Text deltas as they come, then the run's `Result` (node progress to callbacks)."""
         with (
             translate_errors(),
             self._client.stream_workflow(
@@ -219,15 +203,13 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
                         "dify_node", _node(event), config={"callbacks": run_manager.get_child()}
                     )
                 elif event.text:
-                    yield {"text": event.text}
-            result = stream.final()
-        yield self._outputs(result)
+                    yield event.text
+            yield stream.final()
 
-    async def _aevents(
-        self, value: dict[str, Any], run_manager: AsyncCallbackManagerForChainRun
-    ) -> AsyncIterator[dict[str, Any]]:
-        fields = await self.ainput_fields() if self.check_inputs else None
-        inputs = self._checked(value, fields)
+    async def _aresults(
+        self, inputs: dict[str, Any], run_manager: AsyncCallbackManagerForChainRun
+    ) -> AsyncIterator[str | Result]:
+        """Async `_results`."""
         with translate_errors():
             stream = await self._async_client.stream_workflow(
                 user=self.user, inputs=inputs, extra_headers=trace_headers(run_manager.run_id)
@@ -241,23 +223,93 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
                             config={"callbacks": run_manager.get_child()},
                         )
                     elif event.text:
-                        yield {"text": event.text}
-                result = await stream.final()
-        yield self._outputs(result)
+                        yield event.text
+                yield await stream.final()
+
+    def _continue(
+        self, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
+    ) -> Result:
+        """Answer a form of a paused run and follow the same run (no new POST)."""
+        user = paused.user or self.user
+        with translate_errors():
+            self._client.submit_human_input_form(
+                _form_token(paused, node_id), user=user, action=action, inputs=inputs
+            )
+            events = self._client.stream_workflow_events(paused.workflow_run_id or "", user=user)
+            with events:
+                return events.final()
+
+    async def _acontinue(
+        self, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
+    ) -> Result:
+        """Async `_continue`."""
+        user = paused.user or self.user
+        with translate_errors():
+            await self._async_client.submit_human_input_form(
+                _form_token(paused, node_id), user=user, action=action, inputs=inputs
+            )
+            events = await self._async_client.stream_workflow_events(
+                paused.workflow_run_id or "", user=user
+            )
+            async with events:
+                return await events.final()
 
     def _run(
         self, value: dict[str, Any], run_manager: CallbackManagerForChainRun
     ) -> dict[str, Any]:
-        *_, outputs = self._events(value, run_manager)
-        return outputs
+        inputs = self._checked(value, self.input_fields() if self.check_inputs else None)
+        if in_graph():  # a pause becomes the graph's interrupt; resuming continues the run
+
+            def start() -> dict[str, Any]:
+                *_, last = self._results(inputs, run_manager)
+                return _as_json(last)
+
+            def resume(
+                handle: dict[str, Any], action: str, answer: dict[str, Any], node: str | None
+            ) -> dict[str, Any]:
+                paused = PausedRun.model_validate(handle)
+                return _as_json(self._continue(paused, action, answer, node))
+
+            return self._outputs(run_in_graph(start, resume))
+        *_, result = self._results(inputs, run_manager)
+        return self._outputs(_as_result(result))
 
     async def _arun(
         self, value: dict[str, Any], run_manager: AsyncCallbackManagerForChainRun
     ) -> dict[str, Any]:
-        outputs: dict[str, Any] = {}
-        async for outputs in self._aevents(value, run_manager):  # noqa: B007 - the last one
-            pass
-        return outputs
+        fields = await self.ainput_fields() if self.check_inputs else None
+        inputs = self._checked(value, fields)
+
+        async def start() -> dict[str, Any]:
+            last: str | Result = ""
+            async for last in self._aresults(inputs, run_manager):  # noqa: B007 - the Result
+                pass
+            return _as_json(last)
+
+        if in_graph():
+
+            async def resume(
+                handle: dict[str, Any], action: str, answer: dict[str, Any], node: str | None
+            ) -> dict[str, Any]:
+                paused = PausedRun.model_validate(handle)
+                return _as_json(await self._acontinue(paused, action, answer, node))
+
+            return self._outputs(await arun_in_graph(start, resume))
+        return self._outputs(Result.model_validate(await start()))
+
+    def _events(
+        self, value: dict[str, Any], run_manager: CallbackManagerForChainRun
+    ) -> Iterator[dict[str, Any]]:
+        inputs = self._checked(value, self.input_fields() if self.check_inputs else None)
+        for item in self._results(inputs, run_manager):
+            yield {"text": item} if isinstance(item, str) else self._outputs(item)
+
+    async def _aevents(
+        self, value: dict[str, Any], run_manager: AsyncCallbackManagerForChainRun
+    ) -> AsyncIterator[dict[str, Any]]:
+        inputs = self._checked(value, await self.ainput_fields() if self.check_inputs else None)
+        async for item in self._aresults(inputs, run_manager):
+            yield {"text": item} if isinstance(item, str) else self._outputs(item)
 
     def invoke(
         self, input: dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any
@@ -353,6 +405,17 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
             args_schema=schema,
             handle_tool_error=False,
         )
+
+
+def _as_result(item: str | Result) -> Result:
+    if isinstance(item, Result):
+        return item
+    msg = "the Dify stream ended without a result"
+    raise DifyError(msg)
+
+
+def _as_json(item: str | Result) -> dict[str, Any]:
+    return _as_result(item).model_dump(mode="json")
 
 
 def _node(event: StreamEvent) -> dict[str, Any]:
