@@ -34,6 +34,9 @@ EXPECTED_ALL = [
     "DifyUnsupportedMediaTypeError",
     "InMemorySessionStore",
     "SessionStore",
+    "DifyCompletion",
+    "DifyWorkflow",
+    "DifyWorkflowPausedError",
 ]
 
 

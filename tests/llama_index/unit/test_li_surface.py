@@ -33,11 +33,13 @@ def test_public_surface() -> None:
         "DEFAULT_USER",
         "DifyChatEngine",
         "DifyChatStore",
+        "DifyCompletionLLM",
         "DifyKnowledgeRetriever",
         "DifyLLM",
         "DifyReadOnlyHistoryError",
         "DifyRetriever",
         "DifyStreamingChatResponse",
+        "DifyWorkflowTool",
     ]
     for name in llama_index_dify.__all__:
         assert getattr(llama_index_dify, name) is not None
