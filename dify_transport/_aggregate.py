@@ -47,7 +47,7 @@ def _metadata_parts(metadata: object) -> tuple[dict[str, Any], Any, list[Any]]:
 
 
 def result_from_blocking(body: Mapping[str, Any]) -> Result:
-    """Build a `Result` from a blocking chat/completion/workflow body (§8).
+    """Build a `Result` from a blocking chat/completion/workflow body.
 
     Args:
         body: The decoded JSON body.

@@ -128,7 +128,7 @@ _CURSOR_MESSAGES = ("last conversation not exists", "first message not exists")
 
 def _class_for(status: int, code: str | None, message: str) -> type[APIStatusError]:
     if status == 404:
-        # Prefix match: 1.8+ may append "You have requested this URI ... did you mean" (T11).
+        # Prefix match: 1.8+ may append "... did you mean" (docs/wire-traps.md T11).
         text = message.lstrip().lower()
         if text.startswith(_CURSOR_MESSAGES):
             return CursorNotFoundError
