@@ -32,6 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.1
 BASELINE = "langchain-openai"
+# extra, distributions it must not pull in, code that must run, the other adapter, its extra
+EXTRAS = [
+    ("langchain", ("llama-index", "langgraph"), "from langchain_dify import ChatDify",
+     "llama_index_dify", "llama-index"),
+    ("llama-index", ("langchain",), "from llama_index_dify import DifyChatEngine",
+     "langchain_dify", "langchain"),
+]  # fmt: skip
 
 
 class CheckError(Exception):
@@ -136,24 +143,16 @@ def main(argv: list[str] | None = None) -> int:
         sizes["dify-integrations (no extra)"] = core.size_kib()
         print("  ok  no extra: dify_transport imports; no framework installed")
 
-        lc = Venv(tmp, "langchain")
-        lc.install(f"{wheel}[langchain]")
-        expect_no(lc, "llama-index")
-        expect_no(lc, "langgraph")
-        lc.python_ok("from langchain_dify import ChatDify; ChatDify")
-        hint = expect_hint(lc, "llama_index_dify", "llama-index")
-        sizes["dify-integrations[langchain]"] = lc.size_kib()
-        print("  ok  [langchain]: no llama_index package; `from langchain_dify import ChatDify`")
-        print(f"      `import llama_index_dify` -> {hint}")
-
-        li = Venv(tmp, "llama-index")
-        li.install(f"{wheel}[llama-index]")
-        expect_no(li, "langchain")
-        li.python_ok("import llama_index_dify; llama_index_dify.DifyChatEngine")
-        hint = expect_hint(li, "langchain_dify", "langchain")
-        sizes["dify-integrations[llama-index]"] = li.size_kib()
-        print("  ok  [llama-index]: no langchain package; `import llama_index_dify`")
-        print(f"      `import langchain_dify` -> {hint}")
+        for extra, absent, works, other, other_extra in EXTRAS:
+            venv = Venv(tmp, extra)
+            venv.install(f"{wheel}[{extra}]")
+            for prefix in absent:
+                expect_no(venv, prefix)
+            venv.python_ok(works)
+            hint = expect_hint(venv, other, other_extra)
+            sizes[f"dify-integrations[{extra}]"] = venv.size_kib()
+            print(f"  ok  [{extra}]: no {'/'.join(absent)} package; `{works}`")
+            print(f"      `import {other}` -> {hint}")
 
         base = Venv(tmp, "baseline")
         base.install(BASELINE)
