@@ -2,18 +2,40 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# One stamp per install set and interpreter: `make test PYTHON=python3.12` rebuilds .venv
+# with that Python (removing .venv drops every stamp, so nothing stale survives).
+STAMP      := $(VENV)/.installed-dev-$(notdir $(PYTHON))
+DEMO_STAMP := $(VENV)/.installed-demo-$(notdir $(PYTHON))
+# What `make demo` imports, and nothing else (no dev tools, no benchmarks).
+DEMO_EXTRAS := langchain,llama-index,emulator
 
-.PHONY: demo test unit integration notebooks lint type format bench emulator clean
+.PHONY: demo test unit integration notebooks lint type format bench emulator lab check-extras clean
 
-# Create the venv and install the package with its dev tools, once per change of pyproject.toml.
+# Create .venv with $(PYTHON), unless it already runs that Python's major.minor.
+define ensure_venv
+	@want=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])') || exit 1; \
+	have=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ "$$want" != "$$have" ]; then \
+		echo "creating $(VENV) with $(PYTHON) ($$want)"; rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
+	fi
+endef
+
+# Everything `make test` needs (dev tools, every framework, the benchmarks' baselines),
+# once per change of pyproject.toml.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(ensure_venv)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	touch $(STAMP)
+	touch $@ $(DEMO_STAMP)
 
-demo: $(STAMP)  ## stream an answer from a Dify app (the emulator unless DIFY_BASE_URL/DIFY_API_KEY are set)
+# Only what scripts/demo.py imports.
+$(DEMO_STAMP): pyproject.toml
+	$(ensure_venv)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[$(DEMO_EXTRAS)]'
+	touch $@
+
+demo: $(DEMO_STAMP)  ## stream an answer from a Dify app (the emulator unless DIFY_BASE_URL/DIFY_API_KEY are set)
 	$(BIN)/python scripts/demo.py
 
 test: $(STAMP) lint type  ## every test: lint, types, unit, integration, notebooks, README blocks
@@ -44,8 +66,15 @@ type: $(STAMP)
 bench: $(STAMP)  ## throughput and memory, printed side by side
 	$(BIN)/python benchmarks/run.py
 
-emulator: $(STAMP)  ## serve the offline Dify emulator on 127.0.0.1
+emulator: $(DEMO_STAMP)  ## serve the offline Dify emulator on 127.0.0.1
 	$(BIN)/python -m dify_emulator
+
+lab: $(STAMP)  ## open the notebooks in JupyterLab (installed into .venv on first use)
+	$(BIN)/python -c 'import jupyterlab' 2>/dev/null || $(BIN)/python -m pip install -q jupyterlab
+	$(BIN)/python -m jupyter lab notebooks/
+
+check-extras:  ## build the wheel; install each framework extra alone in fresh venvs; compare sizes
+	$(PYTHON) scripts/check_extras.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -2,7 +2,7 @@
 
 Every response is rendered once per size (status line, headers and the whole
 chunked body) so the server only has to ``write()`` bytes. Framing follows
-Dify 1.x (``docs/reference`` §5): one HTTP chunk per SSE frame, each frame
+Dify 1.x: one HTTP chunk per SSE frame, each frame
 ``data: {compact json}\\n\\n``, no ``[DONE]``; the OpenAI-compatible stream is
 ``data: {chat.completion.chunk}\\n\\n`` ... ``data: [DONE]\\n\\n``, also one chunk
 per frame.

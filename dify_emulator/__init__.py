@@ -22,8 +22,8 @@ Which Dify versions the two wires model:
   ownership check on ``DELETE /conversations/{id}`` (204 when owned, else 404, PR
   #32686), plus the newest documented features (human input, the run events endpoint,
   ``reasoning_chunk``, conversation variables, end users, annotations; see the "Emulator"
-  section of ``docs/architecture.md``). Trap T5 (answer deltas named ``message_file`` when
-  the request carries files) is kept on because clients must survive it.
+  section of ``docs/architecture.md``). Wire trap T5 (``docs/wire-traps.md``: answer deltas named
+  ``message_file`` when the request carries files) is kept on because clients must survive it.
 """
 
 from __future__ import annotations

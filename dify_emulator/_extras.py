@@ -1,4 +1,4 @@
-"""Stream embellishments real Dify produces: output moderation, trap T5, TTS, quoting."""
+"""Stream embellishments real Dify produces: moderation, trap T5 (docs/wire-traps.md), TTS."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def replace_event(g: Gen, env: dict[str, Any]) -> dict[str, Any]:
 
 
 def delta_event(g: Gen) -> str:
-    """Name of chat/completion answer deltas: ``message``, or ``message_file`` (trap T5).
+    """Name of chat/completion answer deltas: ``message``, or ``message_file`` (wire trap T5).
 
     T5 is on for 1.x requests that carry files; the ``t5`` option forces it on (1) or off (0).
     """

@@ -62,7 +62,7 @@ class Faults:
         ping_interval: seconds between time-based pings (default 10; 0 disables them).
         moderate: 1 replaces the answer by output moderation (``message_replace``), 0 never
             (default: when the query contains the word ``moderate``).
-        t5: 1 sends chat/completion answer deltas as ``message_file`` events (trap T5),
+        t5: 1 sends chat/completion answer deltas as ``message_file`` events (wire trap T5),
             0 never (default: on the 1.x wire when the request carries files).
         tts: 1 streams ``tts_message`` audio and a final ``tts_message_end`` (TTS apps only).
         detach_after: (1.x workflow/chatflow streams) drop the connection after this many

@@ -61,7 +61,7 @@ def _paused_run(forms: Mapping[str, Any], reasons: object, **ids: Any) -> dict[s
 
 
 def result_from_blocking(body: Mapping[str, Any]) -> Result:
-    """Build a `Result` from a blocking chat/completion/workflow body (§8).
+    """Build a `Result` from a blocking chat/completion/workflow body.
 
     Args:
         body: The decoded JSON body.

@@ -228,7 +228,7 @@ class BaseAPIClient:
         """How many times retryable failures are retried."""
 
     def _blocking_timeout(self, timeout: TimeoutTypes) -> TimeoutTypes:
-        """Timeout of a blocking generation call (T19: no byte arrives until the run ends).
+        """Timeout of a blocking generation call (wire trap T19: no byte until the run ends).
 
         Args:
             timeout: The per-call timeout, if any.

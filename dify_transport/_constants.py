@@ -19,7 +19,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TI
 DEFAULT_BLOCKING_READ_TIMEOUT = 300.0
 """Read timeout, in seconds, of blocking generation (``chat``, ``completion``, ``run_workflow``).
 
-A blocking run sends nothing until it finishes (no pings, trap T19), so the 60 s
+A blocking run sends nothing until it finishes (no pings, docs/wire-traps.md T19), so the 60 s
 read timeout would abandon runs the server keeps executing (and billing). 300 s is
 about what gateways in front of Dify allow; Dify itself kills runs at 1200 s. Used
 only when neither the call nor the client was given an explicit ``timeout``.

@@ -175,7 +175,7 @@ _AGENT_BLOCKING = re.compile(r"does not support blocking|only supports streaming
 
 def _class_for(status: int, code: str | None, message: str) -> type[APIStatusError]:
     if status == 404 and code != "end_user_not_found":
-        # Prefix match: 1.8+ may append "You have requested this URI ... did you mean" (T11).
+        # Prefix match: 1.8+ may append "... did you mean" (docs/wire-traps.md T11).
         text = message.lstrip().lower()
         if text.startswith(_CURSOR_MESSAGES):
             return CursorNotFoundError

@@ -17,7 +17,7 @@ def text_of(data: dict[str, Any]) -> str | None:
     """Return the text delta carried by an event, or None.
 
     ``message`` / ``agent_message`` carry ``answer``; workflow ``text_chunk`` carries
-    ``data.text``; and (trap T5) a ``message_file`` event with an ``answer`` string and
+    ``data.text``; and (wire trap T5) a ``message_file`` event with an ``answer`` string and
     no ``url`` is a text delta in disguise.
 
     Args:

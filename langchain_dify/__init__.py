@@ -12,6 +12,15 @@
 
 from __future__ import annotations
 
+try:
+    import langchain_core  # noqa: F401  # the framework this package adapts to
+except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subprocess
+    if _missing.name != "langchain_core":
+        raise
+    raise ImportError(
+        "langchain_dify needs langchain-core: pip install 'dify-integrations[langchain]'"
+    ) from _missing
+
 from langchain_dify._errors import (
     DifyAPIConnectionError,
     DifyAPIError,

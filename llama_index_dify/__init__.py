@@ -12,6 +12,15 @@ Errors are ``dify_transport``'s, re-raised as they are; this package adds only
 
 from __future__ import annotations
 
+try:
+    import llama_index.core  # noqa: F401  # the framework this package adapts to
+except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subprocess
+    if _missing.name not in ("llama_index", "llama_index.core"):
+        raise
+    raise ImportError(
+        "llama_index_dify needs llama-index-core: pip install 'dify-integrations[llama-index]'"
+    ) from _missing
+
 from llama_index_dify._clients import DEFAULT_USER
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-__all__ = ["CLEANUP", "SETUP", "SETUP_MD", "TABLE_HELPER", "Cell", "code", "md"]
+__all__ = ["CLEANUP", "PAUSE", "SETUP", "SETUP_MD", "TABLE_HELPER", "Cell", "code", "md"]
 
 Cell = tuple[str, str]
 
@@ -47,6 +47,18 @@ SETUP = code(
             DIFY_DATASET_ID=emu.dataset_id,
         )
         print("Using the offline Dify emulator at", emu.base_url)
+    """
+)
+
+PAUSE = code(
+    """
+    import time
+
+
+    def pause():
+        \"\"\"Wait between turns on a real Dify: it stores message times to the second.\"\"\"
+        if emu is None:  # a real Dify; the emulator keeps turns in order without waiting
+            time.sleep(1.1)
     """
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notebook_cells._shared import CLEANUP, SETUP, SETUP_MD, Cell, code, md
+from notebook_cells._shared import CLEANUP, PAUSE, SETUP, SETUP_MD, Cell, code, md
 
 __all__ = ["CELLS"]
 
@@ -18,6 +18,7 @@ CELLS: list[Cell] = [
     ),
     SETUP_MD,
     SETUP,
+    PAUSE,
     md(
         """
         ## 1. Invoke
@@ -120,6 +121,7 @@ CELLS: list[Cell] = [
         from langchain_core.messages import HumanMessage
 
         first = llm.invoke("My name is Ada.")
+        pause()
         messages = [HumanMessage("My name is Ada."), first, HumanMessage("What is my name?")]
         second = llm.invoke(messages)  # sends only "What is my name?"
         print(second.content)
@@ -135,8 +137,10 @@ CELLS: list[Cell] = [
     ),
     code(
         """
+        pause()
         third = llm.invoke("And what did I ask before?", conversation_id=cid)
         pinned = llm.bind(conversation_id=cid)
+        pause()
         fourth = pinned.invoke("One more question.")
         print(third.response_metadata["conversation_id"] == cid)
         print(fourth.response_metadata["conversation_id"] == cid)
@@ -168,6 +172,7 @@ CELLS: list[Cell] = [
         chat = RunnableWithMessageHistory(llm, get_history)
         config = {"configurable": {"session_id": "ada"}}
         print(chat.invoke("Hi, I'm Ada.", config=config).content)
+        pause()
         print(chat.invoke("What's my name?", config=config).content)
         """
     ),

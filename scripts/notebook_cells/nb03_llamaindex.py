@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notebook_cells._shared import SETUP, SETUP_MD, TABLE_HELPER, Cell, code, md
+from notebook_cells._shared import PAUSE, SETUP, SETUP_MD, TABLE_HELPER, Cell, code, md
 
 __all__ = ["CELLS"]
 
@@ -18,6 +18,7 @@ CELLS: list[Cell] = [
     ),
     SETUP_MD,
     SETUP,
+    PAUSE,
     TABLE_HELPER,
     code(
         """
@@ -64,6 +65,7 @@ CELLS: list[Cell] = [
     ),
     code(
         """
+        pause()
         follow_up = engine.chat("And who keeps the conversation?")
         print(follow_up.response)
         print("same conversation:", engine.conversation_id == response.metadata["conversation_id"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notebook_cells._shared import Cell, code, md
+from notebook_cells._shared import PAUSE, Cell, code, md
 
 __all__ = ["CELLS"]
 
@@ -47,6 +47,7 @@ CELLS: list[Cell] = [
         USER = os.environ.get("DIFY_USER") or "notebook-user"
         """
     ),
+    PAUSE,
     md(
         """
         ## 1. Agent app: answer plus thoughts
@@ -107,6 +108,7 @@ CELLS: list[Cell] = [
         chatflow = ChatDify(api_key=KEYS["chatflow"], base_url=BASE_URL, user=USER)
         first = chatflow.invoke("What can you do?")
         print(first.content)
+        pause()
         follow_up = [HumanMessage("What can you do?"), first, HumanMessage("Thanks!")]
         for chunk in chatflow.stream(follow_up):
             print(chunk.content, end="", flush=True)
@@ -207,6 +209,8 @@ CELLS: list[Cell] = [
             except APIError as exc:
                 print(type(exc).__name__, exc.code, "in_stream:", exc.in_stream)
                 print("partial answer:", repr(exc.partial_answer))
+            finally:
+                chat_app.close()
         """
     ),
     md("## Clean up"),

@@ -87,7 +87,7 @@ TEXT = README.read_text(encoding="utf-8")
 BLOCKS = parse_blocks(TEXT)
 PYTHON = [b for b in BLOCKS if b.lang == "python" and b.marker not in ("pytest",)]
 PYTEST = [b for b in BLOCKS if b.lang == "python" and b.marker == "pytest"]
-KNOWN_MARKERS = {None, "not-tested", "pytest", "error-tree"}
+KNOWN_MARKERS = {None, "not-tested", "pytest", "error-tree", "emulator-env"}
 
 
 # ----------------------------------------------------------------------------- running
@@ -230,3 +230,20 @@ def test_links_point_at_files_that_exist() -> None:
     root = README.parent
     for target in re.findall(r"\]\(((?!https?:)[^)#]+)\)", TEXT):
         assert (root / target).exists(), target
+
+
+def test_the_emulator_block_exports_what_the_blocks_read() -> None:
+    """The hand-run emulator block sets every variable ``reader_env`` sets, with true values."""
+    from dify_emulator import DEFAULT_PORT, KEYS
+
+    (block,) = [b for b in BLOCKS if b.marker == "emulator-env"]
+    assert "python -m dify_emulator" in block.source
+    exported = dict(re.findall(r"^export (DIFY_\w+)=(\S+)", block.source, re.MULTILINE))
+    assert exported == {
+        "DIFY_BASE_URL": f"http://127.0.0.1:{DEFAULT_PORT}/v1",
+        "DIFY_API_KEY": KEYS.chat,
+        "DIFY_DATASET_API_KEY": KEYS.dataset,
+        "DIFY_DATASET_ID": Emulator().dataset_id,
+    }
+    read = set(re.findall(r"\bDIFY_[A-Z_]+\b", "".join(b.source for b in PYTHON)))
+    assert read <= set(exported) | {"DIFY_USER"}

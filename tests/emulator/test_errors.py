@@ -1,4 +1,4 @@
-"""Auth, mode, validation and routing errors on both wires (reference §2-§4, recordings)."""
+"""Auth, mode, validation and routing errors on both wires (as recorded in tests/fixtures)."""
 
 from __future__ import annotations
 

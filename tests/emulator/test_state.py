@@ -1,4 +1,4 @@
-"""Conversations, messages, feedback, files, workflow runs and knowledge (§9, §11.3, §11.5)."""
+"""Conversations, messages, feedback, files, workflow runs and knowledge ."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def _deltas(evs: list[dict[str, Any]], name: str = "message") -> list[str]:
     return [e["answer"] for e in evs if e["event"] == name]
 
 
-# -- time-based pings (§5, trap T2) ----------------------------------------------------------
+# -- time-based pings (docs/wire-traps.md T2) ------------------------------------------------------
 @pytest.mark.parametrize(("app", "path", "body"), [
     ("chat", "/chat-messages", {"query": "What is Dify?"}),
     ("workflow", "/workflows/run", {"inputs": {"text": "one two three four five six"}}),
@@ -79,7 +79,7 @@ def test_time_based_pings_over_the_socket(emulator: Emulator) -> None:
     assert events(r.content)[-1]["event"] == "message_end"
 
 
-# -- message_replace (output moderation, trap T6) --------------------------------------------
+# -- message_replace (output moderation, wire trap T6) --------------------------------------------
 def test_message_replace_chat_streaming_blocking_and_history(anyapi: Api) -> None:
     evs = events(_raw(anyapi, "chat", "/chat-messages", {"query": "Please moderate this"}))
     names = [e["event"] for e in evs]
@@ -121,7 +121,7 @@ def test_message_replace_by_fault_and_in_chatflow(api: Api, api015: Api) -> None
     assert r.json()["answer"] == REPLACED
 
 
-# -- trap T5: answer deltas named message_file -----------------------------------------------
+# -- wire trap T5: answer deltas named message_file -----------------------------------------------
 def _upload(api: Api) -> str:
     r = api.client.post("/files/upload", headers=api.auth("chat"), data={"user": "u1"},
                         files={"file": ("cat.png", b"\x89PNG\r\n\x1a\n", "image/png")})  # fmt: skip
@@ -157,7 +157,7 @@ def test_t5_by_fault(api: Api) -> None:
     assert "message_file" not in [e["event"] for e in evs]
 
 
-# -- TTS (§6.2) ------------------------------------------------------------------------------
+# -- TTS ------------------------------------------------------------------------------
 def test_tts_events_interleave_and_end_after_message_end(anyapi: Api) -> None:
     evs = events(_raw(anyapi, "chat", "/chat-messages", {"query": "What is Dify?"}, "tts=1"))
     names = [e["event"] for e in evs]

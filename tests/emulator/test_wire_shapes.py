@@ -1,4 +1,4 @@
-"""Event sequences, envelopes and bodies against the real Dify 0.15.3 recordings and §10."""
+"""Event sequences, envelopes and bodies against the real Dify 0.15.3 recordings."""
 
 from __future__ import annotations
 

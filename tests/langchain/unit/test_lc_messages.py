@@ -1,4 +1,4 @@
-"""``build_turn``: the message list → one Dify turn, as DESIGN.md's Conversations says."""
+"""``build_turn``: the message list → one Dify turn, as README.md's Conversations says."""
 
 from __future__ import annotations
 

@@ -175,7 +175,7 @@ def test_upload_and_audio_multipart(tmp_path):
     assert b"Content-Type: image/png" in bodies[0]
     assert b'name="user"' in bodies[0]
     assert b"Content-Type: text/plain" in bodies[1]
-    assert b"Content-Type: audio/mp3" in bodies[2]  # not audio/mpeg (trap T23)
+    assert b"Content-Type: audio/mp3" in bodies[2]  # not audio/mpeg (docs/wire-traps.md T23)
 
 
 @pytest.mark.parametrize(
