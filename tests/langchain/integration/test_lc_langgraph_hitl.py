@@ -82,3 +82,33 @@ async def test_async_graph_resume(emulator: Emulator) -> None:
     )
     assert done["outputs"]
     assert _counts(emulator, workflow.user) == (1, 1)
+
+
+def test_tool_node_runs_the_workflow_with_the_models_arguments(emulator: Emulator) -> None:
+    from langchain_core.messages import AIMessage, ToolMessage
+    from langgraph.graph import MessagesState
+    from langgraph.prebuilt import ToolNode
+
+    transport = emulator.transport()
+    workflow = DifyWorkflow(
+        api_key=emulator.keys.workflow,
+        base_url=emulator.base_url,
+        user=f"tn-{uuid.uuid4().hex[:8]}",
+        http_client=httpx.Client(transport=transport),
+    )
+    tool = workflow.as_tool()
+    call = {
+        "name": tool.name,
+        "args": {"text": "Why is the sky blue?", "style": "plain"},
+        "id": "c1",
+    }
+    graph = StateGraph(MessagesState)
+    graph.add_node("tools", ToolNode([tool]))
+    graph.add_edge(START, "tools")
+    graph.add_edge("tools", END)
+    out = graph.compile().invoke({"messages": [AIMessage(content="", tool_calls=[call])]})
+    message = out["messages"][-1]
+    assert isinstance(message, ToolMessage)
+    assert message.status != "error"
+    (run,) = [r for r in emulator.requests if r.user == workflow.user and r.method == "POST"]
+    assert run.body["inputs"] == {"text": "Why is the sky blue?", "style": "plain"}
