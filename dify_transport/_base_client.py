@@ -8,6 +8,7 @@ header; it is never logged, never in a ``repr`` and scrubbed from error text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -45,6 +46,8 @@ __all__ = [
     "Sleep",
     "Stop",
     "TimeoutTypes",
+    "current_async_loop",
+    "no_loop",
     "parse_json",
     "seg",
 ]
@@ -112,6 +115,19 @@ class Call(Generic[T]):
 def seg(value: str) -> str:
     """Quote one path segment (ids come from users and servers)."""
     return quote(str(value), safe="")
+
+
+def current_async_loop() -> object | None:
+    """The running event loop (an async client's pool is bound to it); None outside one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def no_loop() -> object | None:
+    """The sync twin of ``current_async_loop``: a sync pool is bound to no loop."""
+    return None
 
 
 def parse_json(response: httpx.Response) -> Any:

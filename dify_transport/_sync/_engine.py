@@ -20,6 +20,7 @@ from dify_transport._base_client import (
     Sleep,
     Stop,
     TimeoutTypes,
+    no_loop,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error
@@ -52,10 +53,28 @@ class SyncAPIClient(BaseAPIClient):
         self._client = http_client
         self._owns_client = http_client is None
         self._sleep: Sleep | None = None
+        self._loop: object | None = None
+        """The event loop the pool was first used on (None: not used yet, or sync)."""
 
     def _http(self) -> httpx.Client:
+        """The HTTP client for the current event loop.
+
+        A pool is bound to the loop it first ran on: a client we built is replaced
+        (never shared across loops) when the loop changed, e.g. a second
+        ``asyncio.run``; an injected one used on another loop raises ``DifyConfigError``.
+        """
+        loop = no_loop()
+        if self._client is not None and self._loop is not None and loop is not self._loop:
+            if not self._owns_client:
+                raise DifyConfigError(
+                    "The injected http_client was first used on another event loop (e.g. an "
+                    "earlier asyncio.run); an httpx.Client cannot be shared across event "
+                    "loops: create one per loop, or let the client build its own"
+                )
+            self._client = None  # bound to the old (closed) loop; its sockets are dropped
         if self._client is None:
             self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        self._loop = loop
         return self._client
 
     def _request(
@@ -146,8 +165,10 @@ class SyncAPIClient(BaseAPIClient):
     def close(self) -> None:
         """Close the HTTP client if this object built it (an injected one is left open)."""
         if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+            client, self._client = self._client, None
+            if self._loop is None or self._loop is no_loop():
+                client.close()
+            self._loop = None
 
     def __enter__(self) -> Self:
         return self
