@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import quote
 
 import httpx
+import pydantic
 
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
@@ -34,12 +35,14 @@ from dify_transport._errors import (
     APITimeoutError,
     DifyConfigError,
 )
+from dify_transport._sse import loads_strict
 
 __all__ = [
     "STOP_HTTP_TIMEOUT",
     "AsyncHttpClient",
     "AsyncSleep",
     "AsyncStop",
+    "BAD_PAYLOAD",
     "BaseAPIClient",
     "Call",
     "HttpClient",
@@ -47,8 +50,11 @@ __all__ = [
     "Stop",
     "TimeoutTypes",
     "current_async_loop",
+    "invalid_payload",
+    "loads_strict",
     "no_loop",
     "parse_json",
+    "payload_problem",
     "seg",
 ]
 
@@ -130,6 +136,44 @@ def no_loop() -> object | None:
     return None
 
 
+BAD_PAYLOAD: tuple[type[Exception], ...] = (
+    RecursionError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    KeyError,
+    IndexError,
+    AttributeError,
+)
+"""What a hostile or malformed payload makes parsers raise (pydantic's ValidationError is a
+ValueError); the engine and the streams turn these into ``APIResponseValidationError``."""
+
+
+def payload_problem(exc: BaseException) -> str:
+    """Name what was wrong with a payload: the offending field for a pydantic error."""
+    if isinstance(exc, pydantic.ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(root)"
+        return f"field {field!r}: {first['msg']} ({first['type']})"
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def invalid_payload(exc: BaseException, response: httpx.Response) -> APIResponseValidationError:
+    """The typed error for a 2xx answer whose body a parser could not read."""
+    try:
+        body = response.content[:2000].decode("utf-8", "replace")
+    except httpx.ResponseNotRead:
+        body = None
+    return APIResponseValidationError(
+        f"Dify answered {response.status_code} with a body we could not read "
+        f"({payload_problem(exc)})",
+        request=response.request,
+        body=body,
+    )
+
+
 def parse_json(response: httpx.Response) -> Any:
     """Decode a JSON body; an empty body (e.g. 204) is None.
 
@@ -146,10 +190,11 @@ def parse_json(response: httpx.Response) -> Any:
     if not content or not content.strip():
         return None
     try:
-        return json.loads(content)
-    except ValueError:
+        return loads_strict(content)
+    except (ValueError, RecursionError) as exc:
         raise APIResponseValidationError(
-            f"Dify answered {response.status_code} with a body that is not JSON: {content[:120]!r}",
+            f"Dify answered {response.status_code} with a body that is not JSON "
+            f"({payload_problem(exc)}): {content[:120]!r}",
             request=response.request,
             body=content[:2000].decode("utf-8", "replace"),
         ) from None

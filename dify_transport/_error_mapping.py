@@ -91,7 +91,7 @@ def parse_error_body(raw: bytes | str | None) -> tuple[object, str | None, str]:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
         body: object = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         stripped = text.strip()
         if stripped.startswith("<"):
             return stripped, None, _html_title(stripped)
@@ -269,7 +269,7 @@ def error_from_event(
     status = data.get("status")
     try:
         status_code = int(status) if status is not None else 500
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         status_code = 500
     envelope = {"code": data.get("code"), "message": data.get("message")}
     return make_status_error(

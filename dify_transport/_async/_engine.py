@@ -12,6 +12,7 @@ import httpx
 from dify_transport import _retry
 from dify_transport._app_api import stop_task
 from dify_transport._base_client import (
+    BAD_PAYLOAD,
     STOP_HTTP_TIMEOUT,
     AsyncSleep,
     AsyncStop,
@@ -19,10 +20,11 @@ from dify_transport._base_client import (
     Call,
     TimeoutTypes,
     current_async_loop,
+    invalid_payload,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error
-from dify_transport._errors import DifyConfigError
+from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._streaming import AsyncStream
 
 __all__ = ["AsyncAPIClient"]
@@ -130,8 +132,18 @@ class AsyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> T:
-        """Send ``call`` and parse its answer with ``call.parse``."""
-        return call.parse(await self._request(call, timeout=timeout, extra_headers=extra_headers))
+        """Send ``call`` and parse its answer with ``call.parse``.
+
+        Whatever a malformed body makes the parser raise (deep nesting, a wrong type,
+        a pydantic validation error) becomes ``APIResponseValidationError``.
+        """
+        response = await self._request(call, timeout=timeout, extra_headers=extra_headers)
+        try:
+            return call.parse(response)
+        except DifyError:
+            raise
+        except BAD_PAYLOAD as exc:
+            raise invalid_payload(exc, response) from exc
 
     async def _stream(
         self,

@@ -14,17 +14,19 @@ import httpx
 from dify_transport import _retry
 from dify_transport._app_api import stop_task
 from dify_transport._base_client import (
+    BAD_PAYLOAD,
     STOP_HTTP_TIMEOUT,
     BaseAPIClient,
     Call,
     Sleep,
     Stop,
     TimeoutTypes,
+    invalid_payload,
     no_loop,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error
-from dify_transport._errors import DifyConfigError
+from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._streaming import Stream
 
 __all__ = ["SyncAPIClient"]
@@ -130,8 +132,18 @@ class SyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> T:
-        """Send ``call`` and parse its answer with ``call.parse``."""
-        return call.parse(self._request(call, timeout=timeout, extra_headers=extra_headers))
+        """Send ``call`` and parse its answer with ``call.parse``.
+
+        Whatever a malformed body makes the parser raise (deep nesting, a wrong type,
+        a pydantic validation error) becomes ``APIResponseValidationError``.
+        """
+        response = self._request(call, timeout=timeout, extra_headers=extra_headers)
+        try:
+            return call.parse(response)
+        except DifyError:
+            raise
+        except BAD_PAYLOAD as exc:
+            raise invalid_payload(exc, response) from exc
 
     def _stream(
         self,

@@ -1,0 +1,133 @@
+"""Issue 9: hostile servers. Every malformed answer becomes a typed ``DifyError``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from _tr_support import CID, RUN, USER, aclient, chat_script, client, frame, sse_response
+
+from dify_transport import APIResponseValidationError, InternalServerError, RateLimitError
+
+PAGE = {"limit": 20, "has_more": False, "data": []}
+
+
+def raw(status: int, body: bytes, ctype: str = "application/json") -> httpx.Response:
+    return httpx.Response(status, content=body, headers={"content-type": ctype})
+
+
+# -- 9.2: Retry-After NaN / inf -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"retry-after": "nan"},
+        {"retry-after": "inf"},
+        {"retry-after": "-inf"},
+        {"retry-after-ms": "nan"},
+        {"retry-after-ms": "inf"},
+    ],
+)
+def test_sync_non_finite_retry_after_uses_backoff(headers, instant_sleep):
+    resp = httpx.Response(429, json={"code": "too_many_requests", "message": "x"}, headers=headers)
+    with pytest.raises(RateLimitError):
+        client(lambda r: resp, max_retries=2).get_conversations(user=USER)
+    assert len(instant_sleep) == 2
+    assert all(0 < w <= 8 for w in instant_sleep)
+
+
+@pytest.mark.parametrize(
+    "headers", [{"retry-after": "nan"}, {"retry-after": "inf"}, {"retry-after-ms": "nan"}]
+)
+async def test_async_non_finite_retry_after_does_not_sleep_forever(headers, instant_sleep):
+    resp = httpx.Response(429, json={"code": "too_many_requests", "message": "x"}, headers=headers)
+    with pytest.raises(RateLimitError):
+        await aclient(lambda r: resp, max_retries=2).get_conversations(user=USER)
+    assert len(instant_sleep) == 2
+    assert all(0 < w <= 8 for w in instant_sleep)
+
+
+def test_retry_after_is_not_jittered(instant_sleep):
+    resp = httpx.Response(429, json={"code": "x", "message": "x"}, headers={"retry-after": "3"})
+    with pytest.raises(RateLimitError):
+        client(lambda r: resp, max_retries=3).get_conversations(user=USER)
+    assert instant_sleep == [3.0, 3.0, 3.0]
+
+
+# -- 9.4: no raw RecursionError / TypeError / OverflowError / ValidationError ------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+NON_STREAMING: list[tuple[str, bytes, str]] = [
+    ("get_conversations", DEEP, "nested"),
+    ("get_conversations", b'{"limit": 20, "has_more": NaN, "data": []}', "NaN"),
+    ("get_conversations", b'{"limit": "x", "has_more": false, "data": []}', "limit"),
+    ("get_messages", b'{"limit": 20, "has_more": false, "data": 5}', "data"),
+    ("get_parameters", b'{"user_input_form": 5}', "user_input_form"),
+    ("get_workflow_run", b'{"id": "r", "status": ["x"]}', "status"),
+    ("upload_file", b'{"id": 5, "name": []}', "id"),
+]
+
+
+def _call(c: Any, method: str) -> Any:
+    if method == "get_conversations":
+        return c.get_conversations(user=USER)
+    if method == "get_messages":
+        return c.get_messages(CID, user=USER)
+    if method == "get_parameters":
+        return c.get_parameters()
+    if method == "get_workflow_run":
+        return c.get_workflow_run(RUN)
+    return c.upload_file(b"data", user=USER, filename="a.txt")
+
+
+@pytest.mark.parametrize(("method", "body", "needle"), NON_STREAMING)
+def test_sync_malformed_body_is_validation_error(method, body, needle):
+    with pytest.raises(APIResponseValidationError, match=needle):
+        _call(client(lambda r: raw(200, body)), method)
+
+
+@pytest.mark.parametrize(("method", "body", "needle"), NON_STREAMING)
+async def test_async_malformed_body_is_validation_error(method, body, needle):
+    with pytest.raises(APIResponseValidationError, match=needle):
+        await _call(aclient(lambda r: raw(200, body)), method)
+
+
+def test_error_status_infinity_is_a_status_error():
+    body = b'{"code": "x", "message": "boom", "status": Infinity}'
+    with pytest.raises(InternalServerError):
+        client(lambda r: raw(500, body), max_retries=0).get_conversations(user=USER)
+
+
+STREAM_BODIES: list[tuple[bytes, str]] = [
+    (frame({"event": ["message"], "answer": "x"}), "event"),
+    (frame({"event": "message_end", "metadata": {"retriever_resources": 5}}), "retriever"),
+    (b"data: " + DEEP + b"\n\n", "JSON"),
+    (b'data: {"event": "message_end", "metadata": {"usage": {"total_tokens": NaN}}}\n\n', "JSON"),
+    (b'data: {"event": "error", "status": Infinity, "code": "x", "message": "m"}\n\n', "JSON"),
+]
+
+
+@pytest.mark.parametrize(("body", "needle"), STREAM_BODIES)
+def test_sync_stream_malformed_event_is_validation_error(body, needle):
+    first = chat_script(["hi"], "chat").events[0]
+    c = client(lambda r: sse_response([frame(first), body]))
+    with pytest.raises(APIResponseValidationError, match=needle):
+        c.stream_chat("q", user=USER).final()
+
+
+@pytest.mark.parametrize(("body", "needle"), STREAM_BODIES)
+async def test_async_stream_malformed_event_is_validation_error(body, needle):
+    first = chat_script(["hi"], "chat").events[0]
+    c = aclient(lambda r: sse_response([frame(first), body]))
+    with pytest.raises(APIResponseValidationError, match=needle):
+        await (await c.stream_chat("q", user=USER)).final()
+
+
+def test_in_stream_error_with_infinite_status_is_typed():
+    ev = {"event": "error", "status": float("inf"), "code": "x", "message": "m"}
+    from dify_transport._error_mapping import error_from_event
+
+    assert isinstance(error_from_event(ev), InternalServerError)
