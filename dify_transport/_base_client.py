@@ -119,8 +119,19 @@ class Call(Generic[T]):
 
 
 def seg(value: str) -> str:
-    """Quote one path segment (ids come from users and servers)."""
-    return quote(str(value), safe="")
+    """Quote one path segment (ids come from users and servers).
+
+    Raises:
+        DifyConfigError: ``value`` is empty, ``.`` or ``..``, which would leave their
+            route (``DELETE /conversations/..`` is ``DELETE /v1``); nothing is sent.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise DifyConfigError(
+            f"Invalid id {text!r}: an id must not be empty, '.' or '..' (it would address "
+            "another route); pass the id Dify returned"
+        )
+    return quote(text, safe="")
 
 
 def current_async_loop() -> object | None:

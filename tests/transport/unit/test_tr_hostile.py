@@ -131,3 +131,38 @@ def test_in_stream_error_with_infinite_status_is_typed():
     from dify_transport._error_mapping import error_from_event
 
     assert isinstance(error_from_event(ev), InternalServerError)
+
+
+# -- 9.10: ids that would leave their route ------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["", ".", ".."])
+def test_dot_and_empty_ids_are_rejected_before_sending(bad):
+    from dify_transport import DifyConfigError
+
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return raw(200, b"{}")
+
+    c = client(server)
+    with pytest.raises(DifyConfigError, match="Invalid id") as info:
+        c.delete_conversation(bad, user=USER)
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(DifyConfigError):
+        c.rename_conversation(bad, user=USER, name="n")
+    with pytest.raises(DifyConfigError):
+        c.stop_chat(bad, user=USER)
+    assert sent == []
+
+
+def test_stop_call_quotes_the_task_id():
+    sent: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return raw(200, b'{"result": "success"}')
+
+    client(server).stop_chat("a/b?c", user=USER)
+    assert sent[0].url.raw_path == b"/v1/chat-messages/a%2Fb%3Fc/stop"
