@@ -229,6 +229,33 @@ def resolve_timeout(value: TimeoutTypes, default: httpx.Timeout) -> httpx.Timeou
     return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
 
 
+def _checked_headers(extra: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """``extra_headers`` if every name and value is printable ASCII text (no CR/LF)."""
+    if not extra:
+        return extra
+    for name, value in extra.items():
+        for part in (name, value):
+            if not isinstance(part, str) or not part.isascii() or not part.isprintable():
+                raise DifyConfigError(
+                    f"extra_headers[{name!r}]: header names and values must be printable "
+                    "ASCII text (no CR/LF, control or non-ASCII characters); nothing was sent"
+                )
+    return extra
+
+
+def _json_body(value: Any, where: str) -> bytes:
+    """The UTF-8 JSON body; NaN/Infinity or unencodable text raise ``DifyConfigError``."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError as exc:
+        problem = f"a string holds {exc.object[exc.start : exc.end]!r} ({exc.reason})"
+    except ValueError as exc:
+        problem = f"{exc} (JSON has no NaN or Infinity; send null or a string)"
+    except (TypeError, RecursionError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    raise DifyConfigError(f"Cannot send {where}: its JSON body is invalid: {problem}")
+
+
 class _Secret:
     """Holds the API key; its repr never shows it."""
 
@@ -319,22 +346,29 @@ class BaseAPIClient:
         if call.params is not None:
             params = {k: v for k, v in call.params.items() if v is not None}
         content = None
-        headers = self._headers(extra_headers)
+        headers = self._headers(_checked_headers(extra_headers))
+        where = f"{call.method} {call.path}"
         if call.json is not None:
-            content = json.dumps(call.json, ensure_ascii=False).encode()
+            content = _json_body(call.json, where)
             headers["Content-Type"] = "application/json"
-        return http.build_request(
-            call.method,
-            self._url(call.path),
-            params=params,
-            content=content,
-            files=call.files,
-            data=call.data,
-            headers=headers,
-            timeout=resolve_timeout(
-                self._blocking_timeout(timeout) if call.blocking else timeout, self.timeout
-            ),
-        )
+        try:
+            return http.build_request(
+                call.method,
+                self._url(call.path),
+                params=params,
+                content=content,
+                files=call.files,
+                data=call.data,
+                headers=headers,
+                timeout=resolve_timeout(
+                    self._blocking_timeout(timeout) if call.blocking else timeout, self.timeout
+                ),
+            )
+        except UnicodeEncodeError as exc:
+            raise DifyConfigError(
+                f"Cannot send {where}: a parameter holds text that cannot be encoded "
+                f"({exc.reason} at {exc.start}, e.g. a lone surrogate); fix the input"
+            ) from None
 
     def _connection_error(self, exc: Exception, call: Call[Any]) -> APIConnectionError:
         where = f"{call.method} {self._url(call.path)}"

@@ -166,3 +166,47 @@ def test_stop_call_quotes_the_task_id():
 
     client(server).stop_chat("a/b?c", user=USER)
     assert sent[0].url.raw_path == b"/v1/chat-messages/a%2Fb%3Fc/stop"
+
+
+# -- 9.12: careless inputs fail before sending, typed, never retried -----------------------
+
+CARELESS: list[tuple[dict[str, Any], str]] = [
+    ({"extra_headers": {"X-Trace": "a\r\nX-Injected: 1"}}, "extra_headers"),
+    ({"extra_headers": {"X-Trace": "caf\u00e9"}}, "extra_headers"),
+    ({"extra_headers": {"X-T\u00e9": "v"}}, "extra_headers"),
+    ({"query": "bad \ud800 text"}, "ud800"),
+    ({"inputs": {"x": float("nan")}}, "NaN"),
+    ({"inputs": {"x": float("inf")}}, "NaN"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "needle"), CARELESS)
+def test_sync_careless_input_is_a_config_error_before_sending(kwargs, needle):
+    from dify_transport import DifyConfigError
+
+    sent: list[httpx.Request] = []
+    c = client(lambda r: sent.append(r) or raw(500, b"{}"), max_retries=2)
+    call = {"query": "q", "user": USER, **kwargs}
+    with pytest.raises(DifyConfigError, match=needle):
+        c.chat(**call)
+    with pytest.raises(DifyConfigError, match=needle):
+        c.stream_chat(**call)
+    assert sent == []
+
+
+@pytest.mark.parametrize(("kwargs", "needle"), CARELESS)
+async def test_async_careless_input_is_a_config_error_before_sending(kwargs, needle):
+    from dify_transport import DifyConfigError
+
+    sent: list[httpx.Request] = []
+    c = aclient(lambda r: sent.append(r) or raw(500, b"{}"), max_retries=2)
+    with pytest.raises(DifyConfigError, match=needle):
+        await c.chat(**{"query": "q", "user": USER, **kwargs})
+    assert sent == []
+
+
+def test_lone_surrogate_in_a_query_parameter_is_a_config_error():
+    from dify_transport import DifyConfigError
+
+    with pytest.raises(DifyConfigError, match="cannot be encoded"):
+        client(lambda r: raw(200, b"{}")).get_conversations(user="u\ud800")
