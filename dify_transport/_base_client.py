@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -76,6 +77,8 @@ AsyncStop: TypeAlias = Callable[[str], Awaitable[None]]
 _log = logging.getLogger(LOGGER_NAME)
 STOP_HTTP_TIMEOUT = httpx.Timeout(STOP_TIMEOUT)
 """Every phase (pool, connect, write, read) of a stop request; the total is bounded apart."""
+_USERINFO_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:)[^/@]*@")
+"""``scheme://user:`` before a password in a URL (masked in reprs and messages)."""
 _USER_AGENT = "dify-integrations/0.1.0 (dify_transport; httpx)"
 
 
@@ -290,10 +293,19 @@ class BaseAPIClient:
                 f"No Dify API key: pass api_key=... or set ${self._env_key} "
                 f"({self._key_hint}, from the app's 'API Access' page)"
             )
-        self.__api_key = _Secret(key.strip())
+        key = key.strip()
+        bad = next((i for i, c in enumerate(key) if not (c.isascii() and c.isprintable())), None)
+        if bad is not None:
+            raise DifyConfigError(
+                f"The Dify API key holds a control or non-ASCII character at "
+                f"position {bad} (of {len(key)}); copy it again from the app's 'API Access' "
+                f"page ({self._key_hint}, or ${self._env_key})"
+            )
+        self.__api_key = _Secret(key)
         url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         self.base_url: str = url.rstrip("/")
         """The Service API root, e.g. ``https://api.dify.ai/v1``."""
+        self._shown_url = _USERINFO_PASSWORD.sub(r"\1***@", self.base_url)
         self.timeout: httpx.Timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
         """Default timeout of every call."""
         self._timeout_given = timeout is not None
@@ -371,7 +383,7 @@ class BaseAPIClient:
             ) from None
 
     def _connection_error(self, exc: Exception, call: Call[Any]) -> APIConnectionError:
-        where = f"{call.method} {self._url(call.path)}"
+        where = f"{call.method} {self._shown_url}{call.path}"
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"Request timed out ({type(exc).__name__}) on {where}; pass timeout=... to "
@@ -389,12 +401,12 @@ class BaseAPIClient:
             _log.debug(
                 "dify request %s %s user=%r attempt=%d (Authorization: Bearer ***)",
                 call.method,
-                self._url(call.path),
+                f"{self._shown_url}{call.path}",
                 call.user,
                 attempt + 1,
             )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        return f"{type(self).__name__}(base_url={self._shown_url!r})"
 
     __str__ = __repr__

@@ -188,6 +188,17 @@ def _hint(
     return ""
 
 
+def scrub(value: object, secret: str) -> object:
+    """``value`` (a decoded body: str, dict, list) with every ``secret`` replaced by ``***``."""
+    if isinstance(value, str):
+        return value.replace(secret, "***")
+    if isinstance(value, Mapping):
+        return {scrub(k, secret): scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secret) for v in value]
+    return value
+
+
 def make_status_error(
     status_code: int,
     body: bytes | str | Mapping[str, Any] | None,
@@ -237,6 +248,7 @@ def make_status_error(
         text = f"{text} -- {hint}"
     if secret:
         text = text.replace(secret, "***")
+        decoded = scrub(decoded, secret)
     return cls(
         text,
         response=response,
