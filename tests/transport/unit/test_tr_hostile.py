@@ -210,3 +210,63 @@ def test_lone_surrogate_in_a_query_parameter_is_a_config_error():
 
     with pytest.raises(DifyConfigError, match="cannot be encoded"):
         client(lambda r: raw(200, b"{}")).get_conversations(user="u\ud800")
+
+
+# -- 9.7: paging loops end against a server that cycles pages ------------------------------
+
+
+def _conv(i: int) -> dict[str, Any]:
+    return {"id": f"c{i}", "name": f"n{i}", "inputs": {}, "status": "normal", "created_at": 1}
+
+
+def _msg(i: int) -> dict[str, Any]:
+    return {"id": f"m{i}", "conversation_id": CID, "query": "q", "answer": "a", "created_at": i}
+
+
+def cycling(items: list[list[dict[str, Any]]]):
+    """A server that answers has_more=true forever, cycling through ``items``."""
+    count = [0]
+
+    def server(request: httpx.Request) -> httpx.Response:
+        count[0] += 1
+        if count[0] > 50:
+            raise AssertionError("paging did not stop")
+        page = items[(count[0] - 1) % len(items)]
+        return json_page(page)
+
+    return server, count
+
+
+def json_page(data: list[dict[str, Any]]) -> httpx.Response:
+    return httpx.Response(200, json={"limit": 2, "has_more": True, "data": data})
+
+
+def test_iter_conversations_stops_on_cycling_pages():
+    server, count = cycling([[_conv(1), _conv(2)], [_conv(3), _conv(4)]])
+    got: list[str] = []
+    with pytest.raises(APIResponseValidationError, match="no new items"):
+        got.extend(c.id for c in client(server).iter_conversations(user=USER, page_size=2))
+    assert got == ["c1", "c2", "c3", "c4"]
+    assert count[0] == 3
+
+
+async def test_async_iter_messages_stops_on_cycling_pages():
+    server, count = cycling([[_msg(2), _msg(3)], [_msg(0), _msg(1)]])
+    with pytest.raises(APIResponseValidationError, match="no new items"):
+        [m async for m in aclient(server).iter_messages(CID, user=USER, page_size=2)]
+    assert count[0] == 3
+
+
+def test_paging_is_capped(monkeypatch):
+    from dify_transport import _app_api
+
+    monkeypatch.setattr(_app_api, "MAX_PAGES", 5)
+    count = [0]
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        count[0] += 1
+        return json_page([_conv(2 * count[0]), _conv(2 * count[0] + 1)])
+
+    with pytest.raises(APIResponseValidationError, match="5 pages"):
+        list(client(endless).iter_conversations(user=USER, page_size=2))
+    assert count[0] == 5
