@@ -79,6 +79,8 @@ STOP_HTTP_TIMEOUT = httpx.Timeout(STOP_TIMEOUT)
 """Every phase (pool, connect, write, read) of a stop request; the total is bounded apart."""
 _USERINFO_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:)[^/@]*@")
 """``scheme://user:`` before a password in a URL (masked in reprs and messages)."""
+_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
+"""What an ``httpx.Client()`` built without ``timeout=`` carries."""
 _USER_AGENT = "dify-integrations/0.1.0 (dify_transport; httpx)"
 
 
@@ -313,6 +315,16 @@ class BaseAPIClient:
             raise DifyConfigError("max_retries must be >= 0")
         self.max_retries: int = max_retries
         """How many times retryable failures are retried."""
+
+    def _adopt_timeout(self, injected: httpx.Timeout) -> None:
+        """Use an injected ``http_client``'s timeout when no ``timeout=`` was passed.
+
+        httpx's own default (5 s everywhere) is not taken as a choice; any other
+        timeout becomes the client's default, blocking generation included.
+        """
+        if not self._timeout_given and injected != _HTTPX_DEFAULT_TIMEOUT:
+            self.timeout = injected
+            self._timeout_given = True
 
     def _blocking_timeout(self, timeout: TimeoutTypes) -> TimeoutTypes:
         """Timeout of a blocking generation call (T19: no byte arrives until the run ends).

@@ -52,6 +52,8 @@ class AsyncAPIClient(BaseAPIClient):
             raise DifyConfigError("http_client must be an httpx.AsyncClient for this client")
         self._client = http_client
         self._owns_client = http_client is None
+        if http_client is not None:
+            self._adopt_timeout(http_client.timeout)
         self._sleep: AsyncSleep | None = None
         self._loop: object | None = None
         """The event loop the pool was first used on (None: not used yet, or sync)."""

@@ -270,3 +270,49 @@ def test_paging_is_capped(monkeypatch):
     with pytest.raises(APIResponseValidationError, match="5 pages"):
         list(client(endless).iter_conversations(user=USER, page_size=2))
     assert count[0] == 5
+
+
+# -- 9.8: an injected client's timeout is used -----------------------------------------------
+
+
+def _seen_timeouts() -> tuple[Any, list[dict[str, Any]]]:
+    seen: list[dict[str, Any]] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json=PAGE)
+
+    return server, seen
+
+
+def test_injected_client_timeout_is_used():
+    from dify_transport import DifyClient
+
+    server, seen = _seen_timeouts()
+    http = httpx.Client(transport=httpx.MockTransport(server), timeout=1)
+    c = DifyClient(api_key="app-x", base_url="http://dify.test/v1", http_client=http)
+    c.get_conversations(user=USER)
+    assert seen[0]["read"] == 1
+    assert c.timeout == httpx.Timeout(1)
+
+
+async def test_async_injected_client_timeout_is_used_but_explicit_timeout_wins():
+    from dify_transport import AsyncDifyClient
+
+    server, seen = _seen_timeouts()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server), timeout=2)
+    c = AsyncDifyClient(api_key="app-x", base_url="http://dify.test/v1", http_client=http)
+    assert c.timeout == httpx.Timeout(2)
+    d = AsyncDifyClient(
+        api_key="app-x", base_url="http://dify.test/v1", http_client=http, timeout=7
+    )
+    await d.get_conversations(user=USER)
+    assert seen[0]["read"] == 7
+
+
+def test_injected_client_with_httpx_default_timeout_keeps_ours():
+    from dify_transport import DifyClient
+    from dify_transport._constants import DEFAULT_TIMEOUT
+
+    c = DifyClient(api_key="app-x", base_url="http://dify.test/v1", http_client=httpx.Client())
+    assert c.timeout == DEFAULT_TIMEOUT
