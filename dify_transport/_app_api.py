@@ -36,6 +36,8 @@ from dify_transport.types import (
 )
 
 __all__ = [
+    "MAX_PAGES",
+    "PageGuard",
     "CHAT_STOP",
     "COMPLETION_STOP",
     "WORKFLOW_STOP",
@@ -295,6 +297,39 @@ def get_suggested_questions(message_id: str, *, user: str) -> Call[list[str]]:
 
     path = f"/messages/{seg(message_id)}/suggested"
     return Call("GET", path, parse=parse, params={"user": user}, user=user)
+
+
+MAX_PAGES = 10_000
+"""Most pages one ``iter_*`` loop fetches (1 000 000 items at the default page size)."""
+
+
+class PageGuard:
+    """Ends a paging loop a server keeps alive with ``has_more=true`` pages that cycle."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.pages = 0
+        self.seen: set[str] = set()
+
+    def next_page(self, ids: Sequence[str]) -> None:
+        """Check a ``has_more=true`` page before asking for the next.
+
+        Raises:
+            APIResponseValidationError: The page added no new id (the server cycles
+                pages), or ``MAX_PAGES`` pages were read.
+        """
+        self.pages += 1
+        fresh = set(ids) - self.seen
+        self.seen.update(ids)
+        if not fresh:
+            raise APIResponseValidationError(
+                f"Dify answered has_more=true for {self.what} with page {self.pages} adding "
+                "no new items (the server repeats pages); stopped paging"
+            )
+        if self.pages >= MAX_PAGES:
+            raise APIResponseValidationError(
+                f"Paging {self.what} passed {MAX_PAGES} pages with has_more=true; stopped"
+            )
 
 
 def oldest_first(pages: list[list[Message]]) -> list[Message]:

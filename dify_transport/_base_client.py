@@ -8,6 +8,7 @@ header; it is never logged, never in a ``repr`` and scrubbed from error text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import quote
 
 import httpx
+import pydantic
 
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
@@ -34,19 +36,26 @@ from dify_transport._errors import (
     APITimeoutError,
     DifyConfigError,
 )
+from dify_transport._sse import loads_strict
 
 __all__ = [
     "STOP_HTTP_TIMEOUT",
     "AsyncHttpClient",
     "AsyncSleep",
     "AsyncStop",
+    "BAD_PAYLOAD",
     "BaseAPIClient",
     "Call",
     "HttpClient",
     "Sleep",
     "Stop",
     "TimeoutTypes",
+    "current_async_loop",
+    "invalid_payload",
+    "loads_strict",
+    "no_loop",
     "parse_json",
+    "payload_problem",
     "seg",
     "trace_headers",
 ]
@@ -69,6 +78,10 @@ AsyncStop: TypeAlias = Callable[[str], Awaitable[None]]
 _log = logging.getLogger(LOGGER_NAME)
 STOP_HTTP_TIMEOUT = httpx.Timeout(STOP_TIMEOUT)
 """Every phase (pool, connect, write, read) of a stop request; the total is bounded apart."""
+_USERINFO_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:)[^/@]*@")
+"""``scheme://user:`` before a password in a URL (masked in reprs and messages)."""
+_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
+"""What an ``httpx.Client()`` built without ``timeout=`` carries."""
 _USER_AGENT = "dify-integrations/0.1.0 (dify_transport; httpx)"
 
 
@@ -134,8 +147,70 @@ def trace_headers(trace_id: object) -> dict[str, str]:
 
 
 def seg(value: str) -> str:
-    """Quote one path segment (ids come from users and servers)."""
-    return quote(str(value), safe="")
+    """Quote one path segment (ids come from users and servers).
+
+    Raises:
+        DifyConfigError: ``value`` is empty, ``.`` or ``..``, which would leave their
+            route (``DELETE /conversations/..`` is ``DELETE /v1``); nothing is sent.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise DifyConfigError(
+            f"Invalid id {text!r}: an id must not be empty, '.' or '..' (it would address "
+            "another route); pass the id Dify returned"
+        )
+    return quote(text, safe="")
+
+
+def current_async_loop() -> object | None:
+    """The running event loop (an async client's pool is bound to it); None outside one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def no_loop() -> object | None:
+    """The sync twin of ``current_async_loop``: a sync pool is bound to no loop."""
+    return None
+
+
+BAD_PAYLOAD: tuple[type[Exception], ...] = (
+    RecursionError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    KeyError,
+    IndexError,
+    AttributeError,
+)
+"""What a hostile or malformed payload makes parsers raise (pydantic's ValidationError is a
+ValueError); the engine and the streams turn these into ``APIResponseValidationError``."""
+
+
+def payload_problem(exc: BaseException) -> str:
+    """Name what was wrong with a payload: the offending field for a pydantic error."""
+    if isinstance(exc, pydantic.ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(root)"
+        return f"field {field!r}: {first['msg']} ({first['type']})"
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def invalid_payload(exc: BaseException, response: httpx.Response) -> APIResponseValidationError:
+    """The typed error for a 2xx answer whose body a parser could not read."""
+    try:
+        body = response.content[:2000].decode("utf-8", "replace")
+    except httpx.ResponseNotRead:
+        body = None
+    return APIResponseValidationError(
+        f"Dify answered {response.status_code} with a body we could not read "
+        f"({payload_problem(exc)})",
+        request=response.request,
+        body=body,
+    )
 
 
 def parse_json(response: httpx.Response) -> Any:
@@ -154,10 +229,11 @@ def parse_json(response: httpx.Response) -> Any:
     if not content or not content.strip():
         return None
     try:
-        return json.loads(content)
-    except ValueError:
+        return loads_strict(content)
+    except (ValueError, RecursionError) as exc:
         raise APIResponseValidationError(
-            f"Dify answered {response.status_code} with a body that is not JSON: {content[:120]!r}",
+            f"Dify answered {response.status_code} with a body that is not JSON "
+            f"({payload_problem(exc)}): {content[:120]!r}",
             request=response.request,
             body=content[:2000].decode("utf-8", "replace"),
         ) from None
@@ -179,6 +255,33 @@ def resolve_timeout(value: TimeoutTypes, default: httpx.Timeout) -> httpx.Timeou
         return value
     seconds = float(value)
     return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
+
+
+def _checked_headers(extra: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """``extra_headers`` if every name and value is printable ASCII text (no CR/LF)."""
+    if not extra:
+        return extra
+    for name, value in extra.items():
+        for part in (name, value):
+            if not isinstance(part, str) or not part.isascii() or not part.isprintable():
+                raise DifyConfigError(
+                    f"extra_headers[{name!r}]: header names and values must be printable "
+                    "ASCII text (no CR/LF, control or non-ASCII characters); nothing was sent"
+                )
+    return extra
+
+
+def _json_body(value: Any, where: str) -> bytes:
+    """The UTF-8 JSON body; NaN/Infinity or unencodable text raise ``DifyConfigError``."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+    except UnicodeEncodeError as exc:
+        problem = f"a string holds {exc.object[exc.start : exc.end]!r} ({exc.reason})"
+    except ValueError as exc:
+        problem = f"{exc} (JSON has no NaN or Infinity; send null or a string)"
+    except (TypeError, RecursionError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    raise DifyConfigError(f"Cannot send {where}: its JSON body is invalid: {problem}")
 
 
 class _Secret:
@@ -215,10 +318,19 @@ class BaseAPIClient:
                 f"No Dify API key: pass api_key=... or set ${self._env_key} "
                 f"({self._key_hint}, from the app's 'API Access' page)"
             )
-        self.__api_key = _Secret(key.strip())
+        key = key.strip()
+        bad = next((i for i, c in enumerate(key) if not (c.isascii() and c.isprintable())), None)
+        if bad is not None:
+            raise DifyConfigError(
+                f"The Dify API key holds a control or non-ASCII character at "
+                f"position {bad} (of {len(key)}); copy it again from the app's 'API Access' "
+                f"page ({self._key_hint}, or ${self._env_key})"
+            )
+        self.__api_key = _Secret(key)
         url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         self.base_url: str = url.rstrip("/")
         """The Service API root, e.g. ``https://api.dify.ai/v1``."""
+        self._shown_url = _USERINFO_PASSWORD.sub(r"\1***@", self.base_url)
         self.timeout: httpx.Timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
         """Default timeout of every call."""
         self._timeout_given = timeout is not None
@@ -226,6 +338,16 @@ class BaseAPIClient:
             raise DifyConfigError("max_retries must be >= 0")
         self.max_retries: int = max_retries
         """How many times retryable failures are retried."""
+
+    def _adopt_timeout(self, injected: httpx.Timeout) -> None:
+        """Use an injected ``http_client``'s timeout when no ``timeout=`` was passed.
+
+        httpx's own default (5 s everywhere) is not taken as a choice; any other
+        timeout becomes the client's default, blocking generation included.
+        """
+        if not self._timeout_given and injected != _HTTPX_DEFAULT_TIMEOUT:
+            self.timeout = injected
+            self._timeout_given = True
 
     def _blocking_timeout(self, timeout: TimeoutTypes) -> TimeoutTypes:
         """Timeout of a blocking generation call (wire trap T19: no byte until the run ends).
@@ -271,25 +393,32 @@ class BaseAPIClient:
         if call.params is not None:
             params = {k: v for k, v in call.params.items() if v is not None}
         content = None
-        headers = self._headers(extra_headers)
+        headers = self._headers(_checked_headers(extra_headers))
+        where = f"{call.method} {call.path}"
         if call.json is not None:
-            content = json.dumps(call.json, ensure_ascii=False).encode()
+            content = _json_body(call.json, where)
             headers["Content-Type"] = "application/json"
-        return http.build_request(
-            call.method,
-            self._url(call.path),
-            params=params,
-            content=content,
-            files=call.files,
-            data=call.data,
-            headers=headers,
-            timeout=resolve_timeout(
-                self._blocking_timeout(timeout) if call.blocking else timeout, self.timeout
-            ),
-        )
+        try:
+            return http.build_request(
+                call.method,
+                self._url(call.path),
+                params=params,
+                content=content,
+                files=call.files,
+                data=call.data,
+                headers=headers,
+                timeout=resolve_timeout(
+                    self._blocking_timeout(timeout) if call.blocking else timeout, self.timeout
+                ),
+            )
+        except UnicodeEncodeError as exc:
+            raise DifyConfigError(
+                f"Cannot send {where}: a parameter holds text that cannot be encoded "
+                f"({exc.reason} at {exc.start}, e.g. a lone surrogate); fix the input"
+            ) from None
 
     def _connection_error(self, exc: Exception, call: Call[Any]) -> APIConnectionError:
-        where = f"{call.method} {self._url(call.path)}"
+        where = f"{call.method} {self._shown_url}{call.path}"
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"Request timed out ({type(exc).__name__}) on {where}; pass timeout=... to "
@@ -307,12 +436,12 @@ class BaseAPIClient:
             _log.debug(
                 "dify request %s %s user=%r attempt=%d (Authorization: Bearer ***)",
                 call.method,
-                self._url(call.path),
+                f"{self._shown_url}{call.path}",
                 call.user,
                 attempt + 1,
             )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        return f"{type(self).__name__}(base_url={self._shown_url!r})"
 
     __str__ = __repr__

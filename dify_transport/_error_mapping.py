@@ -126,7 +126,7 @@ def parse_error_body(raw: bytes | str | None) -> tuple[object, str | None, str]:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
         body: object = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         stripped = text.strip()
         if stripped.startswith("<"):
             return stripped, None, _html_title(stripped)
@@ -236,6 +236,17 @@ def _hint(
     return ""
 
 
+def scrub(value: object, secret: str) -> object:
+    """``value`` (a decoded body: str, dict, list) with every ``secret`` replaced by ``***``."""
+    if isinstance(value, str):
+        return value.replace(secret, "***")
+    if isinstance(value, Mapping):
+        return {scrub(k, secret): scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secret) for v in value]
+    return value
+
+
 def make_status_error(
     status_code: int,
     body: bytes | str | Mapping[str, Any] | None,
@@ -285,6 +296,7 @@ def make_status_error(
         text = f"{text} -- {hint}"
     if secret:
         text = text.replace(secret, "***")
+        decoded = scrub(decoded, secret)
     return cls(
         text,
         response=response,
@@ -317,7 +329,7 @@ def error_from_event(
     status = data.get("status")
     try:
         status_code = int(status) if status is not None else 500
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         status_code = 500
     envelope = {"code": data.get("code"), "message": data.get("message")}
     return make_status_error(

@@ -15,11 +15,27 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SSEDecodeError", "SSEDecoder"]
+__all__ = ["SSEDecodeError", "SSEDecoder", "loads_strict"]
 
 _BOM = b"\xef\xbb\xbf"
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name} in JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """``json.loads`` that rejects NaN / Infinity (Python-only JSON) with ValueError."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    return _DECODER.decode(text)
+
+
 # The (C) scanner behind json.loads, called directly to skip its Python wrappers.
-_scan: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scan: Callable[[str, int], tuple[object, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _fast_json(payload: bytes) -> object:
@@ -96,7 +112,7 @@ class SSEDecoder:
         ):
             try:
                 obj = _fast_json(chunk[6:-2])
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
             else:
                 if type(obj) is dict and "event" in obj:
@@ -138,7 +154,7 @@ class SSEDecoder:
                 payload = frame[6:]
                 try:
                     obj = _fast_json(payload)
-                except ValueError:
+                except (ValueError, RecursionError):
                     self._dispatch_raw(payload, "message", out)
                     continue
                 if type(obj) is dict and "event" in obj:
@@ -222,8 +238,8 @@ class SSEDecoder:
                 self.pings += 1
             return
         try:
-            obj = json.loads(payload)
-        except ValueError:
+            obj = loads_strict(payload)
+        except (ValueError, RecursionError):
             raise SSEDecodeError(payload) from None
         if type(obj) is dict and "event" in obj:
             out.append(obj)

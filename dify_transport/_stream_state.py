@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from dify_transport._aggregate import StreamAccumulator
+from dify_transport._base_client import BAD_PAYLOAD, payload_problem
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import error_from_event
 from dify_transport._errors import (
@@ -15,10 +16,12 @@ from dify_transport._errors import (
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    DifyError,
     IncompleteStreamError,
     WorkflowFailedError,
     request_of,
 )
+from dify_transport._events import StreamEvent
 from dify_transport._sse import SSEDecodeError, SSEDecoder
 from dify_transport.types import Result
 
@@ -106,6 +109,24 @@ class StreamState:
             task_id=acc.task_id,
         )
         return err
+
+    def _add(self, data: dict[str, Any]) -> StreamEvent:
+        """Fold one event into the aggregate.
+
+        A malformed event (``"event": [...]``, a wrong field type) raises
+        ``APIResponseValidationError`` naming the problem.
+        """
+        try:
+            return self._acc.add(data)
+        except DifyError:
+            raise
+        except BAD_PAYLOAD as exc:
+            err = APIResponseValidationError(
+                f"Dify sent a stream event we could not read ({payload_problem(exc)}): "
+                f"{str(data)[:200]}",
+                request=request_of(self.response),
+            )
+            raise self._attach(err) from exc
 
     def _event_error(self, data: dict[str, Any]) -> APIError:
         self._eof = True

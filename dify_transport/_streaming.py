@@ -68,7 +68,7 @@ class Stream(StreamState):
         self._iterator = self._events()
 
     def _events(self) -> Generator[StreamEvent, None, None]:
-        add = self._acc.add
+        add = self._add
         feed = self._decoder.feed
         debug = self._debug
         response = self.response
@@ -224,7 +224,7 @@ class AsyncStream(StreamState):
                 self._pos = pos + 1
             else:
                 data = await self._next_data()
-            event = self._acc.add(data)
+            event = self._add(data)
             if self._debug:
                 _log.debug("dify event %s", event.event)
             if event.event == "error":

@@ -12,16 +12,19 @@ import httpx
 from dify_transport import _retry
 from dify_transport._app_api import stop_task
 from dify_transport._base_client import (
+    BAD_PAYLOAD,
     STOP_HTTP_TIMEOUT,
     AsyncSleep,
     AsyncStop,
     BaseAPIClient,
     Call,
     TimeoutTypes,
+    current_async_loop,
+    invalid_payload,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
-from dify_transport._errors import DifyConfigError
+from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._streaming import AsyncStream
 
 __all__ = ["AsyncAPIClient"]
@@ -49,11 +52,31 @@ class AsyncAPIClient(BaseAPIClient):
             raise DifyConfigError("http_client must be an httpx.AsyncClient for this client")
         self._client = http_client
         self._owns_client = http_client is None
+        if http_client is not None:
+            self._adopt_timeout(http_client.timeout)
         self._sleep: AsyncSleep | None = None
+        self._loop: object | None = None
+        """The event loop the pool was first used on (None: not used yet, or sync)."""
 
     def _http(self) -> httpx.AsyncClient:
+        """The HTTP client for the current event loop.
+
+        A pool is bound to the loop it first ran on: a client we built is replaced
+        (never shared across loops) when the loop changed, e.g. a second
+        ``asyncio.run``; an injected one used on another loop raises ``DifyConfigError``.
+        """
+        loop = current_async_loop()
+        if self._client is not None and self._loop is not None and loop is not self._loop:
+            if not self._owns_client:
+                raise DifyConfigError(
+                    "The injected http_client was first used on another event loop (e.g. an "
+                    "earlier asyncio.run); an httpx.AsyncClient cannot be shared across event "
+                    "loops: create one per loop, or let the client build its own"
+                )
+            self._client = None  # bound to the old (closed) loop; its sockets are dropped
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        self._loop = loop
         return self._client
 
     async def _request(
@@ -111,8 +134,18 @@ class AsyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> T:
-        """Send ``call`` and parse its answer with ``call.parse``."""
-        return call.parse(await self._request(call, timeout=timeout, extra_headers=extra_headers))
+        """Send ``call`` and parse its answer with ``call.parse``.
+
+        Whatever a malformed body makes the parser raise (deep nesting, a wrong type,
+        a pydantic validation error) becomes ``APIResponseValidationError``.
+        """
+        response = await self._request(call, timeout=timeout, extra_headers=extra_headers)
+        try:
+            return call.parse(response)
+        except DifyError:
+            raise
+        except BAD_PAYLOAD as exc:
+            raise invalid_payload(exc, response) from exc
 
     async def _stream(
         self,
@@ -150,8 +183,10 @@ class AsyncAPIClient(BaseAPIClient):
     async def aclose(self) -> None:
         """Close the HTTP client if this object built it (an injected one is left open)."""
         if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+            client, self._client = self._client, None
+            if self._loop is None or self._loop is current_async_loop():
+                await client.aclose()
+            self._loop = None
 
     async def __aenter__(self) -> Self:
         return self

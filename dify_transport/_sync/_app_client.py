@@ -335,12 +335,14 @@ class DifyClient(AppEndpoints1x):
         """The whole conversation, oldest first, each message once (fetches every page)."""
         pages: list[list[Message]] = []
         first_id: str | None = None
+        guard = api.PageGuard(f"the messages of conversation {conversation_id!r}")
         while True:
             call = api.get_messages(conversation_id, user=user, first_id=first_id, limit=page_size)
             page = self._send(call, timeout, extra_headers)
             pages.append(page.data)
             if not page.has_more or not page.data or page.data[0].id == first_id:
                 break
+            guard.next_page([m.id for m in page.data])
             first_id = page.data[0].id
         yield from api.oldest_first(pages)
 
@@ -370,6 +372,7 @@ class DifyClient(AppEndpoints1x):
         """Every conversation of ``user``, each once, page by page."""
         seen: set[str] = set()
         last_id: str | None = None
+        guard = api.PageGuard(f"the conversations of user {user!r}")
         while True:
             call = api.get_conversations(
                 user=user, last_id=last_id, limit=page_size, sort_by=sort_by
@@ -381,6 +384,7 @@ class DifyClient(AppEndpoints1x):
                     yield conversation
             if not page.has_more or not page.data or page.data[-1].id == last_id:
                 return
+            guard.next_page([c.id for c in page.data])
             last_id = page.data[-1].id
 
     def rename_conversation(

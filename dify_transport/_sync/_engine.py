@@ -14,16 +14,19 @@ import httpx
 from dify_transport import _retry
 from dify_transport._app_api import stop_task
 from dify_transport._base_client import (
+    BAD_PAYLOAD,
     STOP_HTTP_TIMEOUT,
     BaseAPIClient,
     Call,
     Sleep,
     Stop,
     TimeoutTypes,
+    invalid_payload,
+    no_loop,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
-from dify_transport._errors import DifyConfigError
+from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._streaming import Stream
 
 __all__ = ["SyncAPIClient"]
@@ -51,11 +54,31 @@ class SyncAPIClient(BaseAPIClient):
             raise DifyConfigError("http_client must be an httpx.Client for this client")
         self._client = http_client
         self._owns_client = http_client is None
+        if http_client is not None:
+            self._adopt_timeout(http_client.timeout)
         self._sleep: Sleep | None = None
+        self._loop: object | None = None
+        """The event loop the pool was first used on (None: not used yet, or sync)."""
 
     def _http(self) -> httpx.Client:
+        """The HTTP client for the current event loop.
+
+        A pool is bound to the loop it first ran on: a client we built is replaced
+        (never shared across loops) when the loop changed, e.g. a second
+        ``asyncio.run``; an injected one used on another loop raises ``DifyConfigError``.
+        """
+        loop = no_loop()
+        if self._client is not None and self._loop is not None and loop is not self._loop:
+            if not self._owns_client:
+                raise DifyConfigError(
+                    "The injected http_client was first used on another event loop (e.g. an "
+                    "earlier asyncio.run); an httpx.Client cannot be shared across event "
+                    "loops: create one per loop, or let the client build its own"
+                )
+            self._client = None  # bound to the old (closed) loop; its sockets are dropped
         if self._client is None:
             self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        self._loop = loop
         return self._client
 
     def _request(
@@ -111,8 +134,18 @@ class SyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> T:
-        """Send ``call`` and parse its answer with ``call.parse``."""
-        return call.parse(self._request(call, timeout=timeout, extra_headers=extra_headers))
+        """Send ``call`` and parse its answer with ``call.parse``.
+
+        Whatever a malformed body makes the parser raise (deep nesting, a wrong type,
+        a pydantic validation error) becomes ``APIResponseValidationError``.
+        """
+        response = self._request(call, timeout=timeout, extra_headers=extra_headers)
+        try:
+            return call.parse(response)
+        except DifyError:
+            raise
+        except BAD_PAYLOAD as exc:
+            raise invalid_payload(exc, response) from exc
 
     def _stream(
         self,
@@ -146,8 +179,10 @@ class SyncAPIClient(BaseAPIClient):
     def close(self) -> None:
         """Close the HTTP client if this object built it (an injected one is left open)."""
         if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+            client, self._client = self._client, None
+            if self._loop is None or self._loop is no_loop():
+                client.close()
+            self._loop = None
 
     def __enter__(self) -> Self:
         return self
