@@ -148,6 +148,7 @@ class StreamAccumulator:
         "_nodes",
         "_parts",
         "_reasoning",
+        "_reasons",
         "_saw_agent_message",
         "_think",
         "_thoughts",
@@ -177,6 +178,7 @@ class StreamAccumulator:
         self._reasoning: list[str] = []
         self._think: ThinkSplitter | None = ThinkSplitter()
         self._forms: dict[str, Any] = {}
+        self._reasons: object = None
         self._nodes: dict[str, dict[str, Any]] = {}
         self._saw_agent_message = False
         self._thoughts: dict[str, dict[str, Any]] = {}
@@ -373,10 +375,7 @@ class StreamAccumulator:
         self.outputs = dict(outputs) if isinstance(outputs, Mapping) else self.outputs
         if self.workflow_run_id is None and isinstance(inner.get("workflow_run_id"), str):
             self.workflow_run_id = inner["workflow_run_id"]
-        for reason in inner.get("reasons") or []:
-            node = reason.get("node_id") if isinstance(reason, Mapping) else None
-            if isinstance(node, str):
-                self._forms.setdefault(node, dict(reason))
+        self._reasons = inner.get("reasons")
 
     def _add_files(self, files: object) -> None:
         """Add file dicts once each: chatflows repeat them in workflow_finished and message_end."""
@@ -414,7 +413,7 @@ class StreamAccumulator:
         if self.status == "paused" and not stopped:
             paused = _paused_run(
                 self._forms,
-                None,
+                self._reasons,
                 workflow_run_id=self.workflow_run_id,
                 task_id=self.task_id,
                 user=self.user,
