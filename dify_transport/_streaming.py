@@ -85,7 +85,9 @@ class Stream(StreamState):
                         yield event
                 tail = self._decoder.flush()
             except (httpx.TransportError, SSEDecodeError) as exc:
-                raise self._transport_error(exc) from exc
+                if not self._complete_despite(exc):
+                    raise self._transport_error(exc) from exc
+                tail = []
             for data in tail:
                 event = add(data)
                 if event.event == "error":
@@ -259,7 +261,10 @@ class AsyncStream(StreamState):
                 else:
                     self._pending = feed(chunk)
             except (httpx.TransportError, SSEDecodeError) as exc:
-                raise self._transport_error(exc) from exc
+                if not self._complete_despite(exc):
+                    raise self._transport_error(exc) from exc
+                self._pending = []
+                self._flushed = True
             self._pos = 0
             if self._pending:
                 self._pos = 1

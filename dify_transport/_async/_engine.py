@@ -21,6 +21,7 @@ from dify_transport._base_client import (
     TimeoutTypes,
     current_async_loop,
     invalid_payload,
+    not_a_stream,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error
@@ -157,6 +158,16 @@ class AsyncAPIClient(BaseAPIClient):
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True
         )
+        if not_a_stream(response):
+            try:
+                body = await response.aread()
+            except httpx.HTTPError:
+                body = b""
+            finally:
+                await response.aclose()
+            err = self._not_a_stream(call, response, body)
+            if err is not None:
+                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)

@@ -23,6 +23,7 @@ from dify_transport._base_client import (
     TimeoutTypes,
     invalid_payload,
     no_loop,
+    not_a_stream,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error
@@ -155,6 +156,16 @@ class SyncAPIClient(BaseAPIClient):
     ) -> Stream:
         """Open a streaming ``call``; HTTP errors before the first event raise here."""
         response = self._request(call, timeout=timeout, extra_headers=extra_headers, stream=True)
+        if not_a_stream(response):
+            try:
+                body = response.read()
+            except httpx.HTTPError:
+                body = b""
+            finally:
+                response.close()
+            err = self._not_a_stream(call, response, body)
+            if err is not None:
+                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
