@@ -403,3 +403,29 @@ async def test_async_truncated_last_frame_at_eof_is_an_incomplete_stream():
     stream = await aclient(lambda r: sse_response(chunks)).stream_chat("q", user=USER)
     with pytest.raises(IncompleteStreamError, match="cut off"):
         await stream.final()
+
+
+# -- 9.6: a sync stream dropped unread releases its connection -----------------------------
+
+
+def test_dropped_unread_stream_releases_its_connection_with_a_resource_warning():
+    import gc
+    import warnings
+
+    from _tr_support import ChunkStream
+
+    bodies: list[ChunkStream] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        body = ChunkStream([frame(e) for e in chat_script(["hi"], "chat").events])
+        bodies.append(body)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
+
+    c = client(server)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            c.stream_chat("q", user=USER)  # dropped at once, never read
+        gc.collect()
+    assert all(body.closed for body in bodies)
+    assert sum(issubclass(w.category, ResourceWarning) for w in caught) == 3
