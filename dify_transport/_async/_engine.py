@@ -109,12 +109,7 @@ class AsyncAPIClient(BaseAPIClient):
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
                 return response
-            try:
-                body = await response.aread()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                await response.aclose()
+            body = await _read_closed(response)
             err = make_status_error(
                 response.status_code, body, response=response, user=call.user, secret=self._secret
             )
@@ -159,12 +154,7 @@ class AsyncAPIClient(BaseAPIClient):
             call, timeout=timeout, extra_headers=extra_headers, stream=True
         )
         if not_a_stream(response):
-            try:
-                body = await response.aread()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                await response.aclose()
+            body = await _read_closed(response)
             err = self._not_a_stream(call, response, body)
             if err is not None:
                 raise err
@@ -209,3 +199,13 @@ class AsyncAPIClient(BaseAPIClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def _read_closed(response: httpx.Response) -> bytes:
+    """Read the body of a response we will not hand out (b"" if that fails), then close it."""
+    try:
+        return await response.aread()
+    except httpx.HTTPError:
+        return b""
+    finally:
+        await response.aclose()

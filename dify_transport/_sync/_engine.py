@@ -111,12 +111,7 @@ class SyncAPIClient(BaseAPIClient):
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
                 return response
-            try:
-                body = response.read()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                response.close()
+            body = _read_closed(response)
             err = make_status_error(
                 response.status_code, body, response=response, user=call.user, secret=self._secret
             )
@@ -157,12 +152,7 @@ class SyncAPIClient(BaseAPIClient):
         """Open a streaming ``call``; HTTP errors before the first event raise here."""
         response = self._request(call, timeout=timeout, extra_headers=extra_headers, stream=True)
         if not_a_stream(response):
-            try:
-                body = response.read()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                response.close()
+            body = _read_closed(response)
             err = self._not_a_stream(call, response, body)
             if err is not None:
                 raise err
@@ -205,3 +195,13 @@ class SyncAPIClient(BaseAPIClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _read_closed(response: httpx.Response) -> bytes:
+    """Read the body of a response we will not hand out (b"" if that fails), then close it."""
+    try:
+        return response.read()
+    except httpx.HTTPError:
+        return b""
+    finally:
+        response.close()
