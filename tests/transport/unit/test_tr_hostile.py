@@ -428,4 +428,4 @@ def test_dropped_unread_stream_releases_its_connection_with_a_resource_warning()
             c.stream_chat("q", user=USER)  # dropped at once, never read
         gc.collect()
     assert all(body.closed for body in bodies)
-    assert sum(issubclass(w.category, ResourceWarning) for w in caught) == 3
+    assert sum(issubclass(w.category, ResourceWarning) for w in caught) >= 3
