@@ -54,6 +54,7 @@ __all__ = [
     "invalid_payload",
     "loads_strict",
     "no_loop",
+    "not_a_stream",
     "parse_json",
     "payload_problem",
     "seg",
@@ -82,6 +83,8 @@ _USERINFO_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:)[^/@]*@")
 """``scheme://user:`` before a password in a URL (masked in reprs and messages)."""
 _HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
 """What an ``httpx.Client()`` built without ``timeout=`` carries."""
+_NOT_STREAM_TYPES = frozenset({"text/html", "application/json"})
+"""Content types of a 200 to a streaming call that are surely not a Dify stream."""
 _USER_AGENT = "dify-integrations/0.1.0 (dify_transport; httpx)"
 
 
@@ -284,6 +287,15 @@ def _json_body(value: Any, where: str) -> bytes:
     raise DifyConfigError(f"Cannot send {where}: its JSON body is invalid: {problem}")
 
 
+def _content_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+def not_a_stream(response: httpx.Response) -> bool:
+    """Whether a 200 to a streaming call is an HTML page or JSON (surely not a Dify stream)."""
+    return _content_type(response) in _NOT_STREAM_TYPES
+
+
 class _Secret:
     """Holds the API key; its repr never shows it."""
 
@@ -416,6 +428,22 @@ class BaseAPIClient:
                 f"Cannot send {where}: a parameter holds text that cannot be encoded "
                 f"({exc.reason} at {exc.start}, e.g. a lone surrogate); fix the input"
             ) from None
+
+    def _not_a_stream(
+        self, call: Call[Any], response: httpx.Response, body: bytes
+    ) -> APIResponseValidationError | None:
+        """The error for a 200 to a streaming call that is a page or JSON, not SSE."""
+        ctype = _content_type(response)
+        if ctype not in _NOT_STREAM_TYPES:
+            return None
+        start = body[:300].decode("utf-8", "replace")
+        return APIResponseValidationError(
+            f"Dify answered {call.method} {self._shown_url}{call.path} with {ctype}, not an "
+            f"event stream: {start!r} -- check base_url (it must be the Service API root, "
+            "e.g. https://api.dify.ai/v1, not the web console or a proxy page)",
+            request=response.request,
+            body=body[:2000].decode("utf-8", "replace"),
+        )
 
     def _connection_error(self, exc: Exception, call: Call[Any]) -> APIConnectionError:
         where = f"{call.method} {self._shown_url}{call.path}"

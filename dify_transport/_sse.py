@@ -76,9 +76,11 @@ class SSEDecoder:
         ```
     """
 
-    __slots__ = ("_buf", "_cr", "_idle", "_started", "last_event_id", "pings", "retry")
+    __slots__ = ("_buf", "_cr", "_idle", "_started", "last_event_id", "pings", "retry", "truncated")
 
     def __init__(self) -> None:
+        self.truncated = False
+        """Whether ``flush`` dropped a last frame cut off mid-JSON."""
         self._buf = b""
         self._cr = False
         self._started = False
@@ -169,7 +171,9 @@ class SSEDecoder:
         """Finish the body: dispatch a last frame that lacked its blank line.
 
         Returns:
-            The final events (usually none).
+            The final events (usually none). A last frame cut off mid-JSON (the
+            connection ended inside it) is dropped: the stream is incomplete, which the
+            stream reports (``IncompleteStreamError``), not a decoding error.
         """
         rest = self._buf
         if self._cr:
@@ -180,7 +184,10 @@ class SSEDecoder:
         out: list[dict[str, Any]] = []
         rest = rest.strip(b"\n")
         if rest:
-            self._parse_frame(rest, out)
+            try:
+                self._parse_frame(rest, out)
+            except SSEDecodeError:
+                self.truncated = True
         return out
 
     @property

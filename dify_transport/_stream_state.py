@@ -155,6 +155,14 @@ class StreamState:
             )
         return self._attach(err)
 
+    def _complete_despite(self, exc: Exception) -> bool:
+        """Whether a read timeout came after the answer was complete (a terminal event).
+
+        A server stalling after ``message_end`` / ``workflow_finished`` must not turn a
+        complete answer into a timeout error: the stream then ends normally.
+        """
+        return isinstance(exc, httpx.TimeoutException) and self._acc.terminal
+
     def _end_error(self) -> APIError | None:
         """Judge the stream at EOF: None when it completed normally."""
         self._eof = True
@@ -170,9 +178,10 @@ class StreamState:
             )
             return self._attach(err)
         if not acc.terminal:
+            cut = " (its last frame was cut off)" if self._decoder.truncated else ""
             err = IncompleteStreamError(
                 "The Dify stream ended without message_end/workflow_finished "
-                f"(after {len(acc.answer)} characters); the answer may be truncated",
+                f"(after {len(acc.answer)} characters){cut}; the answer may be truncated",
                 request=request_of(self.response),
             )
             return self._attach(err)

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import warnings
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from types import TracebackType
 from typing import Any
@@ -85,7 +86,9 @@ class Stream(StreamState):
                         yield event
                 tail = self._decoder.flush()
             except (httpx.TransportError, SSEDecodeError) as exc:
-                raise self._transport_error(exc) from exc
+                if not self._complete_despite(exc):
+                    raise self._transport_error(exc) from exc
+                tail = []
             for data in tail:
                 event = add(data)
                 if event.event == "error":
@@ -145,6 +148,23 @@ class Stream(StreamState):
         finally:
             if task_id is not None and self._stop is not None:
                 _bounded_sync_stop(self._stop, task_id)
+
+    def __del__(self) -> None:
+        """A stream dropped unclosed releases its pooled connection (``ResourceWarning``).
+
+        Only the response is closed here (no stop call from a finalizer): without this
+        every dropped stream would hold a pool slot until ``PoolTimeout``.
+        """
+        if self._closed or self.response.is_closed:
+            return
+        warnings.warn(
+            f"{self!r} was dropped unclosed; its connection is released now. Use "
+            "`with client.stream_chat(...) as stream:` or call stream.close()",
+            ResourceWarning,
+            stacklevel=2,
+        )
+        with contextlib.suppress(Exception):
+            self.response.close()
 
     def __enter__(self) -> Stream:
         return self
@@ -259,7 +279,10 @@ class AsyncStream(StreamState):
                 else:
                     self._pending = feed(chunk)
             except (httpx.TransportError, SSEDecodeError) as exc:
-                raise self._transport_error(exc) from exc
+                if not self._complete_despite(exc):
+                    raise self._transport_error(exc) from exc
+                self._pending = []
+                self._flushed = True
             self._pos = 0
             if self._pending:
                 self._pos = 1

@@ -21,6 +21,7 @@ from dify_transport._base_client import (
     TimeoutTypes,
     current_async_loop,
     invalid_payload,
+    not_a_stream,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
@@ -108,12 +109,7 @@ class AsyncAPIClient(BaseAPIClient):
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
                 return response
-            try:
-                body = await response.aread()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                await response.aclose()
+            body = await _read_closed(response)
             err = make_status_error(
                 response.status_code, body, response=response, user=call.user, secret=self._secret
             )
@@ -157,6 +153,11 @@ class AsyncAPIClient(BaseAPIClient):
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True
         )
+        if not_a_stream(response):
+            body = await _read_closed(response)
+            err = self._not_a_stream(call, response, body)
+            if err is not None:
+                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
@@ -198,3 +199,13 @@ class AsyncAPIClient(BaseAPIClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def _read_closed(response: httpx.Response) -> bytes:
+    """Read the body of a response we will not hand out (b"" if that fails), then close it."""
+    try:
+        return await response.aread()
+    except httpx.HTTPError:
+        return b""
+    finally:
+        await response.aclose()

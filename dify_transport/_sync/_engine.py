@@ -23,6 +23,7 @@ from dify_transport._base_client import (
     TimeoutTypes,
     invalid_payload,
     no_loop,
+    not_a_stream,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
@@ -110,12 +111,7 @@ class SyncAPIClient(BaseAPIClient):
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
                 return response
-            try:
-                body = response.read()
-            except httpx.HTTPError:
-                body = b""
-            finally:
-                response.close()
+            body = _read_closed(response)
             err = make_status_error(
                 response.status_code, body, response=response, user=call.user, secret=self._secret
             )
@@ -155,6 +151,11 @@ class SyncAPIClient(BaseAPIClient):
     ) -> Stream:
         """Open a streaming ``call``; HTTP errors before the first event raise here."""
         response = self._request(call, timeout=timeout, extra_headers=extra_headers, stream=True)
+        if not_a_stream(response):
+            body = _read_closed(response)
+            err = self._not_a_stream(call, response, body)
+            if err is not None:
+                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
@@ -194,3 +195,13 @@ class SyncAPIClient(BaseAPIClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _read_closed(response: httpx.Response) -> bytes:
+    """Read the body of a response we will not hand out (b"" if that fails), then close it."""
+    try:
+        return response.read()
+    except httpx.HTTPError:
+        return b""
+    finally:
+        response.close()

@@ -316,3 +316,116 @@ def test_injected_client_with_httpx_default_timeout_keeps_ours():
 
     c = DifyClient(api_key="app-x", base_url="http://dify.test/v1", http_client=httpx.Client())
     assert c.timeout == DEFAULT_TIMEOUT
+
+
+# -- 9.11: misleading stream errors ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body"),
+    [
+        ("text/html; charset=utf-8", b"<html><title>Dify console</title></html>"),
+        ("application/json", b'{"answer": "hello", "event": "message"}'),
+    ],
+)
+def test_sync_200_that_is_not_a_stream_names_the_content_type(ctype, body):
+    c = client(lambda r: httpx.Response(200, content=body, headers={"content-type": ctype}))
+    with pytest.raises(APIResponseValidationError, match="base_url") as info:
+        c.stream_chat("q", user=USER)
+    assert ctype.split(";")[0] in str(info.value)
+    assert body[:10].decode() in str(info.value)
+
+
+async def test_async_200_html_is_not_a_stream():
+    body = b"<html><title>Login</title></html>"
+    resp = httpx.Response(200, content=body, headers={"content-type": "text/html"})
+    with pytest.raises(APIResponseValidationError, match=r"text/html.*Login"):
+        await aclient(lambda r: resp).stream_chat("q", user=USER)
+
+
+class StallAfter(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """Sends the chunks, then times out reading (a server that stalls)."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Any:
+        yield from self.chunks
+        raise httpx.ReadTimeout("stalled")
+
+    async def __aiter__(self) -> Any:
+        for chunk in self.chunks:
+            yield chunk
+        raise httpx.ReadTimeout("stalled")
+
+
+def _stalling(chunks: list[bytes]) -> Any:
+    ctype = {"content-type": "text/event-stream"}
+    return lambda r: httpx.Response(200, headers=ctype, stream=StallAfter(chunks))
+
+
+def test_stall_after_message_end_keeps_the_complete_answer():
+    script = chat_script(["hel", "lo"], "chat")
+    result = client(_stalling([frame(e) for e in script.events])).stream_chat("q", user=USER)
+    assert result.final().answer == script.answer
+
+
+async def test_async_stall_after_message_end_keeps_the_complete_answer():
+    script = chat_script(["hel", "lo"], "chat")
+    stream = await aclient(_stalling([frame(e) for e in script.events])).stream_chat("q", user=USER)
+    assert (await stream.final()).answer == script.answer
+
+
+def test_stall_before_message_end_is_still_a_timeout():
+    from dify_transport import APITimeoutError
+
+    script = chat_script(["hel", "lo"], "chat")
+    chunks = [frame(e) for e in script.events[:-1]]
+    with pytest.raises(APITimeoutError):
+        client(_stalling(chunks)).stream_chat("q", user=USER).final()
+
+
+def test_truncated_last_frame_at_eof_is_an_incomplete_stream():
+    from dify_transport import IncompleteStreamError
+
+    script = chat_script(["hel", "lo"], "chat")
+    chunks = [frame(e) for e in script.events[:-1]] + [frame(script.events[-1])[:25]]
+    stream = client(lambda r: sse_response(chunks)).stream_chat("q", user=USER)
+    with pytest.raises(IncompleteStreamError, match="cut off"):
+        stream.final()
+
+
+async def test_async_truncated_last_frame_at_eof_is_an_incomplete_stream():
+    from dify_transport import IncompleteStreamError
+
+    script = chat_script(["hel", "lo"], "chat")
+    chunks = [frame(e) for e in script.events[:-1]] + [frame(script.events[-1])[:25]]
+    stream = await aclient(lambda r: sse_response(chunks)).stream_chat("q", user=USER)
+    with pytest.raises(IncompleteStreamError, match="cut off"):
+        await stream.final()
+
+
+# -- 9.6: a sync stream dropped unread releases its connection -----------------------------
+
+
+def test_dropped_unread_stream_releases_its_connection_with_a_resource_warning():
+    import gc
+    import warnings
+
+    from _tr_support import ChunkStream
+
+    bodies: list[ChunkStream] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        body = ChunkStream([frame(e) for e in chat_script(["hi"], "chat").events])
+        bodies.append(body)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
+
+    c = client(server)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            c.stream_chat("q", user=USER)  # dropped at once, never read
+        gc.collect()
+    assert all(body.closed for body in bodies)
+    assert sum(issubclass(w.category, ResourceWarning) for w in caught) >= 3
