@@ -9,11 +9,14 @@ header; it is never logged, never in a ``repr`` and scrubbed from error text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import math
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import quote
@@ -36,7 +39,7 @@ from dify_transport._errors import (
     APITimeoutError,
     DifyConfigError,
 )
-from dify_transport._sse import loads_strict
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, loads_strict
 
 __all__ = [
     "STOP_HTTP_TIMEOUT",
@@ -50,14 +53,20 @@ __all__ = [
     "Sleep",
     "Stop",
     "TimeoutTypes",
+    "async_deadline",
+    "cap_timeout",
+    "checked_deadline",
     "current_async_loop",
+    "deadline_error",
     "invalid_payload",
     "loads_strict",
     "no_loop",
     "not_a_stream",
     "parse_json",
     "payload_problem",
+    "remaining",
     "seg",
+    "sync_deadline",
     "trace_headers",
 ]
 
@@ -176,6 +185,72 @@ def current_async_loop() -> object | None:
 def no_loop() -> object | None:
     """The sync twin of ``current_async_loop``: a sync pool is bound to no loop."""
     return None
+
+
+def remaining(expires: float | None) -> float | None:
+    """Seconds left before ``expires`` (a ``time.monotonic()`` instant); None: no deadline."""
+    return None if expires is None else expires - time.monotonic()
+
+
+@contextlib.asynccontextmanager
+async def async_deadline(expires: float | None) -> AsyncIterator[None]:
+    """Cancel the awaited work at ``expires`` (``TimeoutError``); no-op without a deadline."""
+    if expires is None:
+        yield
+    else:
+        async with asyncio.timeout(max(expires - time.monotonic(), 0.0)):
+            yield
+
+
+@contextlib.contextmanager
+def sync_deadline(expires: float | None) -> Iterator[None]:  # noqa: ARG001 - twin's signature
+    """The sync twin of ``async_deadline``: a no-op.
+
+    A sync call is bounded by its per-phase timeouts, which ``cap_timeout`` shortens
+    to the time left (a sync stream also has a timer that shuts its socket down).
+    """
+    yield
+
+
+def cap_timeout(request: httpx.Request, expires: float | None) -> None:
+    """Shorten every phase timeout of ``request`` to the time left before ``expires``."""
+    left = remaining(expires)
+    if left is None:
+        return
+    left = max(left, 0.001)
+    phases = request.extensions.get("timeout") or {}
+    request.extensions["timeout"] = {
+        phase: left if value is None else min(value, left)
+        for phase, value in {
+            "connect": None,
+            "read": None,
+            "write": None,
+            "pool": None,
+            **phases,
+        }.items()
+    }
+
+
+def deadline_error(deadline: float, where: str, request: httpx.Request | None) -> APITimeoutError:
+    """The ``APITimeoutError`` of a call whose total ``deadline`` (seconds) passed."""
+    return APITimeoutError(
+        f"The deadline of {deadline:g} s passed {where}; pass a larger deadline=... "
+        "(or none) to allow more time",
+        request=request,
+    )
+
+
+def checked_deadline(value: float | None, name: str = "deadline") -> float | None:
+    """A deadline in seconds (positive and finite) or None; anything else is a config error."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise DifyConfigError(f"{name} must be a positive number of seconds or None, got {value!r}")
+    return seconds
 
 
 BAD_PAYLOAD: tuple[type[Exception], ...] = (
@@ -323,6 +398,8 @@ class BaseAPIClient:
         base_url: str | None,
         timeout: TimeoutTypes,
         max_retries: int,
+        deadline: float | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(self._env_key)
         if not key or not key.strip():
@@ -350,6 +427,26 @@ class BaseAPIClient:
             raise DifyConfigError("max_retries must be >= 0")
         self.max_retries: int = max_retries
         """How many times retryable failures are retried."""
+        self.deadline: float | None = checked_deadline(deadline)
+        """Default total time limit of every call in seconds, retries and whole stream
+        included (None: only the per-phase ``timeout`` bounds a call)."""
+        if max_event_size is not None and (
+            isinstance(max_event_size, bool)
+            or not isinstance(max_event_size, int)
+            or max_event_size < 1
+        ):
+            raise DifyConfigError(
+                f"max_event_size must be a positive number of bytes or None, got {max_event_size!r}"
+            )
+        self.max_event_size: int | None = max_event_size
+        """Largest SSE event a stream accepts, in bytes (None: unbounded)."""
+
+    def _expires(self, deadline: float | None) -> tuple[float | None, float | None]:
+        """The call's deadline (its own, else the client's) and its monotonic expiry."""
+        seconds = checked_deadline(deadline) if deadline is not None else self.deadline
+        if seconds is None:
+            return None, None
+        return seconds, time.monotonic() + seconds
 
     def _adopt_timeout(self, injected: httpx.Timeout) -> None:
         """Use an injected ``http_client``'s timeout when no ``timeout=`` was passed.

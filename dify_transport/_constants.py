@@ -68,3 +68,10 @@ started through LangChain is visible through LlamaIndex and vice versa."""
 
 LOGGER_NAME = "dify_transport"
 """Name of the logger used by the transport."""
+
+STOP_DRAIN_TIMEOUT = 3.0
+"""Upper bound, in seconds, on reading a stopped workflow stream on until ``workflow_finished``.
+
+Dify records a stopped run as ``stopped`` only while its stream is still read (it saves the
+run when it writes ``workflow_finished``); a stream closed at once leaves it ``running``.
+The reading happens in the background (a task, or a daemon thread for sync streams)."""

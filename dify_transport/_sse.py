@@ -7,6 +7,11 @@ them) and falls back to a WHATWG line parse otherwise (``event:``/``id:``/``retr
 fields, comments, multi-line ``data:``, CRLF or CR line ends). Frames may be split
 anywhere, including inside a multi-byte UTF-8 character, because bytes are only
 decoded once a frame is complete.
+
+The buffer is linear: bytes are appended to one ``bytearray`` and only the new bytes
+are searched for the blank line that ends a frame, so a 64 MB ``data:`` line costs
+about twice what a 32 MB one does. An unfinished frame larger than ``max_event_size``
+raises `SSEEventTooLargeError` (the stream turns it into ``APIResponseValidationError``).
 """
 
 from __future__ import annotations
@@ -15,9 +20,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SSEDecodeError", "SSEDecoder", "loads_strict"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_SIZE",
+    "SSEDecodeError",
+    "SSEDecoder",
+    "SSEEventTooLargeError",
+    "loads_strict",
+]
 
 _BOM = b"\xef\xbb\xbf"
+DEFAULT_MAX_EVENT_SIZE = 8 * 1024 * 1024
+"""Largest SSE frame (bytes) the decoder buffers: 8 MiB, far above any Dify event."""
 
 
 def _reject_constant(name: str) -> float:
@@ -58,6 +71,18 @@ class SSEDecodeError(ValueError):
         self.payload = payload
 
 
+class SSEEventTooLargeError(SSEDecodeError):
+    """One SSE frame grew past the decoder's ``max_event_size``."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        ValueError.__init__(
+            self, f"SSE frame of at least {size} bytes exceeds max_event_size={limit}"
+        )
+        self.payload = b""
+        self.size = size
+        self.limit = limit
+
+
 class SSEDecoder:
     r"""Turn an HTTP body, fed in arbitrary chunks, into Dify event dicts.
 
@@ -76,12 +101,26 @@ class SSEDecoder:
         ```
     """
 
-    __slots__ = ("_buf", "_cr", "_idle", "_started", "last_event_id", "pings", "retry", "truncated")
+    __slots__ = (
+        "_buf",
+        "_cr",
+        "_idle",
+        "_scan_from",
+        "_started",
+        "last_event_id",
+        "max_event_size",
+        "pings",
+        "retry",
+        "truncated",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self.max_event_size = max_event_size
+        """Largest frame in bytes (None: unbounded); a larger one raises `SSEEventTooLargeError`."""
         self.truncated = False
         """Whether ``flush`` dropped a last frame cut off mid-JSON."""
-        self._buf = b""
+        self._buf = bytearray()
+        self._scan_from = 0  # where to resume the search for a blank line in _buf
         self._cr = False
         self._started = False
         self._idle = False  # True when nothing is buffered: a whole-frame chunk can go fast
@@ -108,6 +147,7 @@ class SSEDecoder:
         # one HTTP chunk per frame), nothing is buffered, and the JSON decodes cleanly.
         if (
             self._idle
+            and (self.max_event_size is None or len(chunk) <= self.max_event_size)
             and chunk[-2:] == b"\n\n"
             and chunk[:6] == b"data: "
             and chunk.find(b"\n", 6) == len(chunk) - 2
@@ -128,30 +168,31 @@ class SSEDecoder:
         if not self._started:
             # A UTF-8 BOM may arrive split across the first chunks: hold the bytes back
             # until three are seen (or they cannot be a BOM) before deciding.
-            head = self._buf + chunk
+            head = bytes(self._buf) + chunk
             if len(head) < len(_BOM) and _BOM.startswith(head):
-                self._buf = head
+                self._buf = bytearray(head)
                 return []
             self._started = True
-            self._buf = b""
+            self._buf = bytearray()
             chunk = head[len(_BOM) :] if head.startswith(_BOM) else head
         if self._cr or b"\r" in chunk:
             chunk = self._normalize(chunk)
         buf = self._buf
-        if buf:
-            if b"\n" not in chunk:
-                self._buf = buf + chunk
-                return []
-            buf += chunk
-        else:
-            buf = chunk
-        if b"\n\n" not in buf:
-            self._buf = buf
+        buf += chunk
+        end = buf.rfind(b"\n\n", self._scan_from)
+        if end < 0:
+            # No frame ended: next time, search from the last byte already seen (a
+            # blank line may straddle two chunks).
+            self._scan_from = max(len(buf) - 1, 0)
+            self._check_size(len(buf))
             return []
-        frames = buf.split(b"\n\n")
-        self._buf = frames.pop()
+        complete = bytes(buf[:end])
+        del buf[: end + 2]
+        self._scan_from = 0
+        self._check_size(len(buf))
         out: list[dict[str, Any]] = []
-        for frame in frames:
+        for frame in complete.split(b"\n\n"):
+            self._check_size(len(frame))
             if frame[:6] == b"data: " and b"\n" not in frame:
                 payload = frame[6:]
                 try:
@@ -167,6 +208,13 @@ class SSEDecoder:
                 self._parse_frame(frame, out)
         return out
 
+    def _check_size(self, size: int) -> None:
+        limit = self.max_event_size
+        if limit is not None and size > limit:
+            self._buf = bytearray()
+            self._scan_from = 0
+            raise SSEEventTooLargeError(size, limit)
+
     def flush(self) -> list[dict[str, Any]]:
         """Finish the body: dispatch a last frame that lacked its blank line.
 
@@ -175,11 +223,12 @@ class SSEDecoder:
             connection ended inside it) is dropped: the stream is incomplete, which the
             stream reports (``IncompleteStreamError``), not a decoding error.
         """
-        rest = self._buf
+        rest = bytes(self._buf)
         if self._cr:
             self._cr = False
             rest += b"\n"
-        self._buf = b""
+        self._buf = bytearray()
+        self._scan_from = 0
         self._idle = False
         out: list[dict[str, Any]] = []
         rest = rest.strip(b"\n")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from typing import Any
 
 import httpx
@@ -22,31 +24,68 @@ from dify_transport._errors import (
     request_of,
 )
 from dify_transport._events import StreamEvent
-from dify_transport._sse import SSEDecodeError, SSEDecoder
+from dify_transport._sse import (
+    DEFAULT_MAX_EVENT_SIZE,
+    SSEDecodeError,
+    SSEDecoder,
+    SSEEventTooLargeError,
+)
 from dify_transport.types import Result
 
-__all__ = ["StreamState"]
+__all__ = ["StreamState", "is_workflow_end", "shutdown_socket"]
 
 _log = logging.getLogger(LOGGER_NAME)
+
+
+def shutdown_socket(response: httpx.Response) -> None:
+    """Shut a response's socket down, so a read blocked in another thread returns at once.
+
+    Needs a real socket (httpx's ``network_stream`` extension); in-process test
+    transports (``httpx.MockTransport``, ASGI/WSGI) have none and are left alone.
+    """
+    stream = response.extensions.get("network_stream")
+    get = getattr(stream, "get_extra_info", None)
+    try:
+        sock = get("socket") if callable(get) else None
+    except Exception:  # noqa: BLE001 - a transport without that info
+        sock = None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            _log.debug("dify stream socket already shut down", exc_info=True)
+
+
+def is_workflow_end(events: list[dict[str, Any]]) -> bool:
+    """Whether decoded events hold ``workflow_finished`` (what a stopped run's drain waits for)."""
+    return any(e.get("event") == "workflow_finished" for e in events)
 
 
 class StreamState:
     """What the sync and async streams share: aggregate, error building, flags."""
 
     def __init__(
-        self, response: httpx.Response, *, user: str | None, secret: str | None = None
+        self,
+        response: httpx.Response,
+        *,
+        user: str | None,
+        secret: str | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        deadline: tuple[float | None, float | None] = (None, None),
     ) -> None:
         self.response = response
         """The underlying HTTP response (status 200, ``text/event-stream``)."""
         self.user = user
         """The ``user`` the stream was opened with (also used for the stop call)."""
         self._acc = StreamAccumulator(user)
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_size)
+        self._deadline, self._expires = deadline
         self._secret = secret
         self._eof = False
         self._closed = False
         self._stop_attempted = False
         self._error: BaseException | None = None
+        self._timed_out = False
         self._debug = _log.isEnabledFor(logging.DEBUG)
 
     @property
@@ -133,11 +172,37 @@ class StreamState:
         err = error_from_event(data, response=self.response, user=self.user, secret=self._secret)
         return self._attach(err)
 
+    def _where(self) -> str:
+        n = len(self._acc.answer)
+        return f"after {n} characters of answer" if n else "before any text"
+
+    def _expired(self) -> bool:
+        """Whether the stream's total deadline (if any) has passed."""
+        expires = self._expires
+        return expires is not None and time.monotonic() >= expires
+
+    def _deadline_error(self) -> APIError:
+        """``APITimeoutError`` for a passed deadline, with the partial answer attached."""
+        self._timed_out = True
+        err = APITimeoutError(
+            f"The deadline of {self._deadline or 0:g} s passed while streaming {self._where()}; "
+            "the Dify task is stopped. Pass a larger deadline=... (or none) to allow more time",
+            request=request_of(self.response),
+        )
+        return self._attach(err)
+
     def _transport_error(self, exc: Exception) -> APIError:
-        acc = self._acc
-        where = f"after {len(acc.answer)} characters of answer" if acc.answer else "before any text"
-        if isinstance(exc, httpx.TimeoutException):
-            err: APIError = APITimeoutError(
+        where = self._where()
+        if isinstance(exc, SSEEventTooLargeError):
+            err: APIError = APIResponseValidationError(
+                f"Dify sent an SSE event larger than max_event_size={exc.limit} bytes "
+                f"{where}; raise max_event_size=... on the client if such events are expected",
+                request=request_of(self.response),
+            )
+        elif self._expired():
+            return self._deadline_error()
+        elif isinstance(exc, httpx.TimeoutException):
+            err = APITimeoutError(
                 f"Timed out reading the Dify stream {where} ({type(exc).__name__}); raise "
                 "the read timeout (timeout=...) if the app is slow to answer",
                 request=request_of(self.response),
@@ -205,6 +270,10 @@ class StreamState:
         if task_id is not None:
             self._stop_attempted = True
         return task_id
+
+    def _drains(self) -> bool:
+        """Whether a stop of this stream should be followed by reading on (a workflow run)."""
+        return self._acc.workflow_run_id is not None
 
     def __repr__(self) -> str:
         return (

@@ -9,6 +9,12 @@ the connection drops; each carries the partial answer and ids. Leaving early
 response and then calls the matching stop endpoint once, with the stream's ``user``
 and extra headers, bounded to ``STOP_TIMEOUT`` in total. After that, `final()` and
 further reads return the partial result with ``finish_reason="stopped"``.
+
+A stopped workflow or chatflow stream is not closed at once: after the stop call it is
+read on in the background (a task, or a daemon thread) until ``workflow_finished`` or
+``STOP_DRAIN_TIMEOUT``, because Dify records the run as ``stopped`` only while the
+stream is read. A total ``deadline`` (per call or per client) raises `APITimeoutError`
+with the partial answer when it passes mid-stream, and stops the task the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from types import TracebackType
 from typing import Any
@@ -26,10 +34,11 @@ import httpx
 
 from dify_transport._base_client import AsyncStop, Stop
 from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
+from dify_transport._drain import drain_async, drain_in_thread
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
-from dify_transport._sse import SSEDecodeError
-from dify_transport._stream_state import StreamState
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError
+from dify_transport._stream_state import StreamState, shutdown_socket
 from dify_transport.types import Result
 
 __all__ = ["AsyncStream", "Stream"]
@@ -45,6 +54,11 @@ class Stream(StreamState):
     or the end of a ``with`` block closes the response and calls the stop endpoint
     (once, at most ``STOP_TIMEOUT`` seconds); `final()` then returns the partial answer
     with ``finish_reason="stopped"``.
+
+    ``close()`` may be called from another thread (a "Stop generating" button): over a
+    real socket the connection is shut down, so a read blocked in the reading thread
+    returns at once and its loop ends quietly. In-process transports (``httpx.MockTransport``)
+    have no socket to shut down; there the reader wakes at its next chunk or timeout.
 
     Example:
         ```python
@@ -63,9 +77,22 @@ class Stream(StreamState):
         user: str | None,
         stop: Stop | None = None,
         secret: str | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        deadline: tuple[float | None, float | None] = (None, None),
     ) -> None:
-        super().__init__(response, user=user, secret=secret)
+        super().__init__(
+            response, user=user, secret=secret, max_event_size=max_event_size, deadline=deadline
+        )
         self._stop = stop
+        self._chunks: Iterator[bytes] | None = None
+        self._reader: int | None = None
+        self._timer: threading.Timer | None = None
+        if self._expires is not None:
+            # A stall (no bytes at all) is cut at the deadline by shutting the socket down.
+            wait = max(self._expires - time.monotonic(), 0.0)
+            self._timer = threading.Timer(wait, _expire, args=(weakref.ref(self),))
+            self._timer.daemon = True
+            self._timer.start()
         self._iterator = self._events()
 
     def _events(self) -> Generator[StreamEvent, None, None]:
@@ -73,7 +100,10 @@ class Stream(StreamState):
         feed = self._decoder.feed
         debug = self._debug
         response = self.response
+        expires = self._expires
         chunks = response.iter_raw() if self._raw_ok() else response.iter_bytes()
+        self._chunks = chunks
+        self._reader = threading.get_ident()
         try:
             try:
                 for chunk in chunks:
@@ -84,8 +114,20 @@ class Stream(StreamState):
                         if event.event == "error":
                             raise self._event_error(data)
                         yield event
+                    if (
+                        expires is not None
+                        and time.monotonic() >= expires
+                        and not self._acc.terminal
+                    ):
+                        raise self._deadline_error()
+                if self._closed:
+                    return  # closed from another thread: the socket was shut down
+                if self._expired() and not self._acc.terminal:
+                    raise self._deadline_error()
                 tail = self._decoder.flush()
             except (httpx.TransportError, SSEDecodeError) as exc:
+                if self._closed:
+                    return  # closed from another thread while a read was waiting
                 if not self._complete_despite(exc):
                     raise self._transport_error(exc) from exc
                 tail = []
@@ -137,17 +179,33 @@ class Stream(StreamState):
 
         The response is closed first (so a small connection pool cannot stall the stop
         call); the stop call is best effort and bounded to ``STOP_TIMEOUT`` in total.
+        A workflow (or chatflow) stream is the exception: it stays open during the stop
+        call and a daemon thread reads it on until ``workflow_finished`` (at most
+        ``STOP_DRAIN_TIMEOUT``), so Dify records the run as stopped; this call returns
+        once the stop was sent. Called from another thread while a read is blocked,
+        the socket is shut down so that read returns at once (no drain then).
         """
         if self._closed:
             return
         task_id = self._begin_close()
+        if self._timer is not None:
+            self._timer.cancel()
+        stopping = task_id is not None and self._stop is not None
+        draining = stopping and self._drains()
         try:
-            with contextlib.suppress(ValueError):  # called from inside the generator
+            try:
                 self._iterator.close()
-            self.response.close()
+            except ValueError:  # the generator is running: its own cleanup, or another thread
+                if self._reader is not None and self._reader != threading.get_ident():
+                    draining = False
+                    shutdown_socket(self.response)
+            if not draining:
+                self.response.close()
         finally:
-            if task_id is not None and self._stop is not None:
+            if stopping and task_id is not None and self._stop is not None:
                 _bounded_sync_stop(self._stop, task_id)
+            if draining:
+                drain_in_thread(self._chunks, self._decoder, self.response)
 
     def __del__(self) -> None:
         """A stream dropped unclosed releases its pooled connection (``ResourceWarning``).
@@ -165,6 +223,13 @@ class Stream(StreamState):
         )
         with contextlib.suppress(Exception):
             self.response.close()
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _on_deadline(self) -> None:
+        """The deadline timer: unblock a reader stalled on a silent socket."""
+        if not self._closed and not self.response.is_closed:
+            shutdown_socket(self.response)
 
     def __enter__(self) -> Stream:
         return self
@@ -214,9 +279,14 @@ class AsyncStream(StreamState):
         user: str | None,
         stop: AsyncStop | None = None,
         secret: str | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        deadline: tuple[float | None, float | None] = (None, None),
     ) -> None:
-        super().__init__(response, user=user, secret=secret)
+        super().__init__(
+            response, user=user, secret=secret, max_event_size=max_event_size, deadline=deadline
+        )
         self._stop = stop
+        self._reading = False
         self._chunks: AsyncIterator[bytes] | None = None
         self._pending: list[dict[str, Any]] = []
         self._pos = 0
@@ -272,12 +342,18 @@ class AsyncStream(StreamState):
         while not self._flushed:
             try:
                 try:
-                    chunk = await chunks.__anext__()
+                    self._reading = True
+                    if self._expires is None:
+                        chunk = await chunks.__anext__()
+                    else:
+                        chunk = await self._read_by_deadline(chunks)
                 except StopAsyncIteration:
                     self._pending = self._decoder.flush()
                     self._flushed = True
                 else:
                     self._pending = feed(chunk)
+                finally:
+                    self._reading = False
             except (httpx.TransportError, SSEDecodeError) as exc:
                 if not self._complete_despite(exc):
                     raise self._transport_error(exc) from exc
@@ -291,6 +367,17 @@ class AsyncStream(StreamState):
         if end is not None:
             raise end
         raise StopAsyncIteration
+
+    async def _read_by_deadline(self, chunks: AsyncIterator[bytes]) -> bytes:
+        """The next chunk, or ``APITimeoutError`` (partial answer attached) at the deadline."""
+        left = (self._expires or 0.0) - time.monotonic()
+        if left <= 0 and not self._acc.terminal:
+            raise self._deadline_error()
+        try:
+            async with asyncio.timeout(max(left, 0.0) if not self._acc.terminal else None):
+                return await chunks.__anext__()
+        except TimeoutError:
+            raise self._deadline_error() from None
 
     async def final(self) -> Result:
         """Read to EOF and return the aggregate.
@@ -320,17 +407,24 @@ class AsyncStream(StreamState):
 
         The response is closed first; the stop call is shielded from cancellation and
         bounded to ``STOP_TIMEOUT``. If a dropped iterator already scheduled the close,
-        this waits for it.
+        this waits for it. A workflow (or chatflow) stream stays open during the stop
+        call, then a background task reads it on until ``workflow_finished`` (at most
+        ``STOP_DRAIN_TIMEOUT``) and closes it, so Dify records the run as stopped.
         """
         if self._closed:
             await self._settle()
             return
         task_id = self._begin_close()
+        stopping = task_id is not None and self._stop is not None
+        draining = stopping and self._drains() and not self._reading
         try:
-            await self._release()
+            if not draining:
+                await self._release()
         finally:
-            if task_id is not None and self._stop is not None:
+            if stopping and task_id is not None and self._stop is not None:
                 await _shielded(_bounded_stop(self._stop, task_id))
+            if draining:
+                _spawn(drain_async(self._chunks, self._decoder, self.response))
 
     async def _release(self) -> None:
         chunks = self._chunks
@@ -416,6 +510,12 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
     return task
+
+
+def _expire(ref: weakref.ref[Stream]) -> None:
+    stream = ref()
+    if stream is not None:
+        stream._on_deadline()
 
 
 def _bounded_sync_stop(stop: Stop, task_id: str) -> None:

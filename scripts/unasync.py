@@ -33,6 +33,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\basync_sleep\b", "sleep"),
     (r"\bcurrent_async_loop\b", "no_loop"),
+    (r"\basync_deadline\b", "sync_deadline"),
     (r"\b__aenter__\b", "__enter__"),
     (r"\b__aexit__\b", "__exit__"),
     (r"\baclose\b", "close"),

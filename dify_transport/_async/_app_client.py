@@ -16,6 +16,7 @@ from dify_transport._async._app_client_1x import AsyncAppEndpoints1x
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import AsyncStream
 from dify_transport.types import (
     AppInfo,
@@ -67,13 +68,26 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        *,
+        deadline: float | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
+        """Configure the client (no I/O).
+
+        ``timeout`` bounds each phase (connect, and each read: the gap between two
+        stream events). ``deadline`` (seconds) bounds a whole call, retries and
+        stream included, unless a call passes its own ``deadline=``. A stream event
+        larger than ``max_event_size`` bytes (default 8 MiB; None: unbounded) raises
+        ``APIResponseValidationError``.
+        """
         super().__init__(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            deadline=deadline,
+            max_event_size=max_event_size,
         )
 
     # -- generation -------------------------------------------------------------------
@@ -90,6 +104,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> AsyncStream:
         """Start a streaming turn of a chat, agent or chatflow app.
 
@@ -101,8 +116,11 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             files: Files for the turn (``FileInput`` dicts).
             auto_generate_name: Let Dify name a new conversation (default on).
             workflow_id: Pin a published chatflow version (1.x).
-            timeout: Per-call timeout.
+            timeout: Per-call timeout (each connect / read / gap between reads).
             extra_headers: Extra HTTP headers for this request.
+            deadline: Total seconds for the call, retries and the whole stream (None:
+                the client's ``deadline``). When it passes mid-stream, reading raises
+                `APITimeoutError` carrying the partial answer and the task is stopped.
 
         Returns:
             A stream of events (HTTP errors before the stream starts raise here).
@@ -117,7 +135,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return await self._stream(call, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, deadline)
 
     async def chat(
         self,
@@ -131,6 +149,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Result:
         """Blocking turn (agent apps refuse it: use ``stream_chat(...).final()``)."""
         call = api.chat(
@@ -143,7 +162,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return await self._send(call, timeout, extra_headers)
+        return await self._send(call, timeout, extra_headers, deadline)
 
     async def stream_completion(
         self,
@@ -154,10 +173,11 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> AsyncStream:
         """Stream a completion app's answer (``query`` goes into ``inputs["query"]``)."""
         call = api.completion(user=user, streaming=True, inputs=inputs, query=query, files=files)
-        return await self._stream(call, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, deadline)
 
     async def completion(
         self,
@@ -168,10 +188,11 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Result:
         """Blocking completion (``query`` goes into ``inputs["query"]``)."""
         call = api.completion(user=user, streaming=False, inputs=inputs, query=query, files=files)
-        return await self._send(call, timeout, extra_headers)
+        return await self._send(call, timeout, extra_headers, deadline)
 
     async def stream_workflow(
         self,
@@ -182,12 +203,13 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> AsyncStream:
         """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return await self._stream(call, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, deadline)
 
     async def run_workflow(
         self,
@@ -198,12 +220,13 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Result:
         """Blocking workflow run; ``status: "failed"`` raises `WorkflowFailedError`."""
         call = api.run_workflow(
             user=user, streaming=False, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return await self._send(call, timeout, extra_headers)
+        return await self._send(call, timeout, extra_headers, deadline)
 
     async def cite(
         self,

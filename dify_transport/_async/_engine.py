@@ -19,13 +19,18 @@ from dify_transport._base_client import (
     BaseAPIClient,
     Call,
     TimeoutTypes,
+    async_deadline,
+    cap_timeout,
     current_async_loop,
+    deadline_error,
     invalid_payload,
     not_a_stream,
+    remaining,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import AsyncStream
 
 __all__ = ["AsyncAPIClient"]
@@ -45,9 +50,16 @@ class AsyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes,
         max_retries: int,
         http_client: httpx.AsyncClient | None,
+        deadline: float | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            max_event_size=max_event_size,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise DifyConfigError("http_client must be an httpx.AsyncClient for this client")
@@ -88,22 +100,37 @@ class AsyncAPIClient(BaseAPIClient):
         extra_headers: Mapping[str, str] | None = None,
         stream: bool = False,
         max_retries: int | None = None,
+        deadline: tuple[float | None, float | None] = (None, None),
     ) -> httpx.Response:
-        """Send ``call`` with retries; return a 2xx response (streamed if asked)."""
+        """Send ``call`` with retries; return a 2xx response (streamed if asked).
+
+        ``deadline`` is ``(seconds, monotonic expiry)`` from ``_expires``: every phase
+        timeout is shortened to the time left, and a retry whose wait would pass the
+        expiry is not made (the last error is raised).
+        """
         http = self._http()
         retries = self.max_retries if max_retries is None else max_retries
         sleep = self._sleep or _retry.async_sleep
+        seconds, expires = deadline
         attempt = 0
         while True:
             request = self._build(http, call, timeout, extra_headers)
+            cap_timeout(request, expires)
             self._log_request(call, attempt)
             try:
-                response = await http.send(request, stream=stream)
+                async with async_deadline(expires):
+                    response = await http.send(request, stream=stream)
+            except TimeoutError as exc:  # the deadline (async only)
+                where = f"on {call.method} {self._shown_url}{call.path}"
+                raise deadline_error(seconds or 0.0, where, request) from exc
             except httpx.TransportError as exc:
                 if attempt < retries and _retry.retryable_exception(
                     exc, idempotent=call.idempotent
                 ):
-                    await sleep(_retry.backoff_delay(attempt))
+                    delay = _retry.backoff_delay(attempt)
+                    if _too_late(expires, delay):
+                        raise self._connection_error(exc, call) from exc
+                    await sleep(delay)
                     attempt += 1
                     continue
                 raise self._connection_error(exc, call) from exc
@@ -117,9 +144,10 @@ class AsyncAPIClient(BaseAPIClient):
             if attempt < retries and _retry.retryable_status(
                 response.status_code, idempotent=call.idempotent, code=err.code
             ):
-                await sleep(
-                    _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))
-                )
+                delay = _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))
+                if _too_late(expires, delay):
+                    raise needs_newer_dify(err, call.since, f"{call.method} {call.path}")
+                await sleep(delay)
                 attempt += 1
                 continue
             raise needs_newer_dify(err, call.since, f"{call.method} {call.path}")
@@ -129,13 +157,17 @@ class AsyncAPIClient(BaseAPIClient):
         call: Call[T],
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> T:
         """Send ``call`` and parse its answer with ``call.parse``.
 
         Whatever a malformed body makes the parser raise (deep nesting, a wrong type,
-        a pydantic validation error) becomes ``APIResponseValidationError``.
+        a pydantic validation error) becomes ``APIResponseValidationError``. The total
+        time is bounded by ``deadline`` (else the client's), retries included.
         """
-        response = await self._request(call, timeout=timeout, extra_headers=extra_headers)
+        response = await self._request(
+            call, timeout=timeout, extra_headers=extra_headers, deadline=self._expires(deadline)
+        )
         try:
             return call.parse(response)
         except DifyError:
@@ -148,10 +180,17 @@ class AsyncAPIClient(BaseAPIClient):
         call: Call[Any],
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> AsyncStream:
-        """Open a streaming ``call``; HTTP errors before the first event raise here."""
+        """Open a streaming ``call``; HTTP errors before the first event raise here.
+
+        ``deadline`` (else the client's) bounds the opening, its retries and the whole
+        stream: when it passes mid-stream, the read raises ``APITimeoutError`` with the
+        partial answer and the Dify task is stopped.
+        """
+        limit = self._expires(deadline)
         response = await self._request(
-            call, timeout=timeout, extra_headers=extra_headers, stream=True
+            call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
         )
         if not_a_stream(response):
             body = await _read_closed(response)
@@ -161,7 +200,14 @@ class AsyncAPIClient(BaseAPIClient):
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
-        return AsyncStream(response, user=call.user, stop=stop, secret=self._secret)
+        return AsyncStream(
+            response,
+            user=call.user,
+            stop=stop,
+            secret=self._secret,
+            max_event_size=self.max_event_size,
+            deadline=limit,
+        )
 
     def _stopper(
         self, stop_path: str, user: str, extra_headers: Mapping[str, str] | None
@@ -199,6 +245,12 @@ class AsyncAPIClient(BaseAPIClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _too_late(expires: float | None, delay: float) -> bool:
+    """Whether waiting ``delay`` seconds before a retry would pass the deadline."""
+    left = remaining(expires)
+    return left is not None and delay >= left
 
 
 async def _read_closed(response: httpx.Response) -> bytes:

@@ -17,6 +17,7 @@ from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import Stream
 from dify_transport._sync._app_client_1x import AppEndpoints1x
 from dify_transport.types import (
@@ -69,13 +70,26 @@ class DifyClient(AppEndpoints1x):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        *,
+        deadline: float | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
+        """Configure the client (no I/O).
+
+        ``timeout`` bounds each phase (connect, and each read: the gap between two
+        stream events). ``deadline`` (seconds) bounds a whole call, retries and
+        stream included, unless a call passes its own ``deadline=``. A stream event
+        larger than ``max_event_size`` bytes (default 8 MiB; None: unbounded) raises
+        ``APIResponseValidationError``.
+        """
         super().__init__(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            deadline=deadline,
+            max_event_size=max_event_size,
         )
 
     # -- generation -------------------------------------------------------------------
@@ -92,6 +106,7 @@ class DifyClient(AppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Stream:
         """Start a streaming turn of a chat, agent or chatflow app.
 
@@ -103,8 +118,11 @@ class DifyClient(AppEndpoints1x):
             files: Files for the turn (``FileInput`` dicts).
             auto_generate_name: Let Dify name a new conversation (default on).
             workflow_id: Pin a published chatflow version (1.x).
-            timeout: Per-call timeout.
+            timeout: Per-call timeout (each connect / read / gap between reads).
             extra_headers: Extra HTTP headers for this request.
+            deadline: Total seconds for the call, retries and the whole stream (None:
+                the client's ``deadline``). When it passes mid-stream, reading raises
+                `APITimeoutError` carrying the partial answer and the task is stopped.
 
         Returns:
             A stream of events (HTTP errors before the stream starts raise here).
@@ -119,7 +137,7 @@ class DifyClient(AppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return self._stream(call, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, deadline)
 
     def chat(
         self,
@@ -133,6 +151,7 @@ class DifyClient(AppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Result:
         """Blocking turn (agent apps refuse it: use ``stream_chat(...).final()``)."""
         call = api.chat(
@@ -145,7 +164,7 @@ class DifyClient(AppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return self._send(call, timeout, extra_headers)
+        return self._send(call, timeout, extra_headers, deadline)
 
     def stream_completion(
         self,
@@ -156,10 +175,11 @@ class DifyClient(AppEndpoints1x):
         files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Stream:
         """Stream a completion app's answer (``query`` goes into ``inputs["query"]``)."""
         call = api.completion(user=user, streaming=True, inputs=inputs, query=query, files=files)
-        return self._stream(call, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, deadline)
 
     def completion(
         self,
@@ -170,10 +190,11 @@ class DifyClient(AppEndpoints1x):
         files: Files = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Result:
         """Blocking completion (``query`` goes into ``inputs["query"]``)."""
         call = api.completion(user=user, streaming=False, inputs=inputs, query=query, files=files)
-        return self._send(call, timeout, extra_headers)
+        return self._send(call, timeout, extra_headers, deadline)
 
     def stream_workflow(
         self,
@@ -184,12 +205,13 @@ class DifyClient(AppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Stream:
         """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return self._stream(call, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, deadline)
 
     def run_workflow(
         self,
@@ -200,12 +222,13 @@ class DifyClient(AppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        deadline: float | None = None,
     ) -> Result:
         """Blocking workflow run; ``status: "failed"`` raises `WorkflowFailedError`."""
         call = api.run_workflow(
             user=user, streaming=False, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return self._send(call, timeout, extra_headers)
+        return self._send(call, timeout, extra_headers, deadline)
 
     def cite(
         self,

@@ -21,13 +21,18 @@ from dify_transport._base_client import (
     Sleep,
     Stop,
     TimeoutTypes,
+    cap_timeout,
+    deadline_error,
     invalid_payload,
     no_loop,
     not_a_stream,
+    remaining,
+    sync_deadline,
 )
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import Stream
 
 __all__ = ["SyncAPIClient"]
@@ -47,9 +52,16 @@ class SyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes,
         max_retries: int,
         http_client: httpx.Client | None,
+        deadline: float | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            max_event_size=max_event_size,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise DifyConfigError("http_client must be an httpx.Client for this client")
@@ -90,22 +102,37 @@ class SyncAPIClient(BaseAPIClient):
         extra_headers: Mapping[str, str] | None = None,
         stream: bool = False,
         max_retries: int | None = None,
+        deadline: tuple[float | None, float | None] = (None, None),
     ) -> httpx.Response:
-        """Send ``call`` with retries; return a 2xx response (streamed if asked)."""
+        """Send ``call`` with retries; return a 2xx response (streamed if asked).
+
+        ``deadline`` is ``(seconds, monotonic expiry)`` from ``_expires``: every phase
+        timeout is shortened to the time left, and a retry whose wait would pass the
+        expiry is not made (the last error is raised).
+        """
         http = self._http()
         retries = self.max_retries if max_retries is None else max_retries
         sleep = self._sleep or _retry.sleep
+        seconds, expires = deadline
         attempt = 0
         while True:
             request = self._build(http, call, timeout, extra_headers)
+            cap_timeout(request, expires)
             self._log_request(call, attempt)
             try:
-                response = http.send(request, stream=stream)
+                with sync_deadline(expires):
+                    response = http.send(request, stream=stream)
+            except TimeoutError as exc:  # the deadline (async only)
+                where = f"on {call.method} {self._shown_url}{call.path}"
+                raise deadline_error(seconds or 0.0, where, request) from exc
             except httpx.TransportError as exc:
                 if attempt < retries and _retry.retryable_exception(
                     exc, idempotent=call.idempotent
                 ):
-                    sleep(_retry.backoff_delay(attempt))
+                    delay = _retry.backoff_delay(attempt)
+                    if _too_late(expires, delay):
+                        raise self._connection_error(exc, call) from exc
+                    sleep(delay)
                     attempt += 1
                     continue
                 raise self._connection_error(exc, call) from exc
@@ -119,7 +146,10 @@ class SyncAPIClient(BaseAPIClient):
             if attempt < retries and _retry.retryable_status(
                 response.status_code, idempotent=call.idempotent, code=err.code
             ):
-                sleep(_retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers)))
+                delay = _retry.backoff_delay(attempt, _retry.parse_retry_after(response.headers))
+                if _too_late(expires, delay):
+                    raise needs_newer_dify(err, call.since, f"{call.method} {call.path}")
+                sleep(delay)
                 attempt += 1
                 continue
             raise needs_newer_dify(err, call.since, f"{call.method} {call.path}")
@@ -129,13 +159,17 @@ class SyncAPIClient(BaseAPIClient):
         call: Call[T],
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> T:
         """Send ``call`` and parse its answer with ``call.parse``.
 
         Whatever a malformed body makes the parser raise (deep nesting, a wrong type,
-        a pydantic validation error) becomes ``APIResponseValidationError``.
+        a pydantic validation error) becomes ``APIResponseValidationError``. The total
+        time is bounded by ``deadline`` (else the client's), retries included.
         """
-        response = self._request(call, timeout=timeout, extra_headers=extra_headers)
+        response = self._request(
+            call, timeout=timeout, extra_headers=extra_headers, deadline=self._expires(deadline)
+        )
         try:
             return call.parse(response)
         except DifyError:
@@ -148,9 +182,18 @@ class SyncAPIClient(BaseAPIClient):
         call: Call[Any],
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> Stream:
-        """Open a streaming ``call``; HTTP errors before the first event raise here."""
-        response = self._request(call, timeout=timeout, extra_headers=extra_headers, stream=True)
+        """Open a streaming ``call``; HTTP errors before the first event raise here.
+
+        ``deadline`` (else the client's) bounds the opening, its retries and the whole
+        stream: when it passes mid-stream, the read raises ``APITimeoutError`` with the
+        partial answer and the Dify task is stopped.
+        """
+        limit = self._expires(deadline)
+        response = self._request(
+            call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
+        )
         if not_a_stream(response):
             body = _read_closed(response)
             err = self._not_a_stream(call, response, body)
@@ -159,7 +202,14 @@ class SyncAPIClient(BaseAPIClient):
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
-        return Stream(response, user=call.user, stop=stop, secret=self._secret)
+        return Stream(
+            response,
+            user=call.user,
+            stop=stop,
+            secret=self._secret,
+            max_event_size=self.max_event_size,
+            deadline=limit,
+        )
 
     def _stopper(self, stop_path: str, user: str, extra_headers: Mapping[str, str] | None) -> Stop:
         """The stop a stream calls when abandoned: one request, no retries, short timeouts.
@@ -195,6 +245,12 @@ class SyncAPIClient(BaseAPIClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _too_late(expires: float | None, delay: float) -> bool:
+    """Whether waiting ``delay`` seconds before a retry would pass the deadline."""
+    left = remaining(expires)
+    return left is not None and delay >= left
 
 
 def _read_closed(response: httpx.Response) -> bytes:

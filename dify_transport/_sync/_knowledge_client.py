@@ -58,13 +58,20 @@ class DifyKnowledgeClient(SyncAPIClient):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        *,
+        deadline: float | None = None,
     ) -> None:
+        """Configure the client (no I/O).
+
+        ``deadline`` (seconds) bounds every call, retries included (None: no total bound).
+        """
         super().__init__(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            deadline=deadline,
         )
         self._retrieval_cache: dict[str, api.RetrievalSettings] = {}
 
