@@ -75,7 +75,7 @@ class Server:
                 if req is None:
                     break
                 resp = self.core.handle(req)
-                if not await self._send(conn, writer, resp):
+                if not await self._send(conn, writer, resp, reader):
                     return
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     break
@@ -130,9 +130,19 @@ class Server:
         return not writer.transport.is_closing()
 
     async def _send(
-        self, conn: h11.Connection, writer: asyncio.StreamWriter, resp: Response
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        resp: Response,
+        reader: asyncio.StreamReader | None = None,
     ) -> bool:
-        """Write one response; False when the connection was dropped or lost."""
+        """Write one response; False when the connection was dropped or lost.
+
+        A stream stops being generated as soon as the client hung up (checked before
+        each next item), as Dify's does: a run stopped after its client left is never
+        recorded as ``stopped`` (it stays ``running``), because that record is written
+        with the ``workflow_finished`` event the client is no longer there to read.
+        """
         try:
             if resp.pre_delay:
                 await asyncio.sleep(resp.pre_delay)
@@ -156,6 +166,8 @@ class Server:
             batch: list[bytes] = [head]
             frames = 0
             for item in body:
+                if reader is not None and reader.at_eof():
+                    return False  # the client hung up: stop generating
                 if isinstance(item, bytes):
                     if item:
                         batch.append(b"%x\r\n%b\r\n" % (len(item), item))

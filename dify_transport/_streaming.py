@@ -37,7 +37,7 @@ from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
 from dify_transport._drain import drain_async, drain_in_thread
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
-from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError, SSEDecoder
 from dify_transport._stream_state import StreamState, shutdown_socket
 from dify_transport.types import Result
 
@@ -448,7 +448,9 @@ class AsyncStream(StreamState):
         stop = self._stop if task_id is not None else None
         if self.response.is_closed and stop is None:
             return
-        coro = _close_later(self.response, self._chunks, stop, task_id)
+        drains = stop is not None and self._drains() and not self._reading
+        decoder = self._decoder if drains else None
+        coro = _close_later(self.response, self._chunks, stop, task_id, decoder)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -555,7 +557,13 @@ async def _close_later(
     chunks: AsyncIterator[bytes] | None,
     stop: AsyncStop | None,
     task_id: str | None,
+    decoder: SSEDecoder | None = None,
 ) -> None:
+    """Close an abandoned stream and stop its task (a workflow: stop, then drain apart)."""
+    if decoder is not None and stop is not None and task_id is not None:
+        await _bounded_stop(stop, task_id)
+        _spawn(drain_async(chunks, decoder, response))
+        return
     try:
         closer = getattr(chunks, "aclose", None)
         if closer is not None:
