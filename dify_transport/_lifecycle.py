@@ -51,6 +51,8 @@ class ClientSettings:
         async_http_client: A caller-owned ``httpx.AsyncClient`` for the async client.
         client: A ready sync transport client, used as is (never built, never closed).
         async_client: A ready async transport client, used as is.
+        deadline: Total seconds for each call, retries and whole stream included
+            (None: only the per-read ``timeout`` bounds a call).
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -61,16 +63,20 @@ class ClientSettings:
     async_http_client: AsyncHttpClient | None = None
     client: Any = None
     async_client: Any = None
+    deadline: float | None = None
 
     def factory_kwargs(self, http_client: object) -> dict[str, Any]:
-        """The keyword arguments of a client constructor."""
-        return {
+        """The keyword arguments of a client constructor (``deadline`` only when set)."""
+        kwargs: dict[str, Any] = {
             "api_key": self.api_key,
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "http_client": http_client,
         }
+        if self.deadline is not None:
+            kwargs["deadline"] = self.deadline
+        return kwargs
 
 
 class _Closable(Protocol):

@@ -44,6 +44,7 @@ class ClientOwner(LazyClientsOwner, BaseModel):
         base_url: str
         timeout: TimeoutTypes
         max_retries: int
+        deadline: float | None
         http_client: HttpClient | None
         http_async_client: AsyncHttpClient | None
 
@@ -56,6 +57,7 @@ class ClientOwner(LazyClientsOwner, BaseModel):
             base_url=self.base_url,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            deadline=self.deadline,
             http_client=self.http_client,
             async_http_client=self.http_async_client,
         )

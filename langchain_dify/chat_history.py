@@ -36,7 +36,15 @@ logger = logging.getLogger(__name__)
 
 
 _CLIENT_SETTINGS = frozenset(
-    {"api_key", "base_url", "timeout", "max_retries", "http_client", "http_async_client"}
+    {
+        "api_key",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "deadline",
+        "http_client",
+        "http_async_client",
+    }
 )
 
 
@@ -124,6 +132,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         base_url: str | None = None,
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
+        deadline: float | None = None,
         http_client: HttpClient | None = None,
         http_async_client: AsyncHttpClient | None = None,
         client: DifyClient | None = None,
@@ -143,6 +152,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             base_url: Service API root (``$DIFY_BASE_URL``, else Dify Cloud).
             timeout: Read timeout in seconds (None: the transport default).
             max_retries: Retries for safe-to-retry failures.
+            deadline: Total seconds per call, retries included (None: none).
             http_client: An ``httpx.Client`` to use (you own it).
             http_async_client: An ``httpx.AsyncClient`` to use (you own it).
             client: A ready ``DifyClient`` to share (overrides the settings above).
@@ -160,6 +170,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
             http_client=http_client,
             async_http_client=http_async_client,
             client=client,
@@ -185,7 +196,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 :class:`~langchain_dify.InMemorySessionStore`).
             user: End-user id (default: the chat model's, else ``$DIFY_USER``).
             **client_settings: ``api_key``, ``base_url``, ``timeout``,
-                ``max_retries``, ``http_client``, ``http_async_client`` when no
+                ``max_retries``, ``deadline``, ``http_client``, ``http_async_client`` when no
                 ``chat_model`` is given.
 
         Returns:
@@ -199,6 +210,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 "base_url": chat_model.base_url,
                 "timeout": chat_model.timeout,
                 "max_retries": chat_model.max_retries,
+                "deadline": chat_model.deadline,
                 "http_client": chat_model.http_client,
                 "http_async_client": chat_model.http_async_client,
                 **client_settings,

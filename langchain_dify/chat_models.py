@@ -208,6 +208,12 @@ class ChatDify(ClientOwner, BaseChatModel):
     max_retries: int = 2
     """Retries for failures that are safe to retry (a turn is never sent twice)."""
 
+    deadline: float | None = None
+    """Total seconds for each call to Dify, retries and the whole stream included; when it
+    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
+    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
+    (the gap between reads) bounds a call."""
+
     streaming: bool = False
     """Make ``invoke`` go through ``stream`` so callbacks see every token.
 

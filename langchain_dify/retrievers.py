@@ -86,6 +86,12 @@ class DifyRetriever(ClientOwner, BaseRetriever):
     max_retries: int = 2
     """Retries for failures that are safe to retry."""
 
+    deadline: float | None = None
+    """Total seconds for each call to Dify, retries and the whole stream included; when it
+    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
+    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
+    (the gap between reads) bounds a call."""
+
     http_client: HttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send requests with (you own it)."""
 
@@ -204,6 +210,12 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 
     max_retries: int = 2
     """Retries for failures that are safe to retry."""
+
+    deadline: float | None = None
+    """Total seconds for each call to Dify, retries and the whole stream included; when it
+    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
+    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
+    (the gap between reads) bounds a call."""
 
     http_client: HttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send requests with (you own it)."""

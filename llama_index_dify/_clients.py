@@ -64,6 +64,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
         base_url: str
         timeout: float | None
         max_retries: int
+        deadline: float | None
         client: DifyClient | None
         async_client: AsyncDifyClient | None
         http_client: HttpClient | None
@@ -77,6 +78,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
             base_url=self.base_url,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            deadline=self.deadline,
             http_client=self.http_client,
             async_http_client=self.async_http_client,
             client=self.client,

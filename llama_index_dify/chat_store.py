@@ -85,6 +85,15 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         default=None, description="Seconds per request (None: the transport default)."
     )
     max_retries: int = Field(default=2, ge=0, description="Retries for retryable failures.")
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Total seconds per call, retries and the whole stream included: when it passes, "
+            "the call raises APITimeoutError with the partial answer and the Dify task is "
+            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
+        ),
+    )
     client: DifyClient | None = Field(
         default=None, exclude=True, description="A ready transport client to use as is."
     )

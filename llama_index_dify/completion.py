@@ -80,6 +80,15 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
     inputs: dict[str, Any] = Field(default_factory=dict, description="Other app inputs.")
     timeout: float | None = Field(default=None, description="Seconds per request.")
     max_retries: int = Field(default=2, ge=0, description="Retries (a run is never resent).")
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Total seconds per call, retries and the whole stream included: when it passes, "
+            "the call raises APITimeoutError with the partial answer and the Dify task is "
+            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
+        ),
+    )
     client: DifyClient | None = Field(default=None, exclude=True)
     async_client: AsyncDifyClient | None = Field(default=None, exclude=True)
     http_client: HttpClient | None = Field(default=None, exclude=True)

@@ -199,6 +199,15 @@ class DifyLLM(AppClientsOwner, LLM):
         ge=0,
         description="Retries for failures that cannot have reached the app twice.",
     )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Total seconds per call, retries and the whole stream included: when it passes, "
+            "the call raises APITimeoutError with the partial answer and the Dify task is "
+            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
+        ),
+    )
     client: DifyClient | None = Field(
         default=None, exclude=True, description="A ready transport client to use as is."
     )

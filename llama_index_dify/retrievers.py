@@ -98,6 +98,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
         delete_conversation: bool = False,
         timeout: float | None = None,
         max_retries: int = 2,
+        deadline: float | None = None,
         client: DifyClient | None = None,
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
@@ -117,6 +118,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             delete_conversation: Delete the conversation each query creates.
             timeout: Seconds per request (None: the transport default).
             max_retries: Retries for retryable failures.
+            deadline: Total seconds per call, retries included (None: none).
             client: A ready transport client.
             async_client: A ready async transport client.
             http_client: A caller-owned ``httpx.Client``.
@@ -133,6 +135,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
                     base_url=base_url,
                     timeout=timeout,
                     max_retries=max_retries,
+                    deadline=deadline,
                     http_client=http_client,
                     async_http_client=async_http_client,
                     client=client,
@@ -212,6 +215,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         retrieval_model: dict[str, Any] | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        deadline: float | None = None,
         client: DifyKnowledgeClient | None = None,
         async_client: AsyncDifyKnowledgeClient | None = None,
         http_client: HttpClient | None = None,
@@ -237,6 +241,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                 options above).
             timeout: Seconds per request (None: the transport default).
             max_retries: Retries for retryable failures.
+            deadline: Total seconds per call, retries included (None: none).
             client: A ready knowledge client.
             async_client: A ready async knowledge client.
             http_client: A caller-owned ``httpx.Client``.
@@ -256,6 +261,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                     base_url=base_url,
                     timeout=timeout,
                     max_retries=max_retries,
+                    deadline=deadline,
                     http_client=http_client,
                     async_http_client=async_http_client,
                     client=client,

@@ -67,6 +67,7 @@ class DifyWorkflowTool(FunctionTool):
         description: str | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        deadline: float | None = None,
         client: DifyClient | None = None,
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
@@ -91,6 +92,7 @@ class DifyWorkflowTool(FunctionTool):
         description: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - the httpx timeout of each request
         max_retries: int = 2,
+        deadline: float | None = None,
         client: DifyClient | None = None,
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
