@@ -104,6 +104,7 @@ class SSEDecoder:
     __slots__ = (
         "_buf",
         "_cr",
+        "_deferred",
         "_idle",
         "_scan_from",
         "_started",
@@ -121,6 +122,7 @@ class SSEDecoder:
         """Whether ``flush`` dropped a last frame cut off mid-JSON."""
         self._buf = bytearray()
         self._scan_from = 0  # where to resume the search for a blank line in _buf
+        self._deferred: SSEDecodeError | None = None
         self._cr = False
         self._started = False
         self._idle = False  # True when nothing is buffered: a whole-frame chunk can go fast
@@ -160,11 +162,16 @@ class SSEDecoder:
                 if type(obj) is dict and "event" in obj:
                     return [obj]
         out = self._feed(chunk)
-        self._idle = not self._buf and not self._cr
+        self._idle = not self._buf and not self._cr and self._deferred is None
         return out
 
     def _feed(self, chunk: bytes) -> list[dict[str, Any]]:
-        """The general path: buffer, normalize line ends, split frames, parse each."""
+        """The general path: buffer, normalize line ends, split frames, parse each.
+
+        When a bad frame follows good ones in the same chunk, the good events are
+        returned first and the error is raised by the next ``feed`` or ``flush``.
+        """
+        self._raise_deferred()
         if not self._started:
             # A UTF-8 BOM may arrive split across the first chunks: hold the bytes back
             # until three are seen (or they cannot be a BOM) before deciding.
@@ -189,8 +196,18 @@ class SSEDecoder:
         complete = bytes(buf[:end])
         del buf[: end + 2]
         self._scan_from = 0
-        self._check_size(len(buf))
         out: list[dict[str, Any]] = []
+        try:
+            self._frames(complete, out)
+            self._check_size(len(buf))
+        except SSEDecodeError as exc:
+            if not out:
+                raise
+            self._deferred = exc
+        return out
+
+    def _frames(self, complete: bytes, out: list[dict[str, Any]]) -> None:
+        """Parse complete frames (blank-line separated) into ``out``."""
         for frame in complete.split(b"\n\n"):
             self._check_size(len(frame))
             if frame[:6] == b"data: " and b"\n" not in frame:
@@ -206,7 +223,6 @@ class SSEDecoder:
                     self._wrap(obj, "message", out)
             elif frame:
                 self._parse_frame(frame, out)
-        return out
 
     def _check_size(self, size: int) -> None:
         limit = self.max_event_size
@@ -223,7 +239,10 @@ class SSEDecoder:
             connection ended inside it) is dropped: the stream is incomplete, which the
             stream reports (``IncompleteStreamError``), not a decoding error.
         """
+        self._raise_deferred()
         rest = bytes(self._buf)
+        # A CR held back at the very end was a line end: it may complete the frame.
+        complete = self._cr and rest.endswith(b"\n")
         if self._cr:
             self._cr = False
             rest += b"\n"
@@ -232,12 +251,21 @@ class SSEDecoder:
         self._idle = False
         out: list[dict[str, Any]] = []
         rest = rest.strip(b"\n")
-        if rest:
+        if rest and complete:
+            self._parse_frame(rest, out)  # a complete frame: bad JSON is an error
+        elif rest:
             try:
                 self._parse_frame(rest, out)
             except SSEDecodeError:
                 self.truncated = True
         return out
+
+    def _raise_deferred(self) -> None:
+        """Raise the error of a bad frame that followed events returned earlier."""
+        err = self._deferred
+        if err is not None:
+            self._deferred = None
+            raise err
 
     @property
     def pending(self) -> bool:
