@@ -67,7 +67,7 @@ bench: $(STAMP) fuzz-long  ## throughput and memory, printed side by side (after
 	$(BIN)/python benchmarks/run.py
 
 fuzz-long: $(STAMP)  ## the SSE decoder / error-envelope fuzz tests with thousands of examples
-	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/transport/unit/test_tr_fuzz.py
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q --timeout=0 tests/transport/unit/test_tr_fuzz.py
 
 emulator: $(DEMO_STAMP)  ## serve the offline Dify emulator on 127.0.0.1
 	$(BIN)/python -m dify_emulator
