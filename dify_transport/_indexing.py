@@ -52,7 +52,7 @@ class IndexingPausedError(IndexingError):
     """Indexing was ``paused`` (in Dify's UI or by a plan limit); resume it there."""
 
 
-class IndexingTimeoutError(IndexingError, TimeoutError):
+class IndexingTimeoutError(IndexingError):
     """Indexing had not completed within ``max_wait`` seconds (it may still finish)."""
 
 
