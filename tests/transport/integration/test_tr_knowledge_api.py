@@ -141,7 +141,7 @@ def test_metadata_and_filtered_retrieve(emulator: Emulator) -> None:
         assert len(either.records) == 2
         with pytest.raises(MetadataFilterError, match=r"\$regex"):
             kc.retrieve(ds.id, "tea", metadata_filter={"origin": {"$regex": "^in"}})
-        assert [f.name for f in kc.get_built_in_metadata_fields(ds.id)][0] == "document_name"
+        assert next(f.name for f in kc.get_built_in_metadata_fields(ds.id)) == "document_name"
         kc.set_built_in_metadata(ds.id, enabled=True)
         assert kc.list_metadata_fields(ds.id).built_in_field_enabled is True
         by_name = kc.retrieve(ds.id, "tea", metadata_filter={"document_name": "b.txt"})
@@ -196,7 +196,7 @@ def test_wait_for_indexing_progress_line(
     [
         ("index_error=1", IndexingFailedError, "Emulated indexing failure"),
         ("index_pause=1", IndexingPausedError, "paused"),
-        ("index_polls=1000", IndexingTimeoutError, "did not complete within 0.05 s"),
+        ("index_polls=1000", IndexingTimeoutError, r"did not complete within 0\.05 s"),
     ],
 )
 def test_wait_for_indexing_errors(
@@ -229,7 +229,8 @@ def test_async_lifecycle(emulator: Emulator) -> None:
             await kc.update_documents_metadata(ds.id, [{"document_id": created.document.id,
                 "metadata_list": [{"id": field.id, "name": "lang", "value": "en"}]}])  # fmt: skip
             hits = await kc.retrieve(ds.id, "tea", metadata_filter={"lang": "en"})
-            assert hits.records and all(
+            assert hits.records
+            assert all(
                 r.segment.document_id == created.document.id for r in hits.records
             )
             none = await kc.retrieve(ds.id, "tea", metadata_filter={"lang": {"$ne": "en"}})

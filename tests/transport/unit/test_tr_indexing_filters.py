@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 from typing import Any
 
 import httpx
@@ -94,11 +95,17 @@ def test_timeout_raises_after_max_wait_without_hanging() -> None:
     seen: list[httpx.Request] = []
     kc = _client([_status("indexing", 1)], seen)
     slept: list[float] = []
-    kc._sleep = lambda s: (slept.append(s), __import__("time").sleep(s))[0]  # type: ignore[func-returns-value]
-    with pytest.raises(IndexingTimeoutError, match="within 0.05 s") as caught:
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    kc._sleep = sleep
+    with pytest.raises(IndexingTimeoutError, match=r"within 0\.05 s") as caught:
         kc.wait_for_indexing(DS, "b1", max_wait=0.05, poll_interval=0.02)
     assert caught.value.statuses[0].indexing_status == "indexing"  # type: ignore[attr-defined]
-    assert all(s <= 0.02 for s in slept) and len(seen) >= 2
+    assert all(s <= 0.02 for s in slept)
+    assert len(seen) >= 2
 
 
 def test_async_wait() -> None:
@@ -151,7 +158,7 @@ def test_from_mongo_maps_operators_by_value_type() -> None:
         ({"a": {"$in": "x"}}, "needs a list"),
         ({"$not": {"a": 1}}, "cannot express"),
         ({"logical_operator": "and", "conditions": [{"name": "a",
-          "comparison_operator": "!="}]}, "no metadata filter operator '!='"),  # fmt: skip
+          "comparison_operator": "!="}]}, "no metadata filter operator '!='"),
     ],
 )
 def test_filters_dify_cannot_express_fail_before_sending(spec: dict[str, Any], needle: str) -> None:
