@@ -74,6 +74,7 @@ from dify_transport._indexing import (
     IndexingPausedError,
     IndexingTimeoutError,
 )
+from dify_transport._ingest import TextDocument
 from dify_transport._sse import SSEDecoder
 from dify_transport._streaming import AsyncStream, Stream
 from dify_transport._sync._app_client import DifyClient
@@ -229,4 +230,5 @@ __all__ = [
     "IndexingPausedError",
     "IndexingTimeoutError",
     "MetadataFilterError",
+    "TextDocument",
 ]

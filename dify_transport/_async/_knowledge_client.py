@@ -11,22 +11,18 @@ from typing import Any
 import httpx
 
 from dify_transport import _knowledge_api as api
-from dify_transport import _knowledge_api_docs as docs_api
-from dify_transport import _retry
 from dify_transport._app_api import Headers
-from dify_transport._async._knowledge_docs import AsyncKnowledgeDocuments
-from dify_transport._async._knowledge_meta import AsyncKnowledgeMeta
+from dify_transport._async._knowledge_ingest import AsyncKnowledgeIngest
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_DATASET_API_KEY
 from dify_transport._errors import APIResponseValidationError, APIStatusError, AuthenticationError
-from dify_transport._indexing import DEFAULT_MAX_WAIT, DEFAULT_POLL_INTERVAL, IndexingWatch
 from dify_transport.metadata_filter import from_mongo
-from dify_transport.types import Dataset, DatasetPage, IndexingStatusList, RetrieveResponse
+from dify_transport.types import Dataset, DatasetPage, RetrieveResponse
 
 __all__ = ["AsyncDifyKnowledgeClient"]
 
 
-class AsyncDifyKnowledgeClient(AsyncKnowledgeDocuments, AsyncKnowledgeMeta):
+class AsyncDifyKnowledgeClient(AsyncKnowledgeIngest):
     """Asynchronous client for Dify's Knowledge API (a ``dataset-...`` key).
 
     Setup: ``export DIFY_DATASET_API_KEY=dataset-...`` (and ``DIFY_BASE_URL``).
@@ -221,50 +217,3 @@ class AsyncDifyKnowledgeClient(AsyncKnowledgeDocuments, AsyncKnowledgeMeta):
         """Delete a knowledge base and its documents."""
         self._retrieval_cache.pop(dataset_id, None)
         await self._send(api.delete_dataset(dataset_id), timeout, extra_headers)
-
-    async def wait_for_indexing(
-        self,
-        dataset_id: str,
-        batch: str,
-        *,
-        max_wait: float = DEFAULT_MAX_WAIT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        progress: bool | None = None,
-        timeout: TimeoutTypes = None,
-        extra_headers: Headers = None,
-    ) -> IndexingStatusList:
-        """Poll a batch's indexing status until every document is ``completed``.
-
-        Args:
-            dataset_id: Knowledge base id.
-            batch: The ``batch`` a document creation or update returned.
-            max_wait: Seconds to wait in total.
-            poll_interval: Seconds between polls.
-            progress: Show progress (a tqdm bar when tqdm is installed, else a line per
-                change on stderr); None: only on a terminal or in a notebook.
-            timeout: Per-request timeout.
-            extra_headers: Extra HTTP headers.
-
-        Returns:
-            The last status (every document ``completed``).
-
-        Raises:
-            IndexingFailedError: A document's indexing ended in ``error``.
-            IndexingPausedError: Indexing was paused.
-            IndexingTimeoutError: Not completed within ``max_wait`` seconds.
-        """
-        watch = IndexingWatch(batch, max_wait=max_wait, progress=progress)
-        sleep = self._sleep or _retry.async_sleep
-        listing: IndexingStatusList | None = None
-        try:
-            while True:
-                call = docs_api.get_indexing_status(dataset_id, batch)
-                listing = await self._send(call, timeout, extra_headers)
-                if watch.done(listing):
-                    return listing
-                left = watch.remaining()
-                if left <= 0:
-                    raise watch.timed_out(listing)
-                await sleep(min(poll_interval, left))
-        finally:
-            watch.close()

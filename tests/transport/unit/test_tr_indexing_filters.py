@@ -55,7 +55,7 @@ def test_polls_until_completed_and_reports_each_change() -> None:
             super().__init__(batch, **{**kw, "stream": out})
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("dify_transport._sync._knowledge_client.IndexingWatch", Plain)
+        mp.setattr("dify_transport._sync._knowledge_ingest.IndexingWatch", Plain)
         result = kc.wait_for_indexing(DS, "b1", progress=True)
     assert result.data[0].indexing_status == "completed"
     assert len(seen) == 4

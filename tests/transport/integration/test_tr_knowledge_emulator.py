@@ -248,3 +248,27 @@ def test_async_lifecycle(emulator: Emulator) -> None:
 def test_sync_and_async_modules_are_twins() -> None:
     assert sync_mod.DifyKnowledgeClient.__name__ == "DifyKnowledgeClient"
     assert async_mod.AsyncDifyKnowledgeClient.__name__ == "AsyncDifyKnowledgeClient"
+
+
+def test_add_documents_keeps_metadata_as_dify_fields(emulator: Emulator) -> None:
+    import datetime as dt
+
+    from dify_transport import DifyConfigError, TextDocument
+
+    with _kc(emulator) as kc:
+        ds = kc.create_dataset(_name())
+        kc.create_metadata_field(ds.id, "year", "number")
+        ids = kc.add_documents(ds.id, [
+            TextDocument("a.txt", "Tea from India.", {"source": "/data/a.txt", "year": 2024,
+                         "draft": True, "when": dt.date(2024, 5, 1), "tags": ["x"]}),
+            TextDocument("b.txt", "Tea from China.", {"year": "not a number"}),
+        ], progress=False)  # fmt: skip
+        fields = {f.name: f.type for f in kc.list_metadata_fields(ds.id).doc_metadata}
+        assert fields == {"year": "number", "doc_source": "string", "draft": "string",
+                          "when": "time"}  # fmt: skip
+        values = {m["name"]: m["value"] for m in kc.get_document(ds.id, ids[0]).doc_metadata or []}
+        assert values == {"doc_source": "/data/a.txt", "year": 2024, "draft": "true",
+                          "when": 1714521600}  # fmt: skip
+        assert kc.get_document(ds.id, ids[1]).doc_metadata == []  # "not a number" not kept
+        with pytest.raises(DifyConfigError, match="no text"):
+            TextDocument("empty.txt", "  ")
