@@ -42,7 +42,8 @@ def test_documents_ingested_waited_and_found_by_metadata_filter(
         ids = kb.add_documents(DOCS)
     assert len(ids) == 3
     err = capsys.readouterr().err
-    assert "(indexing)" in err and "(completed)" in err
+    assert "(indexing)" in err
+    assert "(completed)" in err
 
     retriever = DifyKnowledgeRetriever(
         dataset_id=dataset_id, api_key=emulator.keys.dataset, base_url=emulator.base_url,
@@ -65,7 +66,8 @@ def test_documents_ingested_waited_and_found_by_metadata_filter(
     scored = kb.similarity_search_with_relevance_scores("Kericho", k=1)
     assert 0 < scored[0][1] <= 1
     got = kb.get_by_ids([ids[1]])
-    assert got[0].page_content.startswith("Kenyan tea") and got[0].metadata["year"] == 2021
+    assert got[0].page_content.startswith("Kenyan tea")
+    assert got[0].metadata["year"] == 2021
 
     assert kb.delete(ids[:1]) is True
     assert {d.metadata["document_id"] for d in kb.similarity_search("tea", k=5)} == set(ids[1:])
