@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any, Final
 
 from dify_emulator._corpus import bm25, terms
@@ -51,15 +52,19 @@ def retrieve(
     top_k: int = 3,
     method: str = "semantic_search",
     threshold: float | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[tuple[dict[str, Any], float]]:
     """Top ``top_k`` segments by BM25 (ties: corpus order), with display scores.
 
     Every search ``method`` ranks lexically (BM25 over the segments of ``dataset_ids``);
     a BM25 score ``s`` is shown through ``s / (s + 3)`` and :func:`display_scores`.
-    ``threshold`` applies to the returned scores.
+    ``threshold`` applies to the returned scores; ``keep`` (if given) chooses which
+    segments are searched at all.
     """
     del method  # semantic, full-text, keyword and hybrid all rank by BM25 here
     segments = store.segments(dataset_ids)
+    if keep is not None:
+        segments = [seg for seg in segments if keep(seg)]
     raw = bm25(terms(query), [seg["terms"] for seg in segments])
     order = sorted(range(len(raw)), key=lambda i: (-raw[i], i))
     shown = display_scores([raw[i] / (raw[i] + _HALF) for i in order])

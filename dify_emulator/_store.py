@@ -16,6 +16,7 @@ from dify_emulator._apps import stable_id
 from dify_emulator._corpus import CORPUS
 from dify_emulator._store_extra import ExtraStore
 from dify_emulator._store_kb import KnowledgeStore
+from dify_emulator._store_kb_extra import KB_SCHEMA, KnowledgeExtraStore
 
 __all__ = ["DEFAULT_USER", "Store", "Task"]
 
@@ -74,7 +75,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Store(KnowledgeStore, ExtraStore):
+class Store(KnowledgeStore, KnowledgeExtraStore, ExtraStore):
     """All emulator state behind one SQLite connection and one lock."""
 
     def __init__(self, path: str = ":memory:") -> None:
@@ -130,7 +131,7 @@ class Store(KnowledgeStore, ExtraStore):
             ]
             for t in tables:
                 self._db.execute(f"DROP TABLE {t}")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + KB_SCHEMA)
             self._tasks.clear()
             self._seg_tokens.clear()
             for ds_name in dict.fromkeys(name for name, _, _ in CORPUS):

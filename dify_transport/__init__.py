@@ -68,10 +68,18 @@ from dify_transport._errors import (
     WorkflowVersionNotAllowedError,
 )
 from dify_transport._events import StreamEvent
+from dify_transport._indexing import (
+    IndexingError,
+    IndexingFailedError,
+    IndexingPausedError,
+    IndexingTimeoutError,
+)
+from dify_transport._ingest import TextDocument
 from dify_transport._sse import SSEDecoder
 from dify_transport._streaming import AsyncStream, Stream
 from dify_transport._sync._app_client import DifyClient
 from dify_transport._sync._knowledge_client import DifyKnowledgeClient
+from dify_transport.metadata_filter import MetadataFilterError
 from dify_transport.types import (
     AgentThought,
     Annotation,
@@ -216,4 +224,11 @@ __all__ = [
     "WorkflowLogPage",
     "WorkflowRun",
     "WorkflowVersionNotAllowedError",
+    # knowledge (issue 12)
+    "IndexingError",
+    "IndexingFailedError",
+    "IndexingPausedError",
+    "IndexingTimeoutError",
+    "MetadataFilterError",
+    "TextDocument",
 ]

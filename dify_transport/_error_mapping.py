@@ -111,8 +111,8 @@ def parse_error_body(raw: bytes | str | None) -> tuple[object, str | None, str]:
     """Decode an error body in any of Dify's historical envelopes.
 
     Handles ``{code, message, status}`` (current), ``{code, message, params}`` (0.15
-    validation), ``{errors, message}`` (1.8-1.11 validation), HTML pages and empty
-    bodies.
+    validation), ``{errors, message}`` (1.8-1.11 validation), ``{error}`` (Knowledge API
+    chunk validation), HTML pages and empty bodies.
 
     Args:
         raw: The response body.
@@ -136,6 +136,8 @@ def parse_error_body(raw: bytes | str | None) -> tuple[object, str | None, str]:
     code = body.get("code")
     message = body.get("message")
     message = "" if message is None else str(message)
+    if not message and isinstance(body.get("error"), str):
+        message = body["error"]  # chunk validation (Knowledge API): {"error": "..."} only
     errors = body.get("errors")
     if not isinstance(code, str):
         code = "invalid_param" if errors else None

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dify_transport._app_api import model_parser
+from dify_transport._app_api import model_parser, no_content
 from dify_transport._base_client import Call, seg
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._errors import APIResponseValidationError, APIStatusError
 from dify_transport.types import (
     Dataset,
     DatasetPage,
-    DocumentCreated,
-    DocumentPage,
-    IndexingStatusList,
     RetrieveResponse,
-    SegmentPage,
 )
 
 __all__ = [
@@ -32,17 +28,16 @@ __all__ = [
     "Overrides",
     "RetrievalSettings",
     "create_dataset",
-    "create_document_by_text",
-    "get_indexing_status",
+    "delete_dataset",
+    "get_dataset",
     "last_page",
     "list_datasets",
-    "list_documents",
-    "list_segments",
     "listing_failed",
     "merge_retrieval_model",
     "not_listed",
     "retrieve",
     "scan",
+    "update_dataset",
 ]
 
 
@@ -73,12 +68,19 @@ class Overrides:
     search_method: str | None = None
     score_threshold: float | None = None
     reranking_enable: bool | None = None
+    metadata_filtering_conditions: Mapping[str, Any] | None = None
 
     @property
     def given(self) -> bool:
         return any(
             v is not None
-            for v in (self.top_k, self.search_method, self.score_threshold, self.reranking_enable)
+            for v in (
+                self.top_k,
+                self.search_method,
+                self.score_threshold,
+                self.reranking_enable,
+                self.metadata_filtering_conditions,
+            )
         )
 
 
@@ -105,6 +107,8 @@ def merge_retrieval_model(base: Mapping[str, Any] | None, overrides: Overrides) 
         model["score_threshold"] = overrides.score_threshold
     if overrides.top_k is not None:
         model["top_k"] = overrides.top_k
+    if overrides.metadata_filtering_conditions is not None:
+        model["metadata_filtering_conditions"] = dict(overrides.metadata_filtering_conditions)
     return model
 
 
@@ -166,61 +170,40 @@ def retrieve(
     )
 
 
-def list_datasets(*, page: int, limit: int) -> Call[DatasetPage]:
-    """``GET /datasets`` (page-number paging)."""
-    params = {"page": page, "limit": limit}
+def list_datasets(
+    *,
+    page: int,
+    limit: int,
+    keyword: str | None = None,
+    include_all: bool | None = None,
+    tag_ids: Sequence[str] | None = None,
+) -> Call[DatasetPage]:
+    """``GET /datasets`` (page-number paging; ``tag_ids`` repeats the parameter)."""
+    params: dict[str, Any] = {"page": page, "limit": limit, "keyword": keyword}
+    if include_all is not None:
+        params["include_all"] = "true" if include_all else "false"
+    if tag_ids:
+        params["tag_ids"] = list(tag_ids)
     return Call("GET", "/datasets", parse=model_parser(DatasetPage), params=params)
 
 
-def create_dataset(
-    name: str, *, description: str | None, indexing_technique: str | None, permission: str | None
-) -> Call[Dataset]:
-    """``POST /datasets``: an empty knowledge base."""
-    body = {
-        "name": name,
-        "description": description,
-        "indexing_technique": indexing_technique,
-        "permission": permission,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
+def create_dataset(name: str, settings: Mapping[str, Any]) -> Call[Dataset]:
+    """``POST /datasets``: an empty knowledge base (``settings``: None values dropped)."""
+    body = {"name": name, **{k: v for k, v in settings.items() if v is not None}}
     return Call("POST", "/datasets", parse=model_parser(Dataset), json=body)
 
 
-def create_document_by_text(
-    dataset_id: str,
-    name: str,
-    text: str,
-    *,
-    indexing_technique: str,
-    process_rule: Mapping[str, Any] | None,
-) -> Call[DocumentCreated]:
-    """``POST /datasets/{id}/document/create-by-text``."""
-    body = {
-        "name": name,
-        "text": text,
-        "indexing_technique": indexing_technique,
-        "process_rule": dict(process_rule) if process_rule else {"mode": "automatic"},
-    }
-    path = f"/datasets/{seg(dataset_id)}/document/create-by-text"
-    return Call("POST", path, parse=model_parser(DocumentCreated), json=body)
+def get_dataset(dataset_id: str) -> Call[Dataset]:
+    """``GET /datasets/{id}``."""
+    return Call("GET", f"/datasets/{seg(dataset_id)}", parse=model_parser(Dataset))
 
 
-def list_documents(
-    dataset_id: str, *, page: int, limit: int, keyword: str | None
-) -> Call[DocumentPage]:
-    """``GET /datasets/{id}/documents``."""
-    params = {"page": page, "limit": limit, "keyword": keyword}
-    path = f"/datasets/{seg(dataset_id)}/documents"
-    return Call("GET", path, parse=model_parser(DocumentPage), params=params)
+def update_dataset(dataset_id: str, settings: Mapping[str, Any]) -> Call[Dataset]:
+    """``PATCH /datasets/{id}`` (only the settings given; None values dropped)."""
+    body = {k: v for k, v in settings.items() if v is not None}
+    return Call("PATCH", f"/datasets/{seg(dataset_id)}", parse=model_parser(Dataset), json=body)
 
 
-def get_indexing_status(dataset_id: str, batch: str) -> Call[IndexingStatusList]:
-    """``GET /datasets/{id}/documents/{batch}/indexing-status``."""
-    path = f"/datasets/{seg(dataset_id)}/documents/{seg(batch)}/indexing-status"
-    return Call("GET", path, parse=model_parser(IndexingStatusList))
-
-
-def list_segments(dataset_id: str, document_id: str, *, keyword: str | None) -> Call[SegmentPage]:
-    """``GET /datasets/{id}/documents/{document_id}/segments``."""
-    path = f"/datasets/{seg(dataset_id)}/documents/{seg(document_id)}/segments"
-    return Call("GET", path, parse=model_parser(SegmentPage), params={"keyword": keyword})
+def delete_dataset(dataset_id: str) -> Call[None]:
+    """``DELETE /datasets/{id}`` (204)."""
+    return Call("DELETE", f"/datasets/{seg(dataset_id)}", parse=no_content)

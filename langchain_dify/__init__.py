@@ -5,7 +5,9 @@
 - :class:`DifyCompletion`: a completion app as a text LLM (``BaseLLM``).
 - :class:`DifyWorkflow`: a workflow app as a ``Runnable[dict, dict]`` (``.as_tool()``).
 - :class:`DifyRetriever`: the passages an app cites; :class:`DifyKnowledgeRetriever`:
-  a knowledge base searched directly.
+  a knowledge base searched directly (metadata ``filter=``).
+- :class:`DifyKnowledgeBase`: a knowledge base as a ``VectorStore`` (``add_documents``
+  keeps metadata, waits for indexing; ``delete(ids)``).
 - ``Dify*Error``: every Dify failure, typed both as the transport's error and as
   langchain-core's ``Model*Error``.
 """
@@ -40,6 +42,7 @@ from langchain_dify._session_store import InMemorySessionStore, SessionStore
 from langchain_dify.chat_history import DifyChatMessageHistory
 from langchain_dify.chat_models import DEFAULT_USER, ChatDify
 from langchain_dify.completion import DifyCompletion
+from langchain_dify.knowledge_base import DifyKnowledgeBase
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 
@@ -57,6 +60,7 @@ __all__ = [
     "DifyIncompleteStreamError",
     "DifyInputError",
     "DifyInternalServerError",
+    "DifyKnowledgeBase",
     "DifyKnowledgeRetriever",
     "DifyNotFoundError",
     "DifyPermissionDeniedError",

@@ -164,9 +164,23 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     ```
 
     ``page_content`` is the passage (a Q&A segment reads ``question: ...`` /
-    ``answer: ...``, as in ``llama_index_dify``); ``metadata`` holds ``dataset_id``,
-    ``document_id``, ``document_name``, ``segment_id``, ``score`` and ``position``;
+    ``answer: ...``, as in ``llama_index_dify``); ``metadata`` holds the document's Dify
+    metadata fields (e.g. ``year``) and ``dataset_id``, ``document_id``,
+    ``document_name``, ``segment_id``, ``score`` and ``position`` (which win on a clash);
     ``Document.id`` is the segment id.
+
+    Metadata filter (``filter=`` on the retriever, or per call:
+    ``retriever.invoke("tea", filter={...})``, which replaces the retriever's)::
+
+        {"year": 2024}  # equals (Dify "=" / "is")
+        {"year": {"$gte": 2020}, "lang": {"$in": ["en", "de"]}}  # AND of conditions
+        {"$or": [{"lang": "en"}, {"year": {"$lt": 2000}}]}
+
+    Operators: ``$eq $ne $gt $gte $lt $lte $in $nin $contains $not_contains
+    $starts_with $ends_with $exists $before $after`` (or Dify's own
+    ``{"logical_operator": ..., "conditions": [...]}``). Anything Dify cannot express
+    (nesting, ``$regex``, ...) raises ``MetadataFilterError`` (a ``ValueError``) before
+    sending.
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -205,6 +219,9 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     retrieval_model: dict[str, Any] | None = None
     """A full Dify ``retrieval_model`` object, for settings not covered above."""
 
+    filter: dict[str, Any] | None = None
+    """Metadata filter applied to every search (see the class docstring)."""
+
     timeout: TimeoutTypes = None
     """Read timeout in seconds (None: the transport default)."""
 
@@ -233,11 +250,14 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
         return client
 
-    def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
+    def _request(
+        self, query: str, top_k: int | None, filter: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         if not self.dataset_id:
             msg = "DifyKnowledgeRetriever needs dataset_id= or $DIFY_DATASET_ID."
             raise ValueError(msg)
         return {
+            "metadata_filter": filter if filter is not None else self.filter,
             "dataset_id": self.dataset_id,
             "query": query,
             "top_k": top_k if top_k is not None else self.top_k,
@@ -254,8 +274,9 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002
         top_k: int | None = None,
         k: int | None = None,
+        filter: dict[str, Any] | None = None,
     ) -> list[Document]:
-        request = self._request(query, top_k if top_k is not None else k)
+        request = self._request(query, top_k if top_k is not None else k, filter)
         with translate_errors():
             response = self._client.retrieve(**request)
         return self._documents(response)
@@ -267,27 +288,31 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         run_manager: AsyncCallbackManagerForRetrieverRun,  # noqa: ARG002
         top_k: int | None = None,
         k: int | None = None,
+        filter: dict[str, Any] | None = None,
     ) -> list[Document]:
-        request = self._request(query, top_k if top_k is not None else k)
+        request = self._request(query, top_k if top_k is not None else k, filter)
         with translate_errors():
             response = await self._async_client.retrieve(**request)
         return self._documents(response)
 
     def _documents(self, response: RetrieveResponse) -> list[Document]:
-        return [self._document(record) for record in response.records]
+        return [record_document(record, self.dataset_id) for record in response.records]
 
-    def _document(self, record: RetrieveRecord) -> Document:
-        segment = record.segment
-        document = segment.document
-        return Document(
-            id=segment.id,
-            page_content=segment_text(segment),
-            metadata={
-                "dataset_id": self.dataset_id,
-                "document_id": segment.document_id or (document.id if document else None),
-                "document_name": document.name if document else None,
-                "segment_id": segment.id,
-                "score": record.score,
-                "position": segment.position,
-            },
-        )
+
+def record_document(record: RetrieveRecord, dataset_id: str) -> Document:
+    """A knowledge-API hit as a LangChain ``Document`` (Dify metadata fields included)."""
+    segment = record.segment
+    document = segment.document
+    return Document(
+        id=segment.id,
+        page_content=segment_text(segment),
+        metadata={
+            **((document.doc_metadata or {}) if document else {}),
+            "dataset_id": dataset_id,
+            "document_id": segment.document_id or (document.id if document else None),
+            "document_name": document.name if document else None,
+            "segment_id": segment.id,
+            "score": record.score,
+            "position": segment.position,
+        },
+    )

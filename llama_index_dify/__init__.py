@@ -3,7 +3,9 @@
 * :class:`DifyLLM`: a Dify chat app (chat, chatflow, agent) as an ``LLM``.
 * :class:`DifyChatEngine`: a chat engine whose memory is the Dify conversation.
 * :class:`DifyRetriever`: the passages a Dify app cites for a query.
-* :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API).
+* :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API; ``filters=``).
+* :class:`DifyKnowledgeIndex`: a knowledge base as a managed index (``insert``,
+  ``from_documents``: metadata kept, indexing awaited; ``delete_ref_doc``).
 * :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
 
 Errors are ``dify_transport``'s, re-raised as they are; this package adds only
@@ -26,6 +28,7 @@ from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.completion import DifyCompletionLLM
+from llama_index_dify.knowledge_index import DifyKnowledgeIndex
 from llama_index_dify.llms import DifyLLM
 from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from llama_index_dify.tools import DifyWorkflowTool
@@ -35,6 +38,7 @@ __all__ = [
     "DifyChatEngine",
     "DifyChatStore",
     "DifyCompletionLLM",
+    "DifyKnowledgeIndex",
     "DifyKnowledgeRetriever",
     "DifyLLM",
     "DifyReadOnlyHistoryError",

@@ -30,8 +30,10 @@ _LLM_VISIBLE = frozenset({"document_name", "dataset_name", "title", "page"})
 """Metadata keys shown to LLMs and embedders; ids and positions stay hidden."""
 
 
-def _node(node_id: str | None, text: str, metadata: dict[str, Any]) -> TextNode:
-    hidden = [key for key in metadata if key not in _LLM_VISIBLE]
+def _node(
+    node_id: str | None, text: str, metadata: dict[str, Any], visible: frozenset[str] = frozenset()
+) -> TextNode:
+    hidden = [key for key in metadata if key not in _LLM_VISIBLE and key not in visible]
     node = TextNode(
         text=text,
         metadata=metadata,
@@ -71,7 +73,9 @@ def nodes_from_resources(resources: Iterable[Mapping[str, Any]]) -> list[NodeWit
 def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
     """Build a node from one knowledge-API retrieve hit.
 
-    Q&A segments read ``question: ...`` / ``answer: ...``, as Dify cites them.
+    Q&A segments read ``question: ...`` / ``answer: ...``, as Dify cites them. The
+    document's Dify metadata fields come first (shown to LLMs); ids, names and positions
+    win on a clash.
 
     Args:
         record: The hit.
@@ -82,7 +86,8 @@ def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
     """
     segment = record.segment
     document = segment.document
-    metadata: dict[str, Any] = {"dataset_id": dataset_id}
+    metadata: dict[str, Any] = dict((document.doc_metadata or {}) if document else {})
+    metadata["dataset_id"] = dataset_id
     candidates = {
         "document_id": segment.document_id or (document.id if document else None),
         "document_name": document.name if document else None,
@@ -90,5 +95,6 @@ def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
         "position": segment.position,
     }
     metadata.update({key: value for key, value in candidates.items() if value is not None})
-    node = _node(segment.id, segment_text(segment), metadata)
+    shown = frozenset(document.doc_metadata or {}) if document else frozenset()
+    node = _node(segment.id, segment_text(segment), metadata, visible=shown)
     return NodeWithScore(node=node, score=record.score)

@@ -8,6 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores.types import MetadataFilters
 
 from dify_transport import (
     AsyncDifyClient,
@@ -26,6 +27,7 @@ from llama_index_dify._clients import (
     LazyClientsOwner,
     default_user,
 )
+from llama_index_dify._filters import dify_filter
 from llama_index_dify._nodes import node_from_record, nodes_from_resources
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
@@ -213,6 +215,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         score_threshold: float | None = None,
         reranking_enable: bool | None = None,
         retrieval_model: dict[str, Any] | None = None,
+        filters: MetadataFilters | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
         deadline: float | None = None,
@@ -239,6 +242,9 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                 retrieval settings, so ``similarity_top_k`` alone keeps its search method.
             retrieval_model: A full Dify ``retrieval_model`` object (overrides the
                 options above).
+            filters: LlamaIndex ``MetadataFilters`` on the documents' Dify metadata
+                (EQ, NE, GT, GTE, LT, LTE, IN, NIN, CONTAINS, TEXT_MATCH, IS_EMPTY;
+                AND or OR); checked at once, ``MetadataFilterError`` for what Dify lacks.
             timeout: Seconds per request (None: the transport default).
             max_retries: Retries for retryable failures.
             deadline: Total seconds per call, retries included (None: none).
@@ -287,6 +293,10 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         """Whether hits are reranked (None: the knowledge base's setting)."""
         self.retrieval_model = retrieval_model
         """A full Dify ``retrieval_model`` object, sent as is."""
+        self.filters = filters
+        """Metadata filters (Dify ``metadata_filtering_conditions``)."""
+        if filters is not None:
+            dify_filter(filters)  # a filter Dify cannot express fails here, not per query
 
     @classmethod
     def class_name(cls) -> str:
@@ -300,6 +310,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             "score_threshold": self.score_threshold,
             "reranking_enable": self.reranking_enable,
             "retrieval_model": self.retrieval_model,
+            "metadata_filter": dify_filter(self.filters) if self.filters is not None else None,
         }
 
     def _nodes(self, response: RetrieveResponse) -> list[NodeWithScore]:

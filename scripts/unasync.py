@@ -25,6 +25,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncDifyKnowledgeClient\b", "DifyKnowledgeClient"),
     (r"\bAsyncDifyClient\b", "DifyClient"),
     (r"\bAsyncAppEndpoints1x\b", "AppEndpoints1x"),
+    (r"\bAsync(Knowledge(?:Documents|Meta|Ingest))\b", r"\1"),
     (r"\bAsyncAPIClient\b", "SyncAPIClient"),
     (r"\bAsyncStream\b", "Stream"),
     (r"\bAsyncStop\b", "Stop"),

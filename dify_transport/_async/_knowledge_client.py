@@ -5,31 +5,24 @@ Each method sends one endpoint defined in ``dify_transport/_knowledge_api.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from dify_transport import _knowledge_api as api
 from dify_transport._app_api import Headers
-from dify_transport._async._engine import AsyncAPIClient
+from dify_transport._async._knowledge_ingest import AsyncKnowledgeIngest
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_DATASET_API_KEY
 from dify_transport._errors import APIResponseValidationError, APIStatusError, AuthenticationError
-from dify_transport.types import (
-    Dataset,
-    DatasetPage,
-    DocumentCreated,
-    DocumentPage,
-    IndexingStatusList,
-    RetrieveResponse,
-    SegmentPage,
-)
+from dify_transport.metadata_filter import from_mongo
+from dify_transport.types import Dataset, DatasetPage, RetrieveResponse
 
 __all__ = ["AsyncDifyKnowledgeClient"]
 
 
-class AsyncDifyKnowledgeClient(AsyncAPIClient):
+class AsyncDifyKnowledgeClient(AsyncKnowledgeIngest):
     """Asynchronous client for Dify's Knowledge API (a ``dataset-...`` key).
 
     Setup: ``export DIFY_DATASET_API_KEY=dataset-...`` (and ``DIFY_BASE_URL``).
@@ -82,6 +75,7 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
         search_method: str | None = None,
         score_threshold: float | None = None,
         reranking_enable: bool | None = None,
+        metadata_filter: Mapping[str, Any] | None = None,
         retrieval_model: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
@@ -106,6 +100,10 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
             score_threshold: Minimum score (enables the threshold).
             reranking_enable: True/False turns the knowledge base's rerank model on/off
                 (None: as configured).
+            metadata_filter: Only documents whose metadata match: Dify's own
+                ``{"logical_operator", "conditions"}`` or the dict form of
+                `dify_transport.metadata_filter` (``{"year": {"$gte": 2020}}``); checked
+                before sending (`MetadataFilterError`).
             retrieval_model: A complete ``retrieval_model`` object, sent as is (wins over
                 the options above; nothing is fetched).
             timeout: Per-call timeout.
@@ -114,7 +112,12 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
         Returns:
             The hits, best first.
         """
-        overrides = api.Overrides(top_k, search_method, score_threshold, reranking_enable)
+        conditions = from_mongo(metadata_filter) if metadata_filter is not None else None
+        overrides = api.Overrides(
+            top_k, search_method, score_threshold, reranking_enable, conditions
+        )
+        if retrieval_model is not None and conditions is not None:
+            retrieval_model = {**retrieval_model, "metadata_filtering_conditions": conditions}
         if retrieval_model is None and overrides.given:
             base = await self._retrieval_settings(dataset_id, timeout, extra_headers)
             retrieval_model = api.merge_retrieval_model(base, overrides)
@@ -152,11 +155,17 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
         *,
         page: int = 1,
         limit: int = 20,
+        keyword: str | None = None,
+        include_all: bool | None = None,
+        tag_ids: Sequence[str] | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> DatasetPage:
-        """One page of knowledge bases."""
-        return await self._send(api.list_datasets(page=page, limit=limit), timeout, extra_headers)
+        """One page of knowledge bases (optionally by name ``keyword`` or tags)."""
+        call = api.list_datasets(
+            page=page, limit=limit, keyword=keyword, include_all=include_all, tag_ids=tag_ids
+        )
+        return await self._send(call, timeout, extra_headers)
 
     async def create_dataset(
         self,
@@ -165,73 +174,53 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
         description: str | None = None,
         indexing_technique: str | None = None,
         permission: str | None = None,
+        extra: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Dataset:
-        """Create an empty knowledge base."""
-        call = api.create_dataset(
-            name,
-            description=description,
-            indexing_technique=indexing_technique,
-            permission=permission,
-        )
-        return await self._send(call, timeout, extra_headers)
+        """Create an empty knowledge base (``extra``: ``embedding_model``, ...)."""
+        settings = {
+            "description": description,
+            "indexing_technique": indexing_technique,
+            "permission": permission,
+            **(extra or {}),
+        }
+        return await self._send(api.create_dataset(name, settings), timeout, extra_headers)
 
-    async def create_document_by_text(
-        self,
-        dataset_id: str,
-        name: str,
-        text: str,
-        *,
-        indexing_technique: str = "high_quality",
-        process_rule: Mapping[str, Any] | None = None,
-        timeout: TimeoutTypes = None,
-        extra_headers: Headers = None,
-    ) -> DocumentCreated:
-        """Add a text document; poll `get_indexing_status` with the returned ``batch``."""
-        call = api.create_document_by_text(
-            dataset_id,
-            name,
-            text,
-            indexing_technique=indexing_technique,
-            process_rule=process_rule,
-        )
-        return await self._send(call, timeout, extra_headers)
+    async def get_dataset(
+        self, dataset_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> Dataset:
+        """One knowledge base."""
+        return await self._send(api.get_dataset(dataset_id), timeout, extra_headers)
 
-    async def list_documents(
+    async def update_dataset(
         self,
         dataset_id: str,
         *,
-        page: int = 1,
-        limit: int = 20,
-        keyword: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        indexing_technique: str | None = None,
+        permission: str | None = None,
+        retrieval_model: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
-    ) -> DocumentPage:
-        """One page of a knowledge base's documents."""
-        call = api.list_documents(dataset_id, page=page, limit=limit, keyword=keyword)
-        return await self._send(call, timeout, extra_headers)
+    ) -> Dataset:
+        """Change a knowledge base's settings (only those given)."""
+        settings = {
+            "name": name,
+            "description": description,
+            "indexing_technique": indexing_technique,
+            "permission": permission,
+            "retrieval_model": dict(retrieval_model) if retrieval_model else None,
+            **(extra or {}),
+        }
+        self._retrieval_cache.pop(dataset_id, None)
+        return await self._send(api.update_dataset(dataset_id, settings), timeout, extra_headers)
 
-    async def get_indexing_status(
-        self,
-        dataset_id: str,
-        batch: str,
-        *,
-        timeout: TimeoutTypes = None,
-        extra_headers: Headers = None,
-    ) -> IndexingStatusList:
-        """Indexing progress of a document batch."""
-        return await self._send(api.get_indexing_status(dataset_id, batch), timeout, extra_headers)
-
-    async def list_segments(
-        self,
-        dataset_id: str,
-        document_id: str,
-        *,
-        keyword: str | None = None,
-        timeout: TimeoutTypes = None,
-        extra_headers: Headers = None,
-    ) -> SegmentPage:
-        """Segments (chunks) of a document."""
-        call = api.list_segments(dataset_id, document_id, keyword=keyword)
-        return await self._send(call, timeout, extra_headers)
+    async def delete_dataset(
+        self, dataset_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Delete a knowledge base and its documents."""
+        self._retrieval_cache.pop(dataset_id, None)
+        await self._send(api.delete_dataset(dataset_id), timeout, extra_headers)

@@ -37,6 +37,8 @@ class SegmentDocument(DifyModel):
     """``upload_file``, ``notion_import``, ..."""
     doc_type: str | None = None
     """Document type."""
+    doc_metadata: dict[str, Any] | None = None
+    """The document's metadata values by field name (1.x)."""
 
 
 class Segment(DifyModel):
@@ -141,6 +143,12 @@ class Document(DifyModel):
     """Characters."""
     created_at: int | None = None
     """Creation time, Unix seconds."""
+    display_status: str | None = None
+    """``queuing``, ``indexing``, ``available``, ``disabled``, ``archived``, ``error``..."""
+    archived: bool | None = None
+    """Whether the document is archived."""
+    doc_metadata: list[dict[str, Any]] | None = None
+    """Metadata values ``[{id, name, type, value}]`` (document detail)."""
 
 
 class DocumentCreated(DifyModel):

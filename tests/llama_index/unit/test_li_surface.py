@@ -34,6 +34,7 @@ def test_public_surface() -> None:
         "DifyChatEngine",
         "DifyChatStore",
         "DifyCompletionLLM",
+        "DifyKnowledgeIndex",
         "DifyKnowledgeRetriever",
         "DifyLLM",
         "DifyReadOnlyHistoryError",

@@ -1,0 +1,282 @@
+"""A Dify knowledge base as a LangChain ``VectorStore``: add documents, search, delete.
+
+Dify embeds and chunks by itself, so no ``Embeddings`` object is needed (``from_texts``
+ignores the one LangChain passes).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import PurePath
+from typing import Any, Self
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from dify_transport import (
+    AsyncDifyKnowledgeClient,
+    AsyncHttpClient,
+    DifyConfigError,
+    DifyKnowledgeClient,
+    HttpClient,
+    RetrieveResponse,
+    TextDocument,
+    TimeoutTypes,
+)
+from dify_transport._constants import ENV_DATASET_ID
+from dify_transport._indexing import DEFAULT_MAX_WAIT
+from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
+from dify_transport.passages import segment_text
+from langchain_dify._errors import translate_errors
+from langchain_dify.retrievers import record_document
+
+__all__ = ["DifyKnowledgeBase"]
+
+_NAME_LIMIT = 255
+
+
+def _name(doc: Document, number: int) -> str:
+    meta = doc.metadata
+    for key in ("title", "file_name", "source"):
+        value = meta.get(key)
+        if isinstance(value, str) and value.strip():
+            name = PurePath(value).name if key == "source" else value
+            return name[:_NAME_LIMIT] or f"document-{number}.txt"
+    return (doc.id or f"document-{number}.txt")[:_NAME_LIMIT]
+
+
+class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
+    """A Dify knowledge base (dataset key) used like any LangChain vector store.
+
+    ``add_documents`` creates one Dify document per LangChain ``Document`` (Dify chunks
+    and embeds it), keeps its ``metadata`` as Dify document metadata (fields are
+    created as needed: strings, numbers, dates; a loader's ``source`` becomes
+    ``doc_source``, as ``source`` is a Dify built-in name; lists and dicts are not
+    kept), waits until indexing completes (progress on a terminal or in a notebook) and
+    returns the Dify document ids, which ``delete(ids)`` accepts. Searches return
+    ``Document``s carrying the Dify metadata fields; ``filter=`` takes the dict form of
+    :class:`~langchain_dify.DifyKnowledgeRetriever`.
+
+    ```python
+    from langchain_community.document_loaders import TextLoader
+    from langchain_dify import DifyKnowledgeBase
+
+    kb = DifyKnowledgeBase()  # $DIFY_DATASET_API_KEY, $DIFY_DATASET_ID, $DIFY_BASE_URL
+    ids = kb.add_documents(TextLoader("notes.txt").load())
+    kb.similarity_search("tea", k=3, filter={"doc_source": "notes.txt"})
+    retriever = kb.as_retriever(search_kwargs={"k": 3, "filter": {"year": {"$gte": 2020}}})
+    kb.delete(ids)
+    ```
+    """
+
+    def __init__(
+        self,
+        dataset_id: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = 2,
+        http_client: HttpClient | None = None,
+        http_async_client: AsyncHttpClient | None = None,
+        client: DifyKnowledgeClient | None = None,
+        async_client: AsyncDifyKnowledgeClient | None = None,
+        indexing_technique: str = "high_quality",
+        process_rule: dict[str, Any] | None = None,
+        wait: bool = True,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        progress: bool | None = None,
+    ) -> None:
+        """Connect to a knowledge base (no I/O).
+
+        Args:
+            dataset_id: Knowledge base id (default ``$DIFY_DATASET_ID``).
+            api_key: Dataset key (default ``$DIFY_DATASET_API_KEY``).
+            base_url: Service API root (default ``$DIFY_BASE_URL``, else Dify Cloud).
+            timeout: Per-request timeout.
+            max_retries: Retries for retryable failures.
+            http_client: A caller-owned ``httpx.Client``.
+            http_async_client: A caller-owned ``httpx.AsyncClient``.
+            client: A ready knowledge client (used as is).
+            async_client: A ready async knowledge client (used as is).
+            indexing_technique: ``high_quality`` or ``economy`` for new documents.
+            process_rule: Dify's chunking rule (default automatic).
+            wait: Wait for indexing in ``add_documents``.
+            max_wait: Seconds to wait per batch.
+            progress: Show indexing progress (None: on a terminal or in a notebook).
+
+        Raises:
+            DifyConfigError: No dataset id given or set.
+        """
+        resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
+        if not resolved:
+            msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
+            raise DifyConfigError(msg)
+        self.dataset_id = resolved
+        self._clients: LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient] = LazyClients(
+            DifyKnowledgeClient,
+            AsyncDifyKnowledgeClient,
+            ClientSettings(
+                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+                http_client=http_client, async_http_client=http_async_client, client=client,
+                async_client=async_client,
+            ),
+        )  # fmt: skip
+        self._ingest: dict[str, Any] = {
+            "indexing_technique": indexing_technique,
+            "process_rule": process_rule,
+            "wait": wait,
+            "max_wait": max_wait,
+            "progress": progress,
+        }
+
+    def _lazy_clients(self) -> LazyClients[Any, Any]:
+        return self._clients
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        """None: Dify embeds documents itself."""
+        return None
+
+    # -- adding ----------------------------------------------------------------------------
+    def _texts(self, documents: Sequence[Document], ids: Any) -> list[TextDocument]:
+        if ids is not None:
+            raise DifyConfigError(
+                "Dify assigns document ids; add without ids= and keep the ids returned."
+            )
+        return [
+            TextDocument(_name(doc, i), doc.page_content, dict(doc.metadata))
+            for i, doc in enumerate(documents, 1)
+        ]
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        """Add documents (metadata kept as Dify metadata); returns the Dify document ids."""
+        texts = self._texts(documents, kwargs.pop("ids", None))
+        with translate_errors():
+            return self._clients.sync().add_documents(self.dataset_id, texts, **self._ingest)
+
+    async def aadd_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        """Async `add_documents`."""
+        texts = self._texts(documents, kwargs.pop("ids", None))
+        client = self._clients.async_()
+        with translate_errors():
+            return await client.add_documents(self.dataset_id, texts, **self._ingest)
+
+    def add_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        """Add texts with optional metadata; returns the Dify document ids."""
+        docs = [Document(page_content=t, metadata=(metadatas or [{}] * (i + 1))[i] or {})
+                for i, t in enumerate(texts)]  # fmt: skip
+        return self.add_documents(docs, ids=ids, **kwargs)
+
+    async def aadd_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        """Async `add_texts`."""
+        docs = [Document(page_content=t, metadata=(metadatas or [{}] * (i + 1))[i] or {})
+                for i, t in enumerate(texts)]  # fmt: skip
+        return await self.aadd_documents(docs, ids=ids, **kwargs)
+
+    # -- deleting and reading --------------------------------------------------------------
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
+        """Delete Dify documents by the ids ``add_documents`` returned."""
+        if not ids:
+            raise DifyConfigError("Pass the document ids to delete (delete(ids=[...])).")
+        with translate_errors():
+            for doc_id in ids:
+                self._clients.sync().delete_document(self.dataset_id, doc_id)
+        return True
+
+    async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
+        """Async `delete`."""
+        if not ids:
+            raise DifyConfigError("Pass the document ids to delete (delete(ids=[...])).")
+        client = self._clients.async_()
+        with translate_errors():
+            for doc_id in ids:
+                await client.delete_document(self.dataset_id, doc_id)
+        return True
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        """The documents (text joined from their chunks, Dify metadata) of some ids."""
+        out = []
+        client = self._clients.sync()
+        with translate_errors():
+            for doc_id in ids:
+                detail = client.get_document(self.dataset_id, doc_id)
+                segments = client.list_segments(self.dataset_id, doc_id, limit=100)
+                text = "\n\n".join(segment_text(s) for s in segments.data)
+                meta = {m["name"]: m.get("value") for m in detail.doc_metadata or []}
+                meta.update(document_id=doc_id, document_name=detail.name)
+                out.append(Document(id=doc_id, page_content=text, metadata=meta))
+        return out
+
+    # -- searching -------------------------------------------------------------------------
+    def _hits(self, response: RetrieveResponse) -> list[tuple[Document, float]]:
+        return [(record_document(r, self.dataset_id), float(r.score or 0.0))
+                for r in response.records]  # fmt: skip
+
+    def similarity_search_with_score(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Search; Dify's scores are already similarities in [0, 1]."""
+        with translate_errors():
+            response = self._clients.sync().retrieve(
+                self.dataset_id, query, top_k=k, metadata_filter=filter, **kwargs
+            )
+        return self._hits(response)
+
+    async def asimilarity_search_with_score(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Async `similarity_search_with_score`."""
+        client = self._clients.async_()
+        with translate_errors():
+            response = await client.retrieve(
+                self.dataset_id, query, top_k=k, metadata_filter=filter, **kwargs
+            )
+        return self._hits(response)
+
+    def similarity_search(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        """The ``k`` best passages (``filter``: the retriever's metadata-filter dict)."""
+        return [d for d, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
+
+    async def asimilarity_search(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        """Async `similarity_search`."""
+        hits = await self.asimilarity_search_with_score(query, k, filter, **kwargs)
+        return [d for d, _ in hits]
+
+    def _select_relevance_score_fn(self) -> Any:
+        return lambda score: score  # Dify's scores are similarities in [0, 1]
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings | None = None,  # noqa: ARG003 - Dify embeds by itself
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Build a store over ``dataset_id=`` (or ``$DIFY_DATASET_ID``) and add ``texts``."""
+        store = cls(**kwargs)
+        store.add_texts(texts, metadatas, ids=ids)
+        return store
