@@ -39,8 +39,12 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
     """Asynchronous client for one Dify app's Service API.
 
     Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,
-    ending in ``/v1``). The constructor does no I/O; the HTTP client is built on
-    first use. `AsyncDifyClient` and `DifyClient` have the same methods.
+    ending in ``/v1``). The constructor does no I/O (it builds the HTTP client, so
+    the first call pays no setup). ``max_connections`` (default
+    ``DEFAULT_MAX_CONNECTIONS``, 1,000) bounds the connections, hence the concurrent
+    streams, of that HTTP client; a request that finds them all busy for the timeout's
+    ``pool`` phase raises `PoolTimeoutError`. `AsyncDifyClient` and `DifyClient` have
+    the same methods.
 
     Example:
         ```python
@@ -67,6 +71,8 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        *,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -74,6 +80,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            max_connections=max_connections,
         )
 
     # -- generation -------------------------------------------------------------------

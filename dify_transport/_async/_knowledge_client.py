@@ -56,6 +56,8 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        *,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -63,6 +65,7 @@ class AsyncDifyKnowledgeClient(AsyncAPIClient):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            max_connections=max_connections,
         )
         self._retrieval_cache: dict[str, api.RetrievalSettings] = {}
 

@@ -41,8 +41,12 @@ class DifyClient(AppEndpoints1x):
     """Synchronous client for one Dify app's Service API.
 
     Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,
-    ending in ``/v1``). The constructor does no I/O; the HTTP client is built on
-    first use. `DifyClient` and `DifyClient` have the same methods.
+    ending in ``/v1``). The constructor does no I/O (it builds the HTTP client, so
+    the first call pays no setup). ``max_connections`` (default
+    ``DEFAULT_MAX_CONNECTIONS``, 1,000) bounds the connections, hence the concurrent
+    streams, of that HTTP client; a request that finds them all busy for the timeout's
+    ``pool`` phase raises `PoolTimeoutError`. `DifyClient` and `DifyClient` have
+    the same methods.
 
     Example:
         ```python
@@ -69,6 +73,8 @@ class DifyClient(AppEndpoints1x):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        *,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -76,6 +82,7 @@ class DifyClient(AppEndpoints1x):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            max_connections=max_connections,
         )
 
     # -- generation -------------------------------------------------------------------

@@ -58,6 +58,8 @@ class DifyKnowledgeClient(SyncAPIClient):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        *,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -65,6 +67,7 @@ class DifyKnowledgeClient(SyncAPIClient):
             timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
+            max_connections=max_connections,
         )
         self._retrieval_cache: dict[str, api.RetrievalSettings] = {}
 
