@@ -19,6 +19,7 @@ from dify_transport._async._knowledge_client import AsyncDifyKnowledgeClient
 from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes, trace_headers
 from dify_transport._constants import (
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_USER,
@@ -56,6 +57,7 @@ from dify_transport._errors import (
     NotFoundError,
     NotWorkflowAppError,
     PermissionDeniedError,
+    PoolTimeoutError,
     PreconditionFailedError,
     ProviderNotInitializeError,
     ProviderQuotaExceededError,
@@ -160,6 +162,7 @@ __all__ = [
     "Dataset",
     "DatasetPage",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "DEFAULT_USER",
@@ -196,6 +199,7 @@ __all__ = [
     "PausedRun",
     "PendingForm",
     "PermissionDeniedError",
+    "PoolTimeoutError",
     "PreconditionFailedError",
     "ProviderNotInitializeError",
     "ProviderQuotaExceededError",

@@ -38,6 +38,7 @@ from dify_transport._errors import (
     APIResponseValidationError,
     APITimeoutError,
     DifyConfigError,
+    PoolTimeoutError,
 )
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, loads_strict
 
@@ -390,6 +391,8 @@ class BaseAPIClient:
 
     _env_key: str = ""
     _key_hint: str = "an app key"
+    max_connections: int | None = None
+    """Connections the client's own HTTP client may open at once (None: an injected one)."""
 
     def __init__(
         self,
@@ -544,6 +547,8 @@ class BaseAPIClient:
 
     def _connection_error(self, exc: Exception, call: Call[Any]) -> APIConnectionError:
         where = f"{call.method} {self._shown_url}{call.path}"
+        if isinstance(exc, httpx.PoolTimeout):
+            return self._pool_timeout_error(exc, where)
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"Request timed out ({type(exc).__name__}) on {where}; pass timeout=... to "
@@ -555,6 +560,27 @@ class BaseAPIClient:
             "and that the server is reachable",
             request=getattr(exc, "_request", None),
         )
+
+    def _pool_timeout_error(self, exc: httpx.PoolTimeout, where: str) -> PoolTimeoutError:
+        """Every pooled connection stayed busy: name the limit and how to raise it."""
+        request = getattr(exc, "_request", None)
+        waited = self.timeout.pool
+        if request is not None:
+            waited = request.extensions.get("timeout", {}).get("pool", waited)
+        limit = self.max_connections
+        if limit is None:
+            what = "the injected http_client's connections"
+            fix = "raise httpx.Limits(max_connections=...) on that client"
+        else:
+            what = f"all {limit} connections of this client (max_connections={limit})"
+            fix = "pass a higher max_connections=... to the client (or the adapter)"
+        err = PoolTimeoutError(
+            f"No free connection for {where}: {what} stayed busy for {waited} s; "
+            f"nothing was sent. {fix}, or close streams you no longer read",
+            request=request,
+        )
+        err.max_connections = limit
+        return err
 
     def _log_request(self, call: Call[Any], attempt: int) -> None:
         if _log.isEnabledFor(logging.DEBUG):

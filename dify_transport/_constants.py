@@ -75,3 +75,14 @@ STOP_DRAIN_TIMEOUT = 3.0
 Dify records a stopped run as ``stopped`` only while its stream is still read (it saves the
 run when it writes ``workflow_finished``); a stream closed at once leaves it ``running``.
 The reading happens in the background (a task, or a daemon thread for sync streams)."""
+DEFAULT_MAX_CONNECTIONS = 1000
+"""Connections a client built by the transport may open at once (``max_connections=``).
+
+httpx's default of 100 turns a chat backend into a queue: the 101st concurrent stream
+waits for a free connection. A wait longer than the timeout's ``pool`` phase raises
+``PoolTimeoutError`` naming this limit."""
+
+POOL_SHARD_SIZE = 64
+"""Connections per httpx pool inside one client: ``max_connections`` is split over
+several pools of at most this size, because httpcore's pool bookkeeping costs grow
+with the square of the connections one pool holds."""

@@ -15,6 +15,7 @@ DifyError
       │    └── InternalServerError        >=500
       ├── APIConnectionError               connect/read failures, dropped stream
       │    └── APITimeoutError
+      │         └── PoolTimeoutError   every connection busy (max_connections=)
       ├── IncompleteStreamError            EOF with no terminal event
       ├── WorkflowFailedError              workflow_finished status=failed
       └── APIResponseValidationError       a body we could not parse
@@ -56,6 +57,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "PoolTimeoutError",
     "AgentBlockingModeError",
     "AppUnavailableError",
     "AuthenticationError",
@@ -381,6 +383,19 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout expired."""
+
+
+class PoolTimeoutError(APITimeoutError):
+    """Every connection of the client stayed busy for the whole ``pool`` timeout.
+
+    Nothing was sent (so nothing is retried). Raise the client's ``max_connections``
+    (or close streams you no longer read).
+
+    Attributes:
+        max_connections: The client's connection limit (None: an injected ``http_client``).
+    """
+
+    max_connections: int | None = None
 
 
 class IncompleteStreamError(APIError):

@@ -3,9 +3,10 @@
 Idempotent requests (GET, DELETE, and the POSTs stop, feedback, rename, retrieve) are
 retried on connection errors, timeouts before a response, 408, 429 and 5xx. POSTs that
 create work (chat, completion, workflow run, upload, audio) are retried only when the
-connection was never made (connect error, connect or pool timeout) or on 429, so a
+connection was never made (connect error or timeout) or on 429, so a
 turn that may have reached Dify is never sent twice. A stream is never retried after
-its first byte (the retry loop ends when the response headers arrive).
+its first byte (the retry loop ends when the response headers arrive). A pool
+timeout (every connection busy for the whole wait) is not retried: it is raised.
 
 ``sleep`` and ``async_sleep`` are module attributes so tests can replace them.
 """
@@ -81,6 +82,8 @@ def retryable_exception(exc: BaseException, *, idempotent: bool) -> bool:
     Returns:
         True when retrying cannot duplicate work.
     """
+    if isinstance(exc, httpx.PoolTimeout):
+        return False  # every connection stayed busy for the whole wait: say so at once
     if isinstance(exc, NEVER_CONNECTED):
         return True
     return idempotent and isinstance(exc, httpx.TransportError)

@@ -40,8 +40,12 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
     """Asynchronous client for one Dify app's Service API.
 
     Setup: ``export DIFY_API_KEY=app-...`` (and ``DIFY_BASE_URL`` for self-hosted,
-    ending in ``/v1``). The constructor does no I/O; the HTTP client is built on
-    first use. `AsyncDifyClient` and `DifyClient` have the same methods.
+    ending in ``/v1``). The constructor does no I/O (it builds the HTTP client, so
+    the first call pays no setup). ``max_connections`` (default
+    ``DEFAULT_MAX_CONNECTIONS``, 1,000) bounds the connections, hence the concurrent
+    streams, of that HTTP client; a request that finds them all busy for the timeout's
+    ``pool`` phase raises `PoolTimeoutError`. `AsyncDifyClient` and `DifyClient` have
+    the same methods.
 
     Example:
         ```python
@@ -71,6 +75,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         *,
         deadline: float | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        max_connections: int | None = None,
     ) -> None:
         """Configure the client (no I/O).
 
@@ -88,6 +93,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             http_client=http_client,
             deadline=deadline,
             max_event_size=max_event_size,
+            max_connections=max_connections,
         )
 
     # -- generation -------------------------------------------------------------------

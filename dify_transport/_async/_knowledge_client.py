@@ -51,6 +51,7 @@ class AsyncDifyKnowledgeClient(AsyncKnowledgeIngest):
         http_client: httpx.AsyncClient | None = None,
         *,
         deadline: float | None = None,
+        max_connections: int | None = None,
     ) -> None:
         """Configure the client (no I/O).
 
@@ -63,6 +64,7 @@ class AsyncDifyKnowledgeClient(AsyncKnowledgeIngest):
             max_retries=max_retries,
             http_client=http_client,
             deadline=deadline,
+            max_connections=max_connections,
         )
         self._retrieval_cache: dict[str, api.RetrievalSettings] = {}
 

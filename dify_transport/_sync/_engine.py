@@ -32,8 +32,10 @@ from dify_transport._base_client import (
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
+from dify_transport._pools import checked_max_connections
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import Stream
+from dify_transport._sync._pool import build_http_client
 
 __all__ = ["SyncAPIClient"]
 
@@ -54,6 +56,7 @@ class SyncAPIClient(BaseAPIClient):
         http_client: httpx.Client | None,
         deadline: float | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -65,7 +68,16 @@ class SyncAPIClient(BaseAPIClient):
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise DifyConfigError("http_client must be an httpx.Client for this client")
-        self._client = http_client
+        if http_client is not None and max_connections is not None:
+            raise DifyConfigError(
+                "max_connections applies to the HTTP client this client builds; with "
+                "http_client=... set the limit on it (httpx.Limits(max_connections=...))"
+            )
+        self.max_connections = None if http_client else checked_max_connections(max_connections)
+        # Built now (no I/O), so a first call pays no setup; rebuilt if the loop changes.
+        self._client: httpx.Client | None = http_client or build_http_client(
+            self.timeout, self.max_connections or 0
+        )
         self._owns_client = http_client is None
         if http_client is not None:
             self._adopt_timeout(http_client.timeout)
@@ -90,7 +102,7 @@ class SyncAPIClient(BaseAPIClient):
                 )
             self._client = None  # bound to the old (closed) loop; its sockets are dropped
         if self._client is None:
-            self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+            self._client = build_http_client(self.timeout, self.max_connections or 0)
         self._loop = loop
         return self._client
 

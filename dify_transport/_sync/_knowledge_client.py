@@ -53,6 +53,7 @@ class DifyKnowledgeClient(KnowledgeIngest):
         http_client: httpx.Client | None = None,
         *,
         deadline: float | None = None,
+        max_connections: int | None = None,
     ) -> None:
         """Configure the client (no I/O).
 
@@ -65,6 +66,7 @@ class DifyKnowledgeClient(KnowledgeIngest):
             max_retries=max_retries,
             http_client=http_client,
             deadline=deadline,
+            max_connections=max_connections,
         )
         self._retrieval_cache: dict[str, api.RetrievalSettings] = {}
 

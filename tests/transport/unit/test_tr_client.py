@@ -68,12 +68,16 @@ def test_missing_key_is_config_error(monkeypatch):
 def test_defaults_and_no_io_in_constructor():
     c = DifyClient(api_key=KEY)
     assert c.base_url == DEFAULT_BASE_URL
-    assert c._client is None  # built lazily
+    # Built at construction (the first call pays no setup), without opening a connection.
+    assert c._client is not None
+    assert c.max_connections == 1000
+    assert all(not s._pool.connections for s in c._client._transport._shards)
     assert c.timeout.connect == 5.0
     assert c.timeout.read == 60.0
     assert c.max_retries == 2
     a = AsyncDifyClient(api_key=KEY, timeout=120)
-    assert a._client is None
+    assert a._client is not None
+    assert a._loop is None
     assert a.timeout.read == 120.0
     assert a.timeout.connect == 5.0
     with pytest.raises(DifyConfigError):

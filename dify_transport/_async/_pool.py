@@ -1,0 +1,126 @@
+"""The HTTP client a transport client builds: httpx, with its connections in several pools.
+
+One ``httpx.AsyncClient`` whose transport (`AsyncShardedTransport`) spreads requests
+over httpx's own ``AsyncHTTPTransport`` pools of at most ``POOL_SHARD_SIZE``
+connections each (``max_connections`` in total). httpcore rescans a pool's every
+connection on each request start and finish, so 1,000 streams in one pool cost
+~1,000x more bookkeeping per request than in pools of 64. A request goes to the
+first pool with a free connection (pools are built as they are first needed);
+when every connection is busy it waits in the least busy pool, at most the
+timeout's ``pool`` phase (then ``httpx.PoolTimeout``, which the engine turns into
+``PoolTimeoutError``). With a proxy in the environment, httpx builds the client
+itself (its proxy mounts) with one pool of ``max_connections``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+
+from dify_transport._pools import env_proxied, pool_limits, shard_sizes, tls_context
+
+__all__ = ["AsyncShardedTransport", "build_http_client"]
+
+
+def build_http_client(timeout: httpx.Timeout, max_connections: int) -> httpx.AsyncClient:
+    """The client's own HTTP client (no I/O: only objects and the shared TLS context)."""
+    if env_proxied():
+        return httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            limits=pool_limits(max_connections),
+            verify=tls_context(),
+        )
+    return httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        transport=AsyncShardedTransport(max_connections),
+    )
+
+
+class AsyncShardedTransport(httpx.AsyncBaseTransport):
+    """httpx transports (pools) sharing ``max_connections``; each request uses one."""
+
+    def __init__(self, max_connections: int) -> None:
+        self.max_connections = max_connections
+        self._sizes = shard_sizes(max_connections)
+        self._shards: list[httpx.AsyncHTTPTransport] = []
+        self._busy: list[int] = []
+        self._next = 0
+        self._lock = threading.Lock()
+        self._shard(0)
+
+    def _shard(self, index: int) -> httpx.AsyncHTTPTransport:
+        """The pool at ``index`` (built on first need, in order)."""
+        while len(self._shards) <= index:
+            size = self._sizes[len(self._shards)]
+            self._shards.append(
+                httpx.AsyncHTTPTransport(verify=tls_context(), limits=pool_limits(size))
+            )
+            self._busy.append(0)
+        return self._shards[index]
+
+    def _acquire(self) -> int:
+        """Index of the pool a new request goes to, counted busy until its response closes."""
+        with self._lock:
+            busy, sizes = self._busy, self._sizes
+            for index, count in enumerate(busy):
+                if count < sizes[index]:
+                    break
+            else:
+                if len(busy) < len(sizes):
+                    index = len(busy)
+                    self._shard(index)
+                else:  # every connection busy: wait in the least busy pool, in turn
+                    low = min(busy)
+                    start = self._next = (self._next + 1) % len(busy)
+                    index = next(
+                        i % len(busy)
+                        for i in range(start, start + len(busy))
+                        if busy[i % len(busy)] == low
+                    )
+            busy[index] += 1
+            return index
+
+    def _release(self, index: int) -> None:
+        with self._lock:
+            self._busy[index] -= 1
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        index = self._acquire()
+        try:
+            response = await self._shards[index].handle_async_request(request)
+        except BaseException:
+            self._release(index)
+            raise
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        response.stream = _Released(stream, lambda: self._release(index))
+        return response
+
+    async def aclose(self) -> None:
+        with self._lock:
+            shards = list(self._shards)
+        for shard in shards:
+            await shard.aclose()
+
+
+class _Released(httpx.AsyncByteStream):
+    """A response body that marks its pool slot free when closed (no per-chunk cost)."""
+
+    __slots__ = ("_inner", "_release")
+
+    def __init__(self, inner: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._inner = inner
+        self._release: Callable[[], None] | None = release
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._inner.__aiter__()
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+        await self._inner.aclose()
