@@ -61,6 +61,7 @@ from dify_transport._errors import (
     ProviderQuotaExceededError,
     QuotaExceededError,
     RateLimitError,
+    ReconnectError,
     SpeechToTextDisabledError,
     TooManyRequestsError,
     UnsupportedMediaTypeError,
@@ -68,11 +69,13 @@ from dify_transport._errors import (
     WorkflowVersionNotAllowedError,
 )
 from dify_transport._events import StreamEvent
+from dify_transport._reconnect import ReconnectPolicy
 from dify_transport._sse import SSEDecoder
 from dify_transport._streaming import AsyncStream, Stream
 from dify_transport._sync._app_client import DifyClient
 from dify_transport._sync._knowledge_client import DifyKnowledgeClient
 from dify_transport.types import (
+    AgentLogStep,
     AgentThought,
     Annotation,
     AnnotationPage,
@@ -118,6 +121,7 @@ from dify_transport.types import (
 __all__ = [
     "AgentBlockingModeError",
     "AgentNotPublishedError",
+    "AgentLogStep",
     "AgentThought",
     "Annotation",
     "AnnotationPage",
@@ -193,6 +197,8 @@ __all__ = [
     "ProviderQuotaExceededError",
     "QuotaExceededError",
     "RateLimitError",
+    "ReconnectError",
+    "ReconnectPolicy",
     "Result",
     "RetrieveRecord",
     "RetrieveResponse",

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from dify_transport._events import TERMINAL_EVENTS, TEXT_EVENTS, StreamEvent, text_of
+from dify_transport._progress import PROGRESS_EVENTS, NodeProgress
 from dify_transport._reasoning import ThinkSplitter, split_think
 from dify_transport.types import Result
 
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
 
 _ANSWER_KEYS = ("answer", "text", "result", "output")
-_NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
 
 
 def workflow_answer(outputs: object) -> str:
@@ -145,8 +145,8 @@ class StreamAccumulator:
 
     __slots__ = (
         "_forms",
-        "_nodes",
         "_parts",
+        "_progress",
         "_reasoning",
         "_reasons",
         "_saw_agent_message",
@@ -161,6 +161,7 @@ class StreamAccumulator:
         "metadata",
         "mode",
         "outputs",
+        "resumed",
         "retriever_resources",
         "status",
         "stopped",
@@ -179,7 +180,7 @@ class StreamAccumulator:
         self._think: ThinkSplitter | None = ThinkSplitter()
         self._forms: dict[str, Any] = {}
         self._reasons: object = None
-        self._nodes: dict[str, dict[str, Any]] = {}
+        self._progress = NodeProgress()
         self._saw_agent_message = False
         self._thoughts: dict[str, dict[str, Any]] = {}
         self.task_id: str | None = None
@@ -199,6 +200,7 @@ class StreamAccumulator:
         self.error_event: dict[str, Any] | None = None
         self.terminal = False
         self.stopped = False
+        self.resumed = False
 
     @property
     def answer(self) -> str:
@@ -342,8 +344,8 @@ class StreamAccumulator:
                 if self.usage is None and isinstance(inner.get("total_tokens"), int):
                     self.usage = {"total_tokens": inner["total_tokens"]}
                 self._add_files(inner.get("files"))
-        elif name in _NODE_EVENTS:
-            self._node(name, data.get("data"))
+        elif name in PROGRESS_EVENTS:
+            self._progress.add(name, data.get("data"))
         elif name == "human_input_required":
             inner = data.get("data")
             if isinstance(inner, Mapping) and isinstance(inner.get("node_id"), str):
@@ -353,19 +355,28 @@ class StreamAccumulator:
         elif name == "error":
             self.error_event = data
 
-    def _node(self, name: str, inner: object) -> None:
-        """Fold node progress by execution id (a resumed or reconnected stream repeats none)."""
-        if not isinstance(inner, Mapping) or not isinstance(inner.get("id"), str):
-            return
-        node = self._nodes.setdefault(inner["id"], {"id": inner["id"], "status": "running"})
-        for key in ("node_id", "node_type", "title", "index", "iteration_id", "loop_id"):
-            if inner.get(key) is not None:
-                node[key] = inner[key]
-        if name == "node_retry":
-            node["retries"] = node.get("retries", 0) + 1
-        elif name == "node_finished":
-            for key in ("status", "error", "elapsed_time"):
-                node[key] = inner.get(key)
+    def replayed(self, data: Mapping[str, Any]) -> bool:
+        """Whether a reconnected stream's event repeats what was folded already.
+
+        Node, iteration, loop and agent-log events by execution id; the run's
+        ``workflow_started`` once seen.
+        """
+        name = data.get("event")
+        if name in PROGRESS_EVENTS:
+            return self._progress.seen(str(name), data.get("data"))
+        if name == "workflow_started":
+            inner = data.get("data")
+            run_id = inner.get("id") if isinstance(inner, Mapping) else None
+            return run_id is not None and run_id == self.workflow_run_id
+        return False
+
+    def replace_answer(self, text: str) -> None:
+        """Set the whole answer (a resumed stream's text, completed from the run or message)."""
+        answer, reasoning = split_think(text)
+        self._parts = [answer]
+        self._think = None
+        if reasoning and len(reasoning) > len("".join(self._reasoning)):
+            self._reasoning = [reasoning]
 
     def _pause(self, inner: object) -> None:
         self.status = "paused"
@@ -427,7 +438,8 @@ class StreamAccumulator:
             {
                 "answer": answer,
                 "reasoning": "".join(self._reasoning) + held_reasoning,
-                "nodes": list(self._nodes.values()),
+                "nodes": self._progress.nodes(),
+                "resumed": self.resumed,
                 "paused": paused,
                 "conversation_id": self.conversation_id,
                 "message_id": self.message_id,

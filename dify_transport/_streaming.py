@@ -20,7 +20,7 @@ import threading
 import warnings
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -31,6 +31,10 @@ from dify_transport._events import StreamEvent
 from dify_transport._sse import SSEDecodeError
 from dify_transport._stream_state import StreamState
 from dify_transport.types import Result
+
+if TYPE_CHECKING:
+    from dify_transport._async._resume import AsyncResumer
+    from dify_transport._sync._resume import Resumer
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -63,37 +67,50 @@ class Stream(StreamState):
         user: str | None,
         stop: Stop | None = None,
         secret: str | None = None,
+        resume: Resumer | None = None,
     ) -> None:
-        super().__init__(response, user=user, secret=secret)
+        super().__init__(response, user=user, secret=secret, resumption=resume)
         self._stop = stop
+        self._resume = resume
         self._iterator = self._events()
 
     def _events(self) -> Generator[StreamEvent, None, None]:
         add = self._add
-        feed = self._decoder.feed
         debug = self._debug
-        response = self.response
-        chunks = response.iter_raw() if self._raw_ok() else response.iter_bytes()
         try:
-            try:
-                for chunk in chunks:
-                    for data in feed(chunk):
-                        event = add(data)
-                        if debug:
-                            _log.debug("dify event %s", event.event)
-                        if event.event == "error":
-                            raise self._event_error(data)
-                        yield event
-                tail = self._decoder.flush()
-            except (httpx.TransportError, SSEDecodeError) as exc:
-                if not self._complete_despite(exc):
-                    raise self._transport_error(exc) from exc
-                tail = []
-            for data in tail:
-                event = add(data)
-                if event.event == "error":
-                    raise self._event_error(data)
-                yield event
+            while True:  # once per connection (a dropped run stream is resumed)
+                response = self.response
+                feed = self._decoder.feed
+                chunks = response.iter_raw() if self._raw_ok() else response.iter_bytes()
+                try:
+                    for chunk in chunks:
+                        batch = feed(chunk)
+                        for data in self._fresh(batch) if self._resumed else batch:
+                            event = add(data)
+                            if debug:
+                                _log.debug("dify event %s", event.event)
+                            if event.event == "error":
+                                raise self._event_error(data)
+                            yield event
+                    tail = self._decoder.flush()
+                except (httpx.TransportError, SSEDecodeError) as exc:
+                    if self._complete_despite(exc):
+                        tail = []
+                    elif self._resumable(exc):
+                        self._reconnect(exc)
+                        continue
+                    else:
+                        raise self._transport_error(exc) from exc
+                for data in self._fresh(tail) if self._resumed else tail:
+                    event = add(data)
+                    if event.event == "error":
+                        raise self._event_error(data)
+                    yield event
+                if not self._resumable(None):
+                    break
+                self._reconnect(None)
+            if self._resumed and self._resume is not None:
+                self._resume.complete(self._acc)
             end = self._end_error()
             if end is not None:
                 raise end
@@ -102,6 +119,17 @@ class Stream(StreamState):
             raise
         finally:
             self.close()
+
+    def _reconnect(self, exc: BaseException | None) -> None:
+        """Resume from the run's events endpoint (`ReconnectError` when it cannot)."""
+        assert self._resume is not None  # _resumable checked it
+        with contextlib.suppress(Exception):
+            self.response.close()
+        try:
+            response = self._resume.reopen(self._acc.workflow_run_id or "", exc)
+        except APIError as err:
+            raise self._attach(err) from err.__cause__
+        self._resumed_on(response)
 
     def __iter__(self) -> Iterator[StreamEvent]:
         return self._guarded()
@@ -214,9 +242,11 @@ class AsyncStream(StreamState):
         user: str | None,
         stop: AsyncStop | None = None,
         secret: str | None = None,
+        resume: AsyncResumer | None = None,
     ) -> None:
-        super().__init__(response, user=user, secret=secret)
+        super().__init__(response, user=user, secret=secret, resumption=resume)
         self._stop = stop
+        self._resume = resume
         self._chunks: AsyncIterator[bytes] | None = None
         self._pending: list[dict[str, Any]] = []
         self._pos = 0
@@ -263,6 +293,22 @@ class AsyncStream(StreamState):
 
     async def _next_data(self) -> dict[str, Any]:
         """Read until the decoder yields an event; judge the stream at EOF."""
+        while True:
+            data = await self._read_data()
+            if data is not None:
+                return data
+            if not self._resumable(None):
+                break
+            await self._reconnect(None)
+        if self._resumed and self._resume is not None:
+            await self._resume.complete(self._acc)
+        end = self._end_error()
+        if end is not None:
+            raise end
+        raise StopAsyncIteration
+
+    async def _read_data(self) -> dict[str, Any] | None:
+        """The next event of the current connection (None at its EOF); resumes on a drop."""
         chunks = self._chunks
         if chunks is None:
             response = self.response
@@ -280,17 +326,33 @@ class AsyncStream(StreamState):
                     self._pending = feed(chunk)
             except (httpx.TransportError, SSEDecodeError) as exc:
                 if not self._complete_despite(exc):
-                    raise self._transport_error(exc) from exc
+                    if not self._resumable(exc):
+                        raise self._transport_error(exc) from exc
+                    await self._reconnect(exc)
+                    return await self._read_data()
                 self._pending = []
                 self._flushed = True
+            if self._resumed:
+                self._pending = self._fresh(self._pending)
             self._pos = 0
             if self._pending:
                 self._pos = 1
                 return self._pending[0]
-        end = self._end_error()
-        if end is not None:
-            raise end
-        raise StopAsyncIteration
+        return None
+
+    async def _reconnect(self, exc: BaseException | None) -> None:
+        """Resume from the run's events endpoint (`ReconnectError` when it cannot)."""
+        assert self._resume is not None  # _resumable checked it
+        await self._release()
+        try:
+            response = await self._resume.reopen(self._acc.workflow_run_id or "", exc)
+        except APIError as err:
+            raise self._attach(err) from err.__cause__
+        self._resumed_on(response)
+        self._chunks = None
+        self._flushed = False
+        self._pending = []
+        self._pos = 0
 
     async def final(self) -> Result:
         """Read to EOF and return the aggregate.

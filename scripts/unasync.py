@@ -27,6 +27,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncAppEndpoints1x\b", "AppEndpoints1x"),
     (r"\bAsyncAPIClient\b", "SyncAPIClient"),
     (r"\bAsyncStream\b", "Stream"),
+    (r"\bAsyncResumer\b", "Resumer"),
     (r"\bAsyncStop\b", "Stop"),
     (r"\bAsyncSleep\b", "Sleep"),
     (r"\bAsyncIterator\b", "Iterator"),

@@ -16,6 +16,7 @@ from dify_transport._async._app_client_1x import AsyncAppEndpoints1x
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._streaming import AsyncStream
 from dify_transport.types import (
     AppInfo,
@@ -67,6 +68,8 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
+        *,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -75,6 +78,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             max_retries=max_retries,
             http_client=http_client,
         )
+        self._reconnect = resolve_policy(reconnect, None)
 
     # -- generation -------------------------------------------------------------------
 
@@ -90,6 +94,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> AsyncStream:
         """Start a streaming turn of a chat, agent or chatflow app.
 
@@ -103,6 +108,8 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             workflow_id: Pin a published chatflow version (1.x).
             timeout: Per-call timeout.
             extra_headers: Extra HTTP headers for this request.
+            reconnect: A chatflow stream that drops resumes from the run's events
+                (None: the client's setting; False: off; a `ReconnectPolicy`).
 
         Returns:
             A stream of events (HTTP errors before the stream starts raise here).
@@ -117,7 +124,8 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return await self._stream(call, timeout, extra_headers)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, resume)
 
     async def chat(
         self,
@@ -182,12 +190,18 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> AsyncStream:
-        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
+        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``).
+
+        A dropped connection resumes from the run's events endpoint (``reconnect``:
+        None = the client's setting, False = off, or a `ReconnectPolicy`).
+        """
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return await self._stream(call, timeout, extra_headers)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, resume)
 
     async def run_workflow(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
@@ -27,6 +27,9 @@ from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._streaming import AsyncStream
+
+if TYPE_CHECKING:
+    from dify_transport._async._resume import AsyncResumer
 
 __all__ = ["AsyncAPIClient"]
 
@@ -148,8 +151,12 @@ class AsyncAPIClient(BaseAPIClient):
         call: Call[Any],
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
+        resume: AsyncResumer | None = None,
     ) -> AsyncStream:
-        """Open a streaming ``call``; HTTP errors before the first event raise here."""
+        """Open a streaming ``call``; HTTP errors before the first event raise here.
+
+        ``resume``: how a workflow/chatflow stream that drops resumes (None: it does not).
+        """
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True
         )
@@ -161,7 +168,7 @@ class AsyncAPIClient(BaseAPIClient):
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
-        return AsyncStream(response, user=call.user, stop=stop, secret=self._secret)
+        return AsyncStream(response, user=call.user, stop=stop, secret=self._secret, resume=resume)
 
     def _stopper(
         self, stop_path: str, user: str, extra_headers: Mapping[str, str] | None

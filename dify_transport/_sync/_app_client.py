@@ -17,6 +17,7 @@ from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._streaming import Stream
 from dify_transport._sync._app_client_1x import AppEndpoints1x
 from dify_transport.types import (
@@ -69,6 +70,8 @@ class DifyClient(AppEndpoints1x):
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
+        *,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -77,6 +80,7 @@ class DifyClient(AppEndpoints1x):
             max_retries=max_retries,
             http_client=http_client,
         )
+        self._reconnect = resolve_policy(reconnect, None)
 
     # -- generation -------------------------------------------------------------------
 
@@ -92,6 +96,7 @@ class DifyClient(AppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> Stream:
         """Start a streaming turn of a chat, agent or chatflow app.
 
@@ -105,6 +110,8 @@ class DifyClient(AppEndpoints1x):
             workflow_id: Pin a published chatflow version (1.x).
             timeout: Per-call timeout.
             extra_headers: Extra HTTP headers for this request.
+            reconnect: A chatflow stream that drops resumes from the run's events
+                (None: the client's setting; False: off; a `ReconnectPolicy`).
 
         Returns:
             A stream of events (HTTP errors before the stream starts raise here).
@@ -119,7 +126,8 @@ class DifyClient(AppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return self._stream(call, timeout, extra_headers)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, resume)
 
     def chat(
         self,
@@ -184,12 +192,18 @@ class DifyClient(AppEndpoints1x):
         workflow_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> Stream:
-        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
+        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``).
+
+        A dropped connection resumes from the run's events endpoint (``reconnect``:
+        None = the client's setting, False = off, or a `ReconnectPolicy`).
+        """
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return self._stream(call, timeout, extra_headers)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, resume)
 
     def run_workflow(
         self,

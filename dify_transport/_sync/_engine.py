@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
@@ -29,6 +29,9 @@ from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._streaming import Stream
+
+if TYPE_CHECKING:
+    from dify_transport._sync._resume import Resumer
 
 __all__ = ["SyncAPIClient"]
 
@@ -148,8 +151,12 @@ class SyncAPIClient(BaseAPIClient):
         call: Call[Any],
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
+        resume: Resumer | None = None,
     ) -> Stream:
-        """Open a streaming ``call``; HTTP errors before the first event raise here."""
+        """Open a streaming ``call``; HTTP errors before the first event raise here.
+
+        ``resume``: how a workflow/chatflow stream that drops resumes (None: it does not).
+        """
         response = self._request(call, timeout=timeout, extra_headers=extra_headers, stream=True)
         if not_a_stream(response):
             body = _read_closed(response)
@@ -159,7 +166,7 @@ class SyncAPIClient(BaseAPIClient):
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
-        return Stream(response, user=call.user, stop=stop, secret=self._secret)
+        return Stream(response, user=call.user, stop=stop, secret=self._secret, resume=resume)
 
     def _stopper(self, stop_path: str, user: str, extra_headers: Mapping[str, str] | None) -> Stop:
         """The stop a stream calls when abandoned: one request, no retries, short timeouts.

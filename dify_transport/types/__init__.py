@@ -57,9 +57,22 @@ from dify_transport.types._knowledge import (
     SegmentDocument,
     SegmentPage,
 )
+from dify_transport.types._stream_events import (
+    AgentLogEvent,
+    AgentLogStep,
+    IterationEvent,
+    LoopEvent,
+    NodeRetryEvent,
+    RunEventEnvelope,
+    TextChunkEvent,
+    TTSMessageEvent,
+    WorkflowStartedEvent,
+)
 from dify_transport.types._workflows import WorkflowLogPage, WorkflowRun
 
 __all__ = [
+    "AgentLogEvent",
+    "AgentLogStep",
     "AgentThought",
     "Annotation",
     "AnnotationPage",
@@ -85,8 +98,11 @@ __all__ = [
     "HumanInputForm",
     "IndexingStatus",
     "IndexingStatusList",
+    "IterationEvent",
+    "LoopEvent",
     "Message",
     "MessagePage",
+    "NodeRetryEvent",
     "NodeRun",
     "PausedRun",
     "PendingForm",
@@ -94,11 +110,15 @@ __all__ = [
     "RetrieveRecord",
     "RetrieveResponse",
     "RetrieverResource",
+    "RunEventEnvelope",
     "Segment",
     "SegmentDocument",
     "SegmentPage",
+    "TTSMessageEvent",
+    "TextChunkEvent",
     "UploadedFile",
     "Usage",
     "WorkflowLogPage",
     "WorkflowRun",
+    "WorkflowStartedEvent",
 ]

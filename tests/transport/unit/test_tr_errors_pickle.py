@@ -72,7 +72,7 @@ def assert_same(copied: BaseException, err: BaseException) -> None:
 def test_every_exported_error_class_is_covered():
     names = {c.__name__ for c in ERROR_CLASSES}
     assert {"DifyError", "DifyConfigError", "APIError", "RateLimitError"} <= names
-    assert len(ERROR_CLASSES) == 40  # 28 + the 12 named 1.x classes (issue 11)
+    assert len(ERROR_CLASSES) == 41  # 28 + the 12 named 1.x classes + ReconnectError (issue 11)
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)
