@@ -110,9 +110,10 @@ class Resumption:
         """Seconds to wait before another attempt of this drop (0 before the first)."""
         return _retry.backoff_delay(self._attempts - 1) if self._attempts else 0.0
 
-    def next_attempt(self, run_id: str, last: BaseException | None) -> None:
-        """Count one reconnect request; raise `ReconnectError` when the budget is spent."""
-        if self._attempts >= self.policy.attempts or time.monotonic() > (self._deadline or 0):
+    def next_attempt(self, run_id: str, last: BaseException | None, pause: float = 0.0) -> None:
+        """Count one reconnect request (sent after ``pause``); raise when the budget is spent."""
+        late = time.monotonic() + pause > (self._deadline or 0)
+        if self._attempts >= self.policy.attempts or late:
             raise self.failed(run_id, last, "the reconnect budget is spent")
         self._attempts += 1
 

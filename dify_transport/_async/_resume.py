@@ -58,11 +58,12 @@ class AsyncResumer(Resumption):
         self.begin()
         call = api1x.stream_workflow_events(run_id, user=self.user or "")
         sleep = self._client._sleep or _retry.async_sleep
-        if self.backoff():  # the last reconnection of this drop delivered nothing new
-            await sleep(self.backoff())
+        pause = self.backoff()  # > 0: the last reconnection of this drop brought nothing new
         last = cause
         while True:
-            self.next_attempt(run_id, last)
+            self.next_attempt(run_id, last, pause)
+            if pause:
+                await sleep(pause)
             try:
                 response = await self._client._request(
                     call, timeout=self._timeout, extra_headers=self._headers, stream=True,
@@ -76,7 +77,7 @@ class AsyncResumer(Resumption):
             except APIError as exc:
                 _log.debug("dify reconnect to run %s failed: %s", run_id, type(exc).__name__)
                 last = exc
-                await sleep(self.delay_after(exc, run_id))
+                pause = self.delay_after(exc, run_id)
                 continue
             self.reconnected()
             _log.debug("dify stream of run %s resumed (reconnection %d)", run_id, self.resumes)
