@@ -370,6 +370,10 @@ class StreamAccumulator:
             return run_id is not None and run_id == self.workflow_run_id
         return False
 
+    def lost_ends(self) -> None:
+        """After a resumed run ended: nodes whose end was not seen get status None."""
+        self._progress.lost_ends()
+
     def replace_answer(self, text: str) -> None:
         """Set the whole answer (a resumed stream's text, completed from the run or message)."""
         answer, reasoning = split_think(text)

@@ -106,6 +106,12 @@ class NodeProgress:
         logs: dict[str, dict[str, Any]] = node.setdefault("agent_log", {})
         logs[step] = dict(inner)
 
+    def lost_ends(self) -> None:
+        """The run ended but some nodes' ends were sent while disconnected: status None."""
+        for node in self._nodes.values():
+            if node.get("status") == "running":
+                node["status"] = None
+
     def seen(self, name: str, inner: object) -> bool:
         """Whether this event repeats progress already folded (a reconnect's replay)."""
         if not isinstance(inner, Mapping):

@@ -88,6 +88,7 @@ class AsyncResumer(Resumption):
         if not self.wants_completion(acc):
             return
         run_id = acc.workflow_run_id or ""
+        acc.lost_ends()
         if acc.conversation_id is not None and acc.message_id is not None:
             message: Message | None = None
             call = api.get_messages(

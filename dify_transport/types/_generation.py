@@ -118,7 +118,8 @@ class NodeRun(DifyModel):
     title: str | None = None
     index: int | None = None
     status: str | None = None
-    """``running`` until ``node_finished``: ``succeeded``, ``failed``, ``exception``, ..."""
+    """``running`` until ``node_finished``: ``succeeded``, ``failed``, ``exception``, ...;
+    None when a resumed stream's run ended but this node's end was sent while disconnected."""
     error: str | None = None
     elapsed_time: float | None = None
     """Seconds."""
