@@ -144,12 +144,13 @@ class StreamAccumulator:
     """
 
     __slots__ = (
+        "_chat_text",
         "_forms",
         "_parts",
         "_progress",
         "_reasoning",
         "_reasons",
-        "_saw_agent_message",
+        "_slow_text",
         "_think",
         "_thoughts",
         "conversation_id",
@@ -163,6 +164,7 @@ class StreamAccumulator:
         "outputs",
         "resumed",
         "retriever_resources",
+        "start_reason",
         "status",
         "stopped",
         "task_id",
@@ -181,7 +183,11 @@ class StreamAccumulator:
         self._forms: dict[str, Any] = {}
         self._reasons: object = None
         self._progress = NodeProgress()
-        self._saw_agent_message = False
+        self._slow_text = False
+        """``message`` deltas take `_delta` (agent_message seen, or text_chunk won)."""
+        self._chat_text: str | None = None
+        """Which event carries a chat stream's answer (``message`` or ``text_chunk``)."""
+        self.start_reason: str | None = None
         self._thoughts: dict[str, dict[str, Any]] = {}
         self.task_id: str | None = None
         self.conversation_id: str | None = None
@@ -224,7 +230,7 @@ class StreamAccumulator:
         name = data.get("event")
         if name in TEXT_EVENTS:
             answer = data.get("answer")
-            if type(answer) is str and not self._saw_agent_message and name == "message":
+            if type(answer) is str and not self._slow_text and name == "message":
                 if self.task_id is None:
                     self._ids(data)
                 if self._think is not None:
@@ -238,15 +244,30 @@ class StreamAccumulator:
         text = text_of(data)
         if text is not None:
             if name == "text_chunk" and self.conversation_id is not None:
-                return StreamEvent(data, name)  # a chat stream's answer comes as `message`
+                return self._chat_chunk(data, text)
             return self._text(data, name, text)
         if name == "reasoning_chunk":
             return self._reasoning_chunk(data)
         self._other(name, data)
         return StreamEvent(data, name)
 
+    def _chat_chunk(self, data: dict[str, Any], text: str) -> StreamEvent:
+        """A chat stream's ``text_chunk``: its answer only when no ``message`` text came first.
+
+        A server may send both for the same text; whichever carries text first is the
+        answer, so it is never doubled (and a chat answer sent only as chunks is kept).
+        """
+        if self._chat_text is None and text:
+            self._chat_text = "text_chunk"
+            self._slow_text = True
+        if self._chat_text != "text_chunk":
+            return StreamEvent(data, "text_chunk")
+        return self._text(data, "text_chunk", text)
+
     def _text(self, data: dict[str, Any], name: str, text: str) -> StreamEvent:
         """Append an answer delta; a leading ``<think>`` block goes to the reasoning."""
+        if self._chat_text is None and text and name in TEXT_EVENTS:
+            self._chat_text = name
         splitter = self._think
         if splitter is None:
             self._parts.append(text)
@@ -275,10 +296,10 @@ class StreamAccumulator:
         """The less common delta cases: agent deltas, non-string answers."""
         if self.task_id is None:
             self._ids(data)
-        if not isinstance(answer, str):
-            return StreamEvent(data, name)
+        if not isinstance(answer, str) or self._chat_text == "text_chunk":
+            return StreamEvent(data, name)  # a text_chunk carries this chat's answer
         if name == "agent_message":
-            self._saw_agent_message = True
+            self._slow_text = True
         elif answer and answer == self.answer:
             return StreamEvent(data, name)  # New-Agent closing message repeats the answer
         return self._text(data, name, answer)
@@ -328,8 +349,12 @@ class StreamAccumulator:
             self.message_replace = text
             self._parts = [text]
             self._think = None
+            self._chat_text = self._chat_text or "message"
         elif name == "workflow_started":
             inner = data.get("data")
+            if isinstance(inner, Mapping):
+                reason = inner.get("reason")
+                self.start_reason = reason if isinstance(reason, str) else self.start_reason
             if self.workflow_run_id is None and isinstance(inner, Mapping):
                 run_id = inner.get("id")
                 self.workflow_run_id = run_id if isinstance(run_id, str) else None
@@ -444,6 +469,7 @@ class StreamAccumulator:
                 "reasoning": "".join(self._reasoning) + held_reasoning,
                 "nodes": self._progress.nodes(),
                 "resumed": self.resumed,
+                "start_reason": self.start_reason,
                 "paused": paused,
                 "conversation_id": self.conversation_id,
                 "message_id": self.message_id,

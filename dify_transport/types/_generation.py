@@ -220,6 +220,9 @@ class Result(DifyModel):
     """Set when the run paused for human input (not an error: answer the forms)."""
     nodes: list[NodeRun] = []
     """Node executions in start order (workflow and chatflow streams)."""
+    start_reason: str | None = None
+    """``workflow_started.data.reason`` (1.15+): ``"initial"``, or ``"resumption"`` when
+    the stream follows a run that continued after a human-input pause."""
     resumed: bool = False
     """True when the stream dropped and was resumed from the run's events endpoint: the
     answer and outputs then come from the finished run (text sent while disconnected is
