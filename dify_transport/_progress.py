@@ -33,6 +33,8 @@ PROGRESS_EVENTS = frozenset(
 
 _NODE_KEYS = ("node_id", "node_type", "title", "index", "iteration_id", "loop_id")
 _END_KEYS = ("status", "error", "elapsed_time")
+_STEP_ENDS = frozenset({"success", "error", "failed"})
+"""Final ``agent_log`` step statuses (Dify re-sends a step: ``start``, then one of these)."""
 
 
 def _index(inner: Mapping[str, Any]) -> int | None:
@@ -104,7 +106,9 @@ class NodeProgress:
         if node.get("node_id") is None and isinstance(inner.get("node_id"), str):
             node["node_id"] = inner["node_id"]
         logs: dict[str, dict[str, Any]] = node.setdefault("agent_log", {})
-        logs[step] = dict(inner)
+        old = logs.get(step)
+        if old is None or old.get("status") not in _STEP_ENDS:  # a late "start" never regresses
+            logs[step] = dict(inner)
 
     def lost_ends(self) -> None:
         """The run ended but some nodes' ends were sent while disconnected: status None."""
@@ -120,18 +124,19 @@ class NodeProgress:
             owner = self._nodes.get(str(inner.get("node_execution_id")))
             logs = owner.get("agent_log") if owner else None
             old = logs.get(str(inner.get("id"))) if logs else None
-            return old is not None and old.get("status") == inner.get("status")
+            return old is not None and (
+                old.get("status") == inner.get("status") or old.get("status") in _STEP_ENDS
+            )
         node = self._nodes.get(str(inner.get("id")))
         if node is None:
             return False
         if name == "node_retry":
             retry = _index({"index": inner.get("retry_index")})
             return retry is not None and retry < node.get("retries", 0)
-        container = _CONTAINER.get(name)
-        step = container[1] if container else "started" if name == "node_started" else "ended"
+        counter, step = _CONTAINER.get(name) or ("", "started" if name == "node_started" else "")
         if step == "next":
             index = _index(inner)
-            return index is not None and index < (node.get(container[0]) or 0)  # type: ignore[index]
+            return index is not None and index < (node.get(counter) or 0)
         if step == "started":
             return True
         return node.get("status") != "running"
