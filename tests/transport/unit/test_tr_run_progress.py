@@ -55,7 +55,7 @@ PROGRESS = [
         steps=3,
         outputs={"output": [1, 2, 3]},
         elapsed_time=0.5,
-    ),  # fmt: skip
+    ),
     wf("loop_started", id="loop", node_id="loop", node_type="loop", title="Until done"),
     wf("loop_next", id="loop", node_id="loop", index=0, pre_loop_output=None),
     wf("loop_next", id="loop", node_id="loop", index=1, pre_loop_output={"n": 1}),
