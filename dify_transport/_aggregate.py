@@ -266,8 +266,8 @@ class StreamAccumulator:
 
     def _text(self, data: dict[str, Any], name: str, text: str) -> StreamEvent:
         """Append an answer delta; a leading ``<think>`` block goes to the reasoning."""
-        if self._chat_text is None and text and name in TEXT_EVENTS:
-            self._chat_text = name
+        if self._chat_text is None and text and name != "text_chunk":
+            self._chat_text = "message"
         splitter = self._think
         if splitter is None:
             self._parts.append(text)

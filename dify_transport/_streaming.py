@@ -110,7 +110,10 @@ class Stream(StreamState):
                     break
                 self._reconnect(None)
             if self._resumed and self._resume is not None:
-                self._resume.complete(self._acc)
+                try:
+                    self._resume.complete(self._acc)
+                except APIError as err:
+                    raise self._attach(err) from err.__cause__
             end = self._end_error()
             if end is not None:
                 raise end
@@ -301,7 +304,10 @@ class AsyncStream(StreamState):
                 break
             await self._reconnect(None)
         if self._resumed and self._resume is not None:
-            await self._resume.complete(self._acc)
+            try:
+                await self._resume.complete(self._acc)
+            except APIError as err:
+                raise self._attach(err) from err.__cause__
         end = self._end_error()
         if end is not None:
             raise end

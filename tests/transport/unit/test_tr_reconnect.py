@@ -258,3 +258,16 @@ def test_policy_and_flag_are_checked() -> None:
     with client(server) as c, pytest.raises(DifyConfigError):
         c.stream_workflow(user=USER, inputs={}, reconnect="yes")  # type: ignore[arg-type]
     assert server.seen == []
+
+
+def test_chatflow_answer_that_cannot_be_read_back_is_an_error() -> None:
+    server = _chatflow_server()
+    server.routes[("GET", "/messages")] = json_response(200, {"data": [], "has_more": False})
+    done = {"id": RUN, "status": "succeeded", "outputs": {}}
+    rest = [chat("message", id=MID, answer="world"), chat("message_end", id=MID, metadata={}),
+            chat("workflow_finished", data=done)]  # fmt: skip
+    server.routes[("GET", f"/workflow/{RUN}/events")] = respond([sse(rest)])
+    with client(server) as c, pytest.raises(ReconnectError) as info:
+        c.stream_chat("hi", user=USER).final()
+    assert "get_messages" in str(info.value)
+    assert info.value.partial_answer == "Hello world"  # what the stream saw, with its gap
