@@ -37,7 +37,8 @@ EventItem = dict[str, Any] | Sleep | Drop
 """What the generators yield: one event dict, a pause, or a dropped connection."""
 
 _INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
-                      "moderate", "t5", "tts", "detach_after", "quota")  # fmt: skip
+                      "moderate", "t5", "tts", "detach_after", "quota", "replay",
+                      "progress")  # fmt: skip
 _FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval", "form_ttl")
 
 
@@ -70,6 +71,11 @@ class Faults:
         quota: 1 makes a 429 ``status`` the Cloud quota error ``rate_limit_error`` instead of
             the concurrency limit ``too_many_requests``.
         form_ttl: seconds until a human-input form of this run expires (default 3 days).
+        replay: 1 makes ``GET /workflow/{id}/events`` on a running run first repeat the
+            ``workflow_started`` and node events already sent (as Dify's state snapshot
+            may), so a reconnecting client must drop the repeats.
+        progress: 1 makes the 1.x workflow app also run an iteration (with a retried inner
+            node), a loop and an Agent node (``agent_log``) between Start and LLM.
     """
 
     chunk: int | None = None
@@ -88,6 +94,8 @@ class Faults:
     detach_after: int | None = None
     quota: int | None = None
     form_ttl: float | None = None
+    replay: int | None = None
+    progress: int | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Faults:

@@ -245,7 +245,7 @@ def run_events(ctx: Ctx) -> Response | Events:
         and ctx.store.settle_form(waiting["token"], "timeout", None, None)
     ):
         ctx.core.runs.resume(run_id, "", {}, timed_out=True, delay=ctx.core.delay)
-    return Events(ch.follow(), own_errors=True)
+    return Events(ch.follow(snapshot=bool(ctx.faults and ctx.faults.replay)), own_errors=True)
 
 
 ROUTES: Final = [

@@ -7,7 +7,9 @@ Every chatflow/workflow run publishes its events to a :class:`Channel`, which
   replayed);
 * a run resumed after a human-input form: the resumed segment from its first event
   (``human_input_form_filled`` / ``human_input_form_timeout``) for the first listener;
-* a paused run: its ``workflow_paused`` event; a finished run: its ``workflow_finished``.
+* a paused run: its ``workflow_paused`` event; a finished run: its ``workflow_finished``;
+* with the ``replay`` fault, a running run's ``workflow_started`` and node events sent so
+  far come first (a state snapshot's repeats).
 
 The ``detach_after=N`` fault drops the stream after N events while a thread finishes
 the run server-side.
@@ -29,6 +31,7 @@ __all__ = ["Channel", "Resume", "RunHub"]
 POLL: Final = 0.02
 MAX_FOLLOW: Final = 600.0
 _LAST: Final = frozenset({"workflow_finished", "workflow_paused"})
+_SNAPSHOT: Final = frozenset({"workflow_started", "node_started", "node_finished"})
 
 Resume = Callable[[str, dict[str, Any], bool], Generator[EventItem, None, None]]
 """Continues a paused run: ``(action_id, submitted inputs, timed_out) -> events``."""
@@ -45,6 +48,7 @@ class Channel:
         self.active = True
         self.last: dict[str, Any] | None = None
         self.replay: list[dict[str, Any]] | None = None
+        self.snapshot: list[dict[str, Any]] = []
         self._listeners: list[queue.SimpleQueue[dict[str, Any] | None]] = []
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -54,6 +58,8 @@ class Channel:
                 self.replay.append(event)
             if event.get("event") in _LAST:
                 self.last = event
+            elif event.get("event") in _SNAPSHOT:
+                self.snapshot.append(event)
             for q in self._listeners:
                 q.put(event)
 
@@ -64,10 +70,13 @@ class Channel:
             for q in self._listeners:
                 q.put(None)
 
-    def follow(self) -> Generator[EventItem, None, None]:
+    def follow(self, *, snapshot: bool = False) -> Generator[EventItem, None, None]:
         """The events a new listener gets (see the module docstring), then the end."""
         q: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         with self.lock:
+            if snapshot and self.active and self.replay is None:
+                for event in self.snapshot:
+                    q.put(event)
             if self.replay is not None:
                 for event in self.replay:
                     q.put(event)

@@ -19,6 +19,7 @@ from dify_emulator._generate import (
     usage,
 )
 from dify_emulator._http import Sleep
+from dify_emulator._progress import progress_events
 from dify_emulator._wire import Wire
 
 __all__ = ["CHATFLOW_NODES", "WORKFLOW_NODES", "Node", "Run", "chatflow_events", "workflow_events"]
@@ -298,6 +299,8 @@ def workflow_events(g: Gen) -> Generator[EventItem, None, None]:
         start = Node(wire, 1, WORKFLOW_NODES[0], None)
         yield {**wenv, "event": "node_started", "data": start.started()}
         yield {**wenv, "event": "node_finished", "data": start.finished(run.inputs, run.inputs)}
+        if g.opts.progress and not wire.v015:
+            yield from progress_events(lambda name, data: {**wenv, "event": name, "data": data})
         llm = Node(wire, 2, WORKFLOW_NODES[1], start.node_id)
         yield {**wenv, "event": "node_started", "data": llm.started()}
         selector = [llm.node_id, "text"]

@@ -63,6 +63,7 @@ from dify_transport._errors import (
     ProviderQuotaExceededError,
     QuotaExceededError,
     RateLimitError,
+    ReconnectError,
     SpeechToTextDisabledError,
     TooManyRequestsError,
     UnsupportedMediaTypeError,
@@ -77,12 +78,14 @@ from dify_transport._indexing import (
     IndexingTimeoutError,
 )
 from dify_transport._ingest import TextDocument
+from dify_transport._reconnect import ReconnectPolicy
 from dify_transport._sse import SSEDecoder
 from dify_transport._streaming import AsyncStream, Stream
 from dify_transport._sync._app_client import DifyClient
 from dify_transport._sync._knowledge_client import DifyKnowledgeClient
 from dify_transport.metadata_filter import MetadataFilterError
 from dify_transport.types import (
+    AgentLogStep,
     AgentThought,
     Annotation,
     AnnotationPage,
@@ -128,6 +131,7 @@ from dify_transport.types import (
 __all__ = [
     "AgentBlockingModeError",
     "AgentNotPublishedError",
+    "AgentLogStep",
     "AgentThought",
     "Annotation",
     "AnnotationPage",
@@ -205,6 +209,8 @@ __all__ = [
     "ProviderQuotaExceededError",
     "QuotaExceededError",
     "RateLimitError",
+    "ReconnectError",
+    "ReconnectPolicy",
     "Result",
     "RetrieveRecord",
     "RetrieveResponse",

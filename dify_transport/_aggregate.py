@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from dify_transport._events import TERMINAL_EVENTS, TEXT_EVENTS, StreamEvent, text_of
+from dify_transport._progress import PROGRESS_EVENTS, NodeProgress
 from dify_transport._reasoning import ThinkSplitter, split_think
 from dify_transport.types import Result
 
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
 
 _ANSWER_KEYS = ("answer", "text", "result", "output")
-_NODE_EVENTS = frozenset({"node_started", "node_finished", "node_retry"})
 
 
 def workflow_answer(outputs: object) -> str:
@@ -144,12 +144,13 @@ class StreamAccumulator:
     """
 
     __slots__ = (
+        "_chat_text",
         "_forms",
-        "_nodes",
         "_parts",
+        "_progress",
         "_reasoning",
         "_reasons",
-        "_saw_agent_message",
+        "_slow_text",
         "_think",
         "_thoughts",
         "conversation_id",
@@ -161,7 +162,9 @@ class StreamAccumulator:
         "metadata",
         "mode",
         "outputs",
+        "resumed",
         "retriever_resources",
+        "start_reason",
         "status",
         "stopped",
         "task_id",
@@ -179,8 +182,12 @@ class StreamAccumulator:
         self._think: ThinkSplitter | None = ThinkSplitter()
         self._forms: dict[str, Any] = {}
         self._reasons: object = None
-        self._nodes: dict[str, dict[str, Any]] = {}
-        self._saw_agent_message = False
+        self._progress = NodeProgress()
+        self._slow_text = False
+        """``message`` deltas take `_delta` (agent_message seen, or text_chunk won)."""
+        self._chat_text: str | None = None
+        """Which event carries a chat stream's answer (``message`` or ``text_chunk``)."""
+        self.start_reason: str | None = None
         self._thoughts: dict[str, dict[str, Any]] = {}
         self.task_id: str | None = None
         self.conversation_id: str | None = None
@@ -199,6 +206,7 @@ class StreamAccumulator:
         self.error_event: dict[str, Any] | None = None
         self.terminal = False
         self.stopped = False
+        self.resumed = False
 
     @property
     def answer(self) -> str:
@@ -222,7 +230,7 @@ class StreamAccumulator:
         name = data.get("event")
         if name in TEXT_EVENTS:
             answer = data.get("answer")
-            if type(answer) is str and not self._saw_agent_message and name == "message":
+            if type(answer) is str and not self._slow_text and name == "message":
                 if self.task_id is None:
                     self._ids(data)
                 if self._think is not None:
@@ -236,15 +244,30 @@ class StreamAccumulator:
         text = text_of(data)
         if text is not None:
             if name == "text_chunk" and self.conversation_id is not None:
-                return StreamEvent(data, name)  # a chat stream's answer comes as `message`
+                return self._chat_chunk(data, text)
             return self._text(data, name, text)
         if name == "reasoning_chunk":
             return self._reasoning_chunk(data)
         self._other(name, data)
         return StreamEvent(data, name)
 
+    def _chat_chunk(self, data: dict[str, Any], text: str) -> StreamEvent:
+        """A chat stream's ``text_chunk``: its answer only when no ``message`` text came first.
+
+        A server may send both for the same text; whichever carries text first is the
+        answer, so it is never doubled (and a chat answer sent only as chunks is kept).
+        """
+        if self._chat_text is None and text:
+            self._chat_text = "text_chunk"
+            self._slow_text = True
+        if self._chat_text != "text_chunk":
+            return StreamEvent(data, "text_chunk")
+        return self._text(data, "text_chunk", text)
+
     def _text(self, data: dict[str, Any], name: str, text: str) -> StreamEvent:
         """Append an answer delta; a leading ``<think>`` block goes to the reasoning."""
+        if self._chat_text is None and text and name != "text_chunk":
+            self._chat_text = "message"
         splitter = self._think
         if splitter is None:
             self._parts.append(text)
@@ -273,10 +296,10 @@ class StreamAccumulator:
         """The less common delta cases: agent deltas, non-string answers."""
         if self.task_id is None:
             self._ids(data)
-        if not isinstance(answer, str):
-            return StreamEvent(data, name)
+        if not isinstance(answer, str) or self._chat_text == "text_chunk":
+            return StreamEvent(data, name)  # a text_chunk carries this chat's answer
         if name == "agent_message":
-            self._saw_agent_message = True
+            self._slow_text = True
         elif answer and answer == self.answer:
             return StreamEvent(data, name)  # New-Agent closing message repeats the answer
         return self._text(data, name, answer)
@@ -326,8 +349,12 @@ class StreamAccumulator:
             self.message_replace = text
             self._parts = [text]
             self._think = None
+            self._chat_text = self._chat_text or "message"
         elif name == "workflow_started":
             inner = data.get("data")
+            if isinstance(inner, Mapping):
+                reason = inner.get("reason")
+                self.start_reason = reason if isinstance(reason, str) else self.start_reason
             if self.workflow_run_id is None and isinstance(inner, Mapping):
                 run_id = inner.get("id")
                 self.workflow_run_id = run_id if isinstance(run_id, str) else None
@@ -342,8 +369,8 @@ class StreamAccumulator:
                 if self.usage is None and isinstance(inner.get("total_tokens"), int):
                     self.usage = {"total_tokens": inner["total_tokens"]}
                 self._add_files(inner.get("files"))
-        elif name in _NODE_EVENTS:
-            self._node(name, data.get("data"))
+        elif name in PROGRESS_EVENTS:
+            self._progress.add(name, data.get("data"))
         elif name == "human_input_required":
             inner = data.get("data")
             if isinstance(inner, Mapping) and isinstance(inner.get("node_id"), str):
@@ -353,19 +380,32 @@ class StreamAccumulator:
         elif name == "error":
             self.error_event = data
 
-    def _node(self, name: str, inner: object) -> None:
-        """Fold node progress by execution id (a resumed or reconnected stream repeats none)."""
-        if not isinstance(inner, Mapping) or not isinstance(inner.get("id"), str):
-            return
-        node = self._nodes.setdefault(inner["id"], {"id": inner["id"], "status": "running"})
-        for key in ("node_id", "node_type", "title", "index", "iteration_id", "loop_id"):
-            if inner.get(key) is not None:
-                node[key] = inner[key]
-        if name == "node_retry":
-            node["retries"] = node.get("retries", 0) + 1
-        elif name == "node_finished":
-            for key in ("status", "error", "elapsed_time"):
-                node[key] = inner.get(key)
+    def replayed(self, data: Mapping[str, Any]) -> bool:
+        """Whether a reconnected stream's event repeats what was folded already.
+
+        Node, iteration, loop and agent-log events by execution id; the run's
+        ``workflow_started`` once seen.
+        """
+        name = data.get("event")
+        if name in PROGRESS_EVENTS:
+            return self._progress.seen(str(name), data.get("data"))
+        if name == "workflow_started":
+            inner = data.get("data")
+            run_id = inner.get("id") if isinstance(inner, Mapping) else None
+            return run_id is not None and run_id == self.workflow_run_id
+        return False
+
+    def lost_ends(self) -> None:
+        """After a resumed run ended: nodes whose end was not seen get status None."""
+        self._progress.lost_ends()
+
+    def replace_answer(self, text: str) -> None:
+        """Set the whole answer (a resumed stream's text, completed from the run or message)."""
+        answer, reasoning = split_think(text)
+        self._parts = [answer]
+        self._think = None
+        if reasoning and len(reasoning) > len("".join(self._reasoning)):
+            self._reasoning = [reasoning]
 
     def _pause(self, inner: object) -> None:
         self.status = "paused"
@@ -427,7 +467,9 @@ class StreamAccumulator:
             {
                 "answer": answer,
                 "reasoning": "".join(self._reasoning) + held_reasoning,
-                "nodes": list(self._nodes.values()),
+                "nodes": self._progress.nodes(),
+                "resumed": self.resumed,
+                "start_reason": self.start_reason,
                 "paused": paused,
                 "conversation_id": self.conversation_id,
                 "message_id": self.message_id,

@@ -14,8 +14,9 @@ DifyError
       │    ├── RateLimitError             429 (.retry_after)
       │    └── InternalServerError        >=500
       ├── APIConnectionError               connect/read failures, dropped stream
-      │    └── APITimeoutError
-      │         └── PoolTimeoutError   every connection busy (max_connections=)
+      │    ├── APITimeoutError
+      │    │    └── PoolTimeoutError   every connection busy (max_connections=)
+      │    └── ReconnectError              a dropped run stream could not be resumed
       ├── IncompleteStreamError            EOF with no terminal event
       ├── WorkflowFailedError              workflow_finished status=failed
       └── APIResponseValidationError       a body we could not parse
@@ -52,6 +53,7 @@ __all__ = [
     "HumanInputFormSubmittedError",
     "HumanInputFormExpiredError",
     "EndUserNotFoundError",
+    "ReconnectError",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -396,6 +398,30 @@ class PoolTimeoutError(APITimeoutError):
     """
 
     max_connections: int | None = None
+
+
+class ReconnectError(APIConnectionError):
+    """A workflow/chatflow stream dropped and resuming it from the run's events failed.
+
+    The run may still be going on server-side: follow it with
+    ``stream_workflow_events(workflow_run_id, user=...)`` or read ``get_workflow_run``.
+
+    Attributes:
+        workflow_run_id: The run whose stream dropped.
+        attempts: How many times reconnecting was tried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        workflow_run_id: str | None = None,
+        attempts: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.workflow_run_id = workflow_run_id
+        self.attempts = attempts
 
 
 class IncompleteStreamError(APIError):

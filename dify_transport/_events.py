@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
+from dify_transport._errors import APIResponseValidationError
+from dify_transport.types._stream_events import (
+    AgentLogEvent,
+    IterationEvent,
+    LoopEvent,
+    NodeRetryEvent,
+    RunEventEnvelope,
+    TextChunkEvent,
+    TTSMessageEvent,
+    WorkflowStartedEvent,
+)
+
 __all__ = ["TERMINAL_EVENTS", "TEXT_EVENTS", "StreamEvent", "text_of"]
 
 TERMINAL_EVENTS = frozenset({"message_end", "workflow_finished", "error", "workflow_paused"})
@@ -11,6 +25,18 @@ TERMINAL_EVENTS = frozenset({"message_end", "workflow_finished", "error", "workf
 
 TEXT_EVENTS = frozenset({"message", "agent_message"})
 """Events whose ``answer`` is a text delta."""
+
+
+_TYPED: dict[str, type[RunEventEnvelope]] = {
+    "workflow_started": WorkflowStartedEvent,
+    "node_retry": NodeRetryEvent,
+    "agent_log": AgentLogEvent,
+    "text_chunk": TextChunkEvent,
+    "tts_message": TTSMessageEvent,
+    "tts_message_end": TTSMessageEvent,
+    **{f"iteration_{s}": IterationEvent for s in ("started", "next", "completed")},
+    **{f"loop_{s}": LoopEvent for s in ("started", "next", "completed")},
+}
 
 
 def text_of(data: dict[str, Any]) -> str | None:
@@ -97,6 +123,26 @@ class StreamEvent:
         """The workflow run id (workflow and chatflow events)."""
         value = self.data.get("workflow_run_id")
         return value if isinstance(value, str) else None
+
+    def typed(self) -> RunEventEnvelope | None:
+        """This event as its pydantic model, for the 1.x run events that have one.
+
+        ``workflow_started`` (with ``data.reason``), ``node_retry``, ``iteration_*``,
+        ``loop_*``, ``agent_log``, ``text_chunk`` and ``tts_message(_end)``; None for
+        other events (their fields are folded into the stream's `Result`).
+
+        Raises:
+            APIResponseValidationError: The event does not fit its model.
+        """
+        model = _TYPED.get(self.event)
+        if model is None:
+            return None
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise APIResponseValidationError(
+                f"Dify sent a {self.event} event we could not read: {exc.errors()[0]['msg']}"
+            ) from exc
 
     @property
     def is_terminal(self) -> bool:

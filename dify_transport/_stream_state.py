@@ -24,6 +24,7 @@ from dify_transport._errors import (
     request_of,
 )
 from dify_transport._events import StreamEvent
+from dify_transport._reconnect import Resumption, dropped
 from dify_transport._sse import (
     DEFAULT_MAX_EVENT_SIZE,
     SSEDecodeError,
@@ -72,12 +73,14 @@ class StreamState:
         secret: str | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         deadline: tuple[float | None, float | None] = (None, None),
+        resumption: Resumption | None = None,
     ) -> None:
         self.response = response
         """The underlying HTTP response (status 200, ``text/event-stream``)."""
         self.user = user
         """The ``user`` the stream was opened with (also used for the stop call)."""
         self._acc = StreamAccumulator(user)
+        self._max_event_size = max_event_size
         self._decoder = SSEDecoder(max_event_size)
         self._deadline, self._expires = deadline
         self._secret = secret
@@ -87,6 +90,8 @@ class StreamState:
         self._error: BaseException | None = None
         self._timed_out = False
         self._debug = _log.isEnabledFor(logging.DEBUG)
+        self._resumption = resumption
+        self._resumed = False
 
     @property
     def answer(self) -> str:
@@ -122,6 +127,11 @@ class StreamState:
     def done(self) -> bool:
         """True once a terminal event was seen and EOF was reached."""
         return self._eof and self._acc.terminal
+
+    @property
+    def resumed(self) -> bool:
+        """True once the stream dropped and was resumed from the run's events endpoint."""
+        return self._resumed
 
     @property
     def closed(self) -> bool:
@@ -251,6 +261,37 @@ class StreamState:
             )
             return self._attach(err)
         return None
+
+    def _resumable(self, exc: BaseException | None) -> bool:
+        """Whether to resume after a read failure (None: EOF without a terminal event).
+
+        Only a workflow/chatflow stream whose run id is known and whose run did not end
+        (no ``workflow_finished`` / ``workflow_paused`` / ``error``) is resumed, and never
+        one we closed.
+        """
+        acc = self._acc
+        if self._resumption is None or self._closed or acc.stopped or acc.workflow_run_id is None:
+            return False
+        if self._expired():
+            return False  # the total deadline passed: no reconnection after it
+        if not dropped(exc) or acc.status is not None or acc.error_event is not None:
+            return False
+        return exc is not None or not acc.terminal
+
+    def _fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A reconnected stream's events minus what it repeats; new ones renew the budget."""
+        replayed = self._acc.replayed
+        fresh = [data for data in batch if not replayed(data)]
+        if fresh and self._resumption is not None:
+            self._resumption.progressed()
+        return fresh
+
+    def _resumed_on(self, response: httpx.Response) -> None:
+        """Read on from a reconnected ``response`` (a fresh decoder; repeats are skipped)."""
+        self.response = response
+        self._decoder = SSEDecoder(self._max_event_size)
+        self._resumed = True
+        self._acc.resumed = True
 
     def _should_stop(self) -> bool:
         if self._stop_attempted or self._eof or self._acc.terminal:

@@ -28,7 +28,7 @@ import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -40,6 +40,10 @@ from dify_transport._events import StreamEvent
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError, SSEDecoder
 from dify_transport._stream_state import StreamState, shutdown_socket
 from dify_transport.types import Result
+
+if TYPE_CHECKING:
+    from dify_transport._async._resume import AsyncResumer
+    from dify_transport._sync._resume import Resumer
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -79,11 +83,18 @@ class Stream(StreamState):
         secret: str | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         deadline: tuple[float | None, float | None] = (None, None),
+        resume: Resumer | None = None,
     ) -> None:
         super().__init__(
-            response, user=user, secret=secret, max_event_size=max_event_size, deadline=deadline
+            response,
+            user=user,
+            secret=secret,
+            max_event_size=max_event_size,
+            deadline=deadline,
+            resumption=resume,
         )
         self._stop = stop
+        self._resume = resume
         self._chunks: Iterator[bytes] | None = None
         self._reader: int | None = None
         self._timer: threading.Timer | None = None
@@ -97,45 +108,59 @@ class Stream(StreamState):
 
     def _events(self) -> Generator[StreamEvent, None, None]:
         add = self._add
-        feed = self._decoder.feed
         debug = self._debug
-        response = self.response
         expires = self._expires
-        chunks = response.iter_raw() if self._raw_ok() else response.iter_bytes()
-        self._chunks = chunks
         self._reader = threading.get_ident()
         try:
-            try:
-                for chunk in chunks:
-                    for data in feed(chunk):
-                        event = add(data)
-                        if debug:
-                            _log.debug("dify event %s", event.event)
-                        if event.event == "error":
-                            raise self._event_error(data)
-                        yield event
-                    if (
-                        expires is not None
-                        and time.monotonic() >= expires
-                        and not self._acc.terminal
-                    ):
+            while True:  # once per connection (a dropped run stream is resumed)
+                response = self.response
+                feed = self._decoder.feed
+                chunks = response.iter_raw() if self._raw_ok() else response.iter_bytes()
+                self._chunks = chunks
+                try:
+                    for chunk in chunks:
+                        batch = feed(chunk)
+                        for data in self._fresh(batch) if self._resumed else batch:
+                            event = add(data)
+                            if debug:
+                                _log.debug("dify event %s", event.event)
+                            if event.event == "error":
+                                raise self._event_error(data)
+                            yield event
+                        if (
+                            expires is not None
+                            and time.monotonic() >= expires
+                            and not self._acc.terminal
+                        ):
+                            raise self._deadline_error()
+                    if self._closed:
+                        return  # closed from another thread: the socket was shut down
+                    if self._expired() and not self._acc.terminal:
                         raise self._deadline_error()
-                if self._closed:
-                    return  # closed from another thread: the socket was shut down
-                if self._expired() and not self._acc.terminal:
-                    raise self._deadline_error()
-                tail = self._decoder.flush()
-            except (httpx.TransportError, SSEDecodeError) as exc:
-                if self._closed:
-                    return  # closed from another thread while a read was waiting
-                if not self._complete_despite(exc):
-                    raise self._transport_error(exc) from exc
-                tail = []
-            for data in tail:
-                event = add(data)
-                if event.event == "error":
-                    raise self._event_error(data)
-                yield event
+                    tail = self._decoder.flush()
+                except (httpx.TransportError, SSEDecodeError) as exc:
+                    if self._closed:
+                        return  # closed from another thread while a read was waiting
+                    if self._complete_despite(exc):
+                        tail = []
+                    elif self._resumable(exc):
+                        self._reconnect(exc)
+                        continue
+                    else:
+                        raise self._transport_error(exc) from exc
+                for data in self._fresh(tail) if self._resumed else tail:
+                    event = add(data)
+                    if event.event == "error":
+                        raise self._event_error(data)
+                    yield event
+                if not self._resumable(None):
+                    break
+                self._reconnect(None)
+            if self._resumed and self._resume is not None:
+                try:
+                    self._resume.complete(self._acc)
+                except APIError as err:
+                    raise self._attach(err) from err.__cause__
             end = self._end_error()
             if end is not None:
                 raise end
@@ -144,6 +169,17 @@ class Stream(StreamState):
             raise
         finally:
             self.close()
+
+    def _reconnect(self, exc: BaseException | None) -> None:
+        """Resume from the run's events endpoint (`ReconnectError` when it cannot)."""
+        assert self._resume is not None  # _resumable checked it
+        with contextlib.suppress(Exception):
+            self.response.close()
+        try:
+            response = self._resume.reopen(self._acc.workflow_run_id or "", exc)
+        except APIError as err:
+            raise self._attach(err) from err.__cause__
+        self._resumed_on(response)
 
     def __iter__(self) -> Iterator[StreamEvent]:
         return self._guarded()
@@ -281,12 +317,19 @@ class AsyncStream(StreamState):
         secret: str | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         deadline: tuple[float | None, float | None] = (None, None),
+        resume: AsyncResumer | None = None,
     ) -> None:
         super().__init__(
-            response, user=user, secret=secret, max_event_size=max_event_size, deadline=deadline
+            response,
+            user=user,
+            secret=secret,
+            max_event_size=max_event_size,
+            deadline=deadline,
+            resumption=resume,
         )
         self._stop = stop
         self._reading = False
+        self._resume = resume
         self._chunks: AsyncIterator[bytes] | None = None
         self._pending: list[dict[str, Any]] = []
         self._pos = 0
@@ -333,6 +376,25 @@ class AsyncStream(StreamState):
 
     async def _next_data(self) -> dict[str, Any]:
         """Read until the decoder yields an event; judge the stream at EOF."""
+        while True:
+            data = await self._read_data()
+            if data is not None:
+                return data
+            if not self._resumable(None):
+                break
+            await self._reconnect(None)
+        if self._resumed and self._resume is not None:
+            try:
+                await self._resume.complete(self._acc)
+            except APIError as err:
+                raise self._attach(err) from err.__cause__
+        end = self._end_error()
+        if end is not None:
+            raise end
+        raise StopAsyncIteration
+
+    async def _read_data(self) -> dict[str, Any] | None:
+        """The next event of the current connection (None at its EOF); resumes on a drop."""
         chunks = self._chunks
         if chunks is None:
             response = self.response
@@ -356,17 +418,33 @@ class AsyncStream(StreamState):
                     self._reading = False
             except (httpx.TransportError, SSEDecodeError) as exc:
                 if not self._complete_despite(exc):
-                    raise self._transport_error(exc) from exc
+                    if not self._resumable(exc):
+                        raise self._transport_error(exc) from exc
+                    await self._reconnect(exc)
+                    return await self._read_data()
                 self._pending = []
                 self._flushed = True
+            if self._resumed:
+                self._pending = self._fresh(self._pending)
             self._pos = 0
             if self._pending:
                 self._pos = 1
                 return self._pending[0]
-        end = self._end_error()
-        if end is not None:
-            raise end
-        raise StopAsyncIteration
+        return None
+
+    async def _reconnect(self, exc: BaseException | None) -> None:
+        """Resume from the run's events endpoint (`ReconnectError` when it cannot)."""
+        assert self._resume is not None  # _resumable checked it
+        await self._release()
+        try:
+            response = await self._resume.reopen(self._acc.workflow_run_id or "", exc)
+        except APIError as err:
+            raise self._attach(err) from err.__cause__
+        self._resumed_on(response)
+        self._chunks = None
+        self._flushed = False
+        self._pending = []
+        self._pos = 0
 
     async def _read_by_deadline(self, chunks: AsyncIterator[bytes]) -> bytes:
         """The next chunk, or ``APITimeoutError`` (partial answer attached) at the deadline."""

@@ -291,6 +291,8 @@ def final_chunk(
             metadata["message_replace"] = result.message_replace
         if result.files:
             metadata["files"] = list(result.files)
+        if result.resumed:  # a dropped chatflow stream resumed; the answer was read back
+            metadata["resumed"] = True
         usage = usage_metadata(result)
         message_id = result.message_id
     else:

@@ -16,6 +16,7 @@ from dify_transport._async._app_client_1x import AsyncAppEndpoints1x
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import AsyncStream
 from dify_transport.types import (
@@ -76,6 +77,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         deadline: float | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         max_connections: int | None = None,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> None:
         """Configure the client (no I/O).
 
@@ -95,6 +97,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             max_event_size=max_event_size,
             max_connections=max_connections,
         )
+        self._reconnect = resolve_policy(reconnect, None)
 
     # -- generation -------------------------------------------------------------------
 
@@ -111,6 +114,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
         deadline: float | None = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> AsyncStream:
         """Start a streaming turn of a chat, agent or chatflow app.
 
@@ -127,6 +131,8 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             deadline: Total seconds for the call, retries and the whole stream (None:
                 the client's ``deadline``). When it passes mid-stream, reading raises
                 `APITimeoutError` carrying the partial answer and the task is stopped.
+            reconnect: A chatflow stream that drops resumes from the run's events
+                (None: the client's setting; False: off; a `ReconnectPolicy`).
 
         Returns:
             A stream of events (HTTP errors before the stream starts raise here).
@@ -141,7 +147,8 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return await self._stream(call, timeout, extra_headers, deadline)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, deadline, resume)
 
     async def chat(
         self,
@@ -210,12 +217,18 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
         deadline: float | None = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> AsyncStream:
-        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
+        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``).
+
+        A dropped connection resumes from the run's events endpoint (``reconnect``:
+        None = the client's setting, False = off, or a `ReconnectPolicy`).
+        """
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return await self._stream(call, timeout, extra_headers, deadline)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return await self._stream(call, timeout, extra_headers, deadline, resume)
 
     async def run_workflow(
         self,

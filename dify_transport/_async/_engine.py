@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
@@ -34,6 +34,9 @@ from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._pools import checked_max_connections
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import AsyncStream
+
+if TYPE_CHECKING:
+    from dify_transport._async._resume import AsyncResumer
 
 __all__ = ["AsyncAPIClient"]
 
@@ -193,14 +196,18 @@ class AsyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
+        resume: AsyncResumer | None = None,
     ) -> AsyncStream:
         """Open a streaming ``call``; HTTP errors before the first event raise here.
 
         ``deadline`` (else the client's) bounds the opening, its retries and the whole
-        stream: when it passes mid-stream, the read raises ``APITimeoutError`` with the
-        partial answer and the Dify task is stopped.
+        stream (a reconnection included): when it passes mid-stream, the read raises
+        ``APITimeoutError`` with the partial answer and the Dify task is stopped.
+        ``resume``: how a workflow/chatflow stream that drops resumes (None: it does not).
         """
         limit = self._expires(deadline)
+        if resume is not None:
+            resume.deadline = limit
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
         )
@@ -219,6 +226,7 @@ class AsyncAPIClient(BaseAPIClient):
             secret=self._secret,
             max_event_size=self.max_event_size,
             deadline=limit,
+            resume=resume,
         )
 
     def _stopper(

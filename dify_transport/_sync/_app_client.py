@@ -17,6 +17,7 @@ from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import Stream
 from dify_transport._sync._app_client_1x import AppEndpoints1x
@@ -78,6 +79,7 @@ class DifyClient(AppEndpoints1x):
         deadline: float | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         max_connections: int | None = None,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> None:
         """Configure the client (no I/O).
 
@@ -97,6 +99,7 @@ class DifyClient(AppEndpoints1x):
             max_event_size=max_event_size,
             max_connections=max_connections,
         )
+        self._reconnect = resolve_policy(reconnect, None)
 
     # -- generation -------------------------------------------------------------------
 
@@ -113,6 +116,7 @@ class DifyClient(AppEndpoints1x):
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
         deadline: float | None = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> Stream:
         """Start a streaming turn of a chat, agent or chatflow app.
 
@@ -129,6 +133,8 @@ class DifyClient(AppEndpoints1x):
             deadline: Total seconds for the call, retries and the whole stream (None:
                 the client's ``deadline``). When it passes mid-stream, reading raises
                 `APITimeoutError` carrying the partial answer and the task is stopped.
+            reconnect: A chatflow stream that drops resumes from the run's events
+                (None: the client's setting; False: off; a `ReconnectPolicy`).
 
         Returns:
             A stream of events (HTTP errors before the stream starts raise here).
@@ -143,7 +149,8 @@ class DifyClient(AppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        return self._stream(call, timeout, extra_headers, deadline)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, deadline, resume)
 
     def chat(
         self,
@@ -212,12 +219,18 @@ class DifyClient(AppEndpoints1x):
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
         deadline: float | None = None,
+        reconnect: bool | ReconnectPolicy | None = None,
     ) -> Stream:
-        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``)."""
+        """Stream a workflow run (``text_chunk`` deltas, ``workflow_finished``).
+
+        A dropped connection resumes from the run's events endpoint (``reconnect``:
+        None = the client's setting, False = off, or a `ReconnectPolicy`).
+        """
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        return self._stream(call, timeout, extra_headers, deadline)
+        resume = self._resumer(call, reconnect, timeout, extra_headers)
+        return self._stream(call, timeout, extra_headers, deadline, resume)
 
     def run_workflow(
         self,

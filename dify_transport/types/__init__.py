@@ -72,9 +72,22 @@ from dify_transport.types._knowledge_admin import (
     SegmentDetail,
     SegmentList,
 )
+from dify_transport.types._stream_events import (
+    AgentLogEvent,
+    AgentLogStep,
+    IterationEvent,
+    LoopEvent,
+    NodeRetryEvent,
+    RunEventEnvelope,
+    TextChunkEvent,
+    TTSMessageEvent,
+    WorkflowStartedEvent,
+)
 from dify_transport.types._workflows import WorkflowLogPage, WorkflowRun
 
 __all__ = [
+    "AgentLogEvent",
+    "AgentLogStep",
     "AgentThought",
     "Annotation",
     "AnnotationPage",
@@ -113,6 +126,9 @@ __all__ = [
     "MetadataFieldList",
     "ModelProvider",
     "ModelProviderList",
+    "IterationEvent",
+    "LoopEvent",
+    "NodeRetryEvent",
     "NodeRun",
     "PausedRun",
     "PendingForm",
@@ -120,13 +136,17 @@ __all__ = [
     "RetrieveRecord",
     "RetrieveResponse",
     "RetrieverResource",
+    "RunEventEnvelope",
     "Segment",
     "SegmentDetail",
     "SegmentDocument",
     "SegmentList",
     "SegmentPage",
+    "TTSMessageEvent",
+    "TextChunkEvent",
     "UploadedFile",
     "Usage",
     "WorkflowLogPage",
     "WorkflowRun",
+    "WorkflowStartedEvent",
 ]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
 from dify_transport.types._common import DifyModel
+from dify_transport.types._stream_events import AgentLogStep
 
 __all__ = [
     "AgentThought",
@@ -117,7 +118,8 @@ class NodeRun(DifyModel):
     title: str | None = None
     index: int | None = None
     status: str | None = None
-    """``running`` until ``node_finished``: ``succeeded``, ``failed``, ``exception``, ..."""
+    """``running`` until ``node_finished``: ``succeeded``, ``failed``, ``exception``, ...;
+    None when a resumed stream's run ended but this node's end was sent while disconnected."""
     error: str | None = None
     elapsed_time: float | None = None
     """Seconds."""
@@ -125,6 +127,12 @@ class NodeRun(DifyModel):
     """How many ``node_retry`` events came for it."""
     iteration_id: str | None = None
     loop_id: str | None = None
+    iterations: int | None = None
+    """An iteration node: how many rounds ran (``iteration_next`` / ``steps``)."""
+    loops: int | None = None
+    """A loop node: how many rounds ran (``loop_next`` / ``steps``)."""
+    agent_log: list[AgentLogStep] = []
+    """An Agent node's steps (``agent_log`` events), one per step id, in arrival order."""
 
 
 class PendingForm(DifyModel):
@@ -212,6 +220,13 @@ class Result(DifyModel):
     """Set when the run paused for human input (not an error: answer the forms)."""
     nodes: list[NodeRun] = []
     """Node executions in start order (workflow and chatflow streams)."""
+    start_reason: str | None = None
+    """``workflow_started.data.reason`` (1.15+): ``"initial"``, or ``"resumption"`` when
+    the stream follows a run that continued after a human-input pause."""
+    resumed: bool = False
+    """True when the stream dropped and was resumed from the run's events endpoint: the
+    answer and outputs then come from the finished run (text sent while disconnected is
+    not replayed by Dify, so the streamed events have a gap)."""
     metadata: dict[str, Any] = {}
     """The raw ``message_end``/blocking ``metadata`` object."""
     created_at: int | None = None

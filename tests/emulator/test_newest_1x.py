@@ -123,6 +123,24 @@ def test_detach_fault_run_goes_on_and_reconnect(api: Api) -> None:
         assert "w30" in detail["outputs"]
 
 
+def test_replay_fault_repeats_what_a_running_run_already_sent() -> None:
+    with start_emulator() as emu, httpx.Client(base_url=emu.base_url, timeout=10) as c:
+        h = {"Authorization": f"Bearer {emu.keys.workflow}",
+             "X-Emulator-Fault": "detach_after=4; delay=0.05; replay=1"}  # fmt: skip
+        body = {"inputs": {"text": "long 30"}, "user": "u", "response_mode": "streaming"}
+        seen: list[bytes] = []
+        with c.stream("POST", "/workflows/run", headers=h, json=body) as r:
+            with pytest.raises(httpx.HTTPError):
+                seen.extend(r.iter_bytes())
+        first = events(b"".join(seen))
+        run_id = first[0]["workflow_run_id"]
+        rest = events(c.get(f"/workflow/{run_id}/events", params={"user": "u"}, headers=h).content)
+        assert [e["event"] for e in rest[:4]] == [e["event"] for e in first]  # the repeats
+        assert rest[-1]["event"] == "workflow_finished"
+        later = events(c.get(f"/workflow/{run_id}/events", params={"user": "u"}, headers=h).content)
+        assert [e["event"] for e in later] == ["workflow_finished"]  # finished: no snapshot
+
+
 def test_reasoning_think_variables_and_429s(api: Api) -> None:
     evs = api.stream("reasoning", "/chat-messages",
                      {"inputs": {}, "query": "Why is the sky blue?", "user": "u"})  # fmt: skip

@@ -72,7 +72,7 @@ def assert_same(copied: BaseException, err: BaseException) -> None:
 def test_every_exported_error_class_is_covered():
     names = {c.__name__ for c in ERROR_CLASSES}
     assert {"DifyError", "DifyConfigError", "APIError", "RateLimitError"} <= names
-    assert len(ERROR_CLASSES) == 46  # 28 + 12 (issue 11) + 5 (issue 12) + PoolTimeoutError
+    assert len(ERROR_CLASSES) == 47  # 28 + 13 (issue 11) + 5 (issue 12) + PoolTimeoutError
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)
