@@ -138,8 +138,10 @@ class SyncAPIClient(BaseAPIClient):
                 with sync_deadline(expires):
                     response = http.send(request, stream=stream)
             except TimeoutError as exc:  # the deadline (async only)
+                if seconds is None:
+                    raise self._connection_error(exc, call) from exc
                 where = f"on {call.method} {self._shown_url}{call.path}"
-                raise deadline_error(seconds or 0.0, where, request) from exc
+                raise deadline_error(seconds, where, request) from exc
             except httpx.TransportError as exc:
                 if attempt < retries and _retry.retryable_exception(
                     exc, idempotent=call.idempotent
