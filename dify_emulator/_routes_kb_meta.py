@@ -1,7 +1,8 @@
 """Knowledge API metadata fields, built-in fields, document values, tags and model types.
 
-Wire oddities kept: ``GET /datasets/tags`` is a bare array, a tag's ``binding_count`` is a
-string, metadata creation answers 201, and the model-types route takes the dataset key.
+Metadata routes exist on the 1.x wire only (Dify 1.1 added them). Wire oddities kept:
+``GET /datasets/tags`` is a bare array, a tag's ``binding_count`` is a string,
+metadata creation answers 201, and the model-types route takes the dataset key.
 """
 
 from __future__ import annotations
@@ -232,13 +233,13 @@ ROUTES: Final = [
     Route("POST", "/datasets/tags/binding", bind, auth="dataset"),
     Route("POST", "/datasets/tags/unbinding", unbind, auth="dataset"),
     Route("GET", _DS + "/tags", dataset_tags, auth="dataset"),
-    Route("POST", _DS + "/metadata", create_field, auth="dataset"),
-    Route("GET", _DS + "/metadata", list_fields, auth="dataset"),
-    Route("GET", _DS + "/metadata/built-in", built_in, auth="dataset"),
-    Route("POST", _DS + "/metadata/built-in/{action}", built_in_action, auth="dataset"),
-    Route("PATCH", _DS + "/metadata/{metadata_id:uuid}", rename_field, auth="dataset"),
-    Route("DELETE", _DS + "/metadata/{metadata_id:uuid}", delete_field, auth="dataset"),
-    Route("POST", _DS + "/documents/metadata", document_values, auth="dataset"),
+    Route("POST", _DS + "/metadata", create_field, auth="dataset", wire="1.x"),
+    Route("GET", _DS + "/metadata", list_fields, auth="dataset", wire="1.x"),
+    Route("GET", _DS + "/metadata/built-in", built_in, auth="dataset", wire="1.x"),
+    Route("POST", _DS + "/metadata/built-in/{action}", built_in_action, auth="dataset", wire="1.x"),
+    Route("PATCH", _DS + "/metadata/{metadata_id:uuid}", rename_field, auth="dataset", wire="1.x"),
+    Route("DELETE", _DS + "/metadata/{metadata_id:uuid}", delete_field, auth="dataset", wire="1.x"),
+    Route("POST", _DS + "/documents/metadata", document_values, auth="dataset", wire="1.x"),
     Route("GET", "/workspaces/current/models/model-types/{model_type}", model_types,
           auth="dataset"),
 ]  # fmt: skip

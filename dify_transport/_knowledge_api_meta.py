@@ -48,6 +48,10 @@ ModelType: TypeAlias = Literal[
 ]
 
 
+_SINCE = "1.1"
+"""Knowledge metadata arrived in Dify 1.1: an older server's bare 404 says so."""
+
+
 def _meta(dataset_id: str) -> str:
     return f"/datasets/{seg(dataset_id)}/metadata"
 
@@ -55,23 +59,27 @@ def _meta(dataset_id: str) -> str:
 def create_metadata_field(dataset_id: str, name: str, type: MetadataType) -> Call[MetadataField]:
     """``POST /datasets/{id}/metadata`` (201)."""
     body = {"type": type, "name": name}
-    return Call("POST", _meta(dataset_id), parse=model_parser(MetadataField), json=body)
+    return Call(
+        "POST", _meta(dataset_id), parse=model_parser(MetadataField), json=body, since=_SINCE
+    )
 
 
 def list_metadata_fields(dataset_id: str) -> Call[MetadataFieldList]:
     """``GET /datasets/{id}/metadata``."""
-    return Call("GET", _meta(dataset_id), parse=model_parser(MetadataFieldList))
+    return Call("GET", _meta(dataset_id), parse=model_parser(MetadataFieldList), since=_SINCE)
 
 
 def rename_metadata_field(dataset_id: str, metadata_id: str, name: str) -> Call[MetadataField]:
     """``PATCH /datasets/{id}/metadata/{metadata_id}``."""
     path = f"{_meta(dataset_id)}/{seg(metadata_id)}"
-    return Call("PATCH", path, parse=model_parser(MetadataField), json={"name": name})
+    body = {"name": name}
+    return Call("PATCH", path, parse=model_parser(MetadataField), json=body, since=_SINCE)
 
 
 def delete_metadata_field(dataset_id: str, metadata_id: str) -> Call[None]:
     """``DELETE /datasets/{id}/metadata/{metadata_id}`` (204)."""
-    return Call("DELETE", f"{_meta(dataset_id)}/{seg(metadata_id)}", parse=no_content)
+    path = f"{_meta(dataset_id)}/{seg(metadata_id)}"
+    return Call("DELETE", path, parse=no_content, since=_SINCE)
 
 
 def _fields(response: httpx.Response) -> list[BuiltInField]:
@@ -82,14 +90,14 @@ def _fields(response: httpx.Response) -> list[BuiltInField]:
 
 def get_built_in_metadata_fields(dataset_id: str) -> Call[list[BuiltInField]]:
     """``GET /datasets/{id}/metadata/built-in``."""
-    return Call("GET", f"{_meta(dataset_id)}/built-in", parse=_fields)
+    return Call("GET", f"{_meta(dataset_id)}/built-in", parse=_fields, since=_SINCE)
 
 
 def set_built_in_metadata(dataset_id: str, *, enabled: bool) -> Call[None]:
     """``POST /datasets/{id}/metadata/built-in/{enable|disable}`` (safe to repeat)."""
     action = "enable" if enabled else "disable"
     path = f"{_meta(dataset_id)}/built-in/{action}"
-    return Call("POST", path, parse=no_content, creates_work=False)
+    return Call("POST", path, parse=no_content, creates_work=False, since=_SINCE)
 
 
 def update_documents_metadata(
@@ -101,7 +109,7 @@ def update_documents_metadata(
     """
     body = {"operation_data": [dict(op) for op in operations]}
     path = f"/datasets/{seg(dataset_id)}/documents/metadata"
-    return Call("POST", path, parse=no_content, json=body, creates_work=False)
+    return Call("POST", path, parse=no_content, json=body, creates_work=False, since=_SINCE)
 
 
 def create_tag(name: str) -> Call[KnowledgeTag]:

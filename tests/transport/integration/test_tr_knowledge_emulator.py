@@ -272,3 +272,12 @@ def test_add_documents_keeps_metadata_as_dify_fields(emulator: Emulator) -> None
         assert kc.get_document(ds.id, ids[1]).doc_metadata == []  # "not a number" not kept
         with pytest.raises(DifyConfigError, match="no text"):
             TextDocument("empty.txt", "  ")
+
+
+def test_metadata_on_an_older_dify_names_the_version(emulator_015: Emulator) -> None:
+    with DifyKnowledgeClient(api_key=emulator_015.keys.dataset,
+                             base_url=emulator_015.base_url) as kc:  # fmt: skip
+        ds = kc.create_dataset(_name())
+        with pytest.raises(NotFoundError, match=r"needs Dify 1\.1 or newer"):
+            kc.list_metadata_fields(ds.id)
+        assert kc.get_dataset(ds.id).id == ds.id  # the rest of the API is there
