@@ -8,6 +8,7 @@
   a knowledge base searched directly.
 - ``Dify*Error``: every Dify failure, typed both as the transport's error and as
   langchain-core's ``Model*Error``.
+- :func:`display_sources`: a notebook table of an answer's or a retriever's passages.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from langchain_dify._session_store import InMemorySessionStore, SessionStore
 from langchain_dify.chat_history import DifyChatMessageHistory
 from langchain_dify.chat_models import DEFAULT_USER, ChatDify
 from langchain_dify.completion import DifyCompletion
+from langchain_dify.display import display_sources
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 
@@ -67,4 +69,5 @@ __all__ = [
     "DifyWorkflowPausedError",
     "InMemorySessionStore",
     "SessionStore",
+    "display_sources",
 ]

@@ -5,6 +5,7 @@
 * :class:`DifyRetriever`: the passages a Dify app cites for a query.
 * :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API).
 * :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
+* :func:`display_sources`: a notebook table of a response's or a retriever's passages.
 
 Errors are ``dify_transport``'s, re-raised as they are; this package adds only
 :class:`DifyReadOnlyHistoryError`. This package never imports ``langchain_core``.
@@ -26,6 +27,7 @@ from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.completion import DifyCompletionLLM
+from llama_index_dify.display import display_sources
 from llama_index_dify.llms import DifyLLM
 from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from llama_index_dify.tools import DifyWorkflowTool
@@ -41,4 +43,5 @@ __all__ = [
     "DifyRetriever",
     "DifyStreamingChatResponse",
     "DifyWorkflowTool",
+    "display_sources",
 ]

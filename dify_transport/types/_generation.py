@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
+from dify_transport.display import result_html, result_markdown
 from dify_transport.types._common import DifyModel
 
 __all__ = [
@@ -216,3 +217,11 @@ class Result(DifyModel):
     """The raw ``message_end``/blocking ``metadata`` object."""
     created_at: int | None = None
     """Creation time, Unix seconds."""
+
+    def _repr_html_(self) -> str:
+        """Notebook display: answer, cited passages, nodes, usage (`dify_transport.display`)."""
+        return result_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display in Markdown (the same parts as the HTML)."""
+        return result_markdown(self)

@@ -37,6 +37,7 @@ EXPECTED_ALL = [
     "DifyCompletion",
     "DifyWorkflow",
     "DifyWorkflowPausedError",
+    "display_sources",
 ]
 
 
