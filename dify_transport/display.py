@@ -10,6 +10,7 @@ holding ``<script>`` shows as text.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ __all__ = [
 SNIPPET_CHARS = 240
 """Longest passage snippet shown in a sources table (whitespace collapsed)."""
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _STATUS_COLOURS = {
     "succeeded": "#2e7d32",
     "running": "#1565c0",
@@ -219,7 +220,11 @@ def _ids(result: Result) -> list[tuple[str, str]]:
 
 
 def _seconds(value: float | None) -> str:
-    return "\u2013" if value is None else f"{value:.3f} s"
+    if value is None:
+        return "\u2013"
+    if value < 1:
+        return f"{value * 1000:.{3 if value < 0.001 else 1}f} ms"
+    return f"{value:.2f} s"
 
 
 def nodes_html(nodes: Sequence[NodeRun]) -> str:
@@ -273,10 +278,19 @@ def _outputs_html(outputs: Mapping[str, Any] | None) -> str:
         return ""
     items = "".join(
         f"<tr><td><code>{_e(key)}</code></td>"
-        f'<td style="text-align:left;white-space:pre-wrap">{_e(_snippet(value, 500))}</td></tr>'
+        f'<td style="text-align:left;white-space:pre-wrap">{_e(_value(value))}</td></tr>'
         for key, value in outputs.items()
     )
-    return f'<table class="dify-outputs"><tbody>{items}</tbody></table>'
+    return (
+        '<table class="dify-outputs"><thead><tr><th>output</th>'
+        f'<th style="text-align:left">value</th></tr></thead><tbody>{items}</tbody></table>'
+    )
+
+
+def _value(value: object) -> str:
+    """An output value as text: strings as they are, anything else as JSON (cut)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 500 else text[:499] + "\u2026"
 
 
 def result_html(result: Result) -> str:
@@ -293,7 +307,7 @@ def result_html(result: Result) -> str:
         parts.append(f'<p style="color:#c62828">{_e(result.error)}</p>')
     if result.retriever_resources or result.message_id:
         parts.append(sources_html(source_rows(result.retriever_resources)))
-    if result.outputs and not result.answer:
+    if result.outputs and not result.message_id:
         parts.append(_outputs_html(result.outputs))
     parts.append(nodes_html(result.nodes))
     facts = _usage_parts(result.usage) + [f"{k} {v}" for k, v in _ids(result)]
@@ -310,8 +324,8 @@ def result_markdown(result: Result) -> str:
         parts.append(f"**error:** {_md(result.error)}")
     if result.retriever_resources or result.message_id:
         parts.append(sources_markdown(source_rows(result.retriever_resources)))
-    if result.outputs and not result.answer:
-        parts.extend(f"- **{_md(k)}**: {_md(_snippet(v, 500))}" for k, v in result.outputs.items())
+    if result.outputs and not result.message_id:
+        parts.extend(f"- **{_md(k)}**: {_md(_value(v))}" for k, v in result.outputs.items())
     if result.nodes:
         parts.append(nodes_markdown(result.nodes))
     facts = _usage_parts(result.usage) + [f"{k} {v}" for k, v in _ids(result)]
@@ -355,5 +369,5 @@ def workflow_run_markdown(run: WorkflowRun) -> str:
     ]
     if run.error:
         lines.append(f"**error:** {_md(run.error)}")
-    lines.extend(f"- **{_md(k)}**: {_md(_snippet(v, 500))}" for k, v in (run.outputs or {}).items())
+    lines.extend(f"- **{_md(k)}**: {_md(_value(v))}" for k, v in (run.outputs or {}).items())
     return "\n\n".join(lines)
