@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,23 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # ``examples`` is imported from the repository root
     sys.path.insert(0, str(ROOT))
 EXTRA = "the proxy example needs its extra: pip install -e '.[examples]'"
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """Run the finalizers a test left (clients, streams) right after it, not mid-import.
+
+    On CPython 3.11.7 a finalizer that runs inside ``compile`` (a late import, here
+    anyio's file I/O module on the first ``FileResponse``) fails with "AST constructor
+    recursion depth mismatch"; ``tests/langchain/conftest.py`` does the same.
+    """
+    try:
+        return (yield)
+    finally:
+        if Path(__file__).parent in Path(str(item.path)).parents:
+            gc.collect()
+
 
 DELAY_MS = 40
 """Pause between streamed deltas: an answer takes about a second, so Stop lands mid-answer."""
