@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:  # ``examples`` is imported from the repository ro
     sys.path.insert(0, str(ROOT))
 EXTRA = "the proxy example needs its extra: pip install -e '.[examples]'"
 
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
@@ -37,8 +38,8 @@ def pytest_runtest_protocol(
             gc.collect()
 
 
-DELAY_MS = 40
-"""Pause between streamed deltas: an answer takes about a second, so Stop lands mid-answer."""
+DELAY_MS = 50
+"""Pause between streamed deltas: an answer of ~35 deltas takes ~1.7 s, so Stop lands mid-answer."""
 
 
 @pytest.fixture(scope="module")

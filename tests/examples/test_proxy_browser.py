@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +137,13 @@ def stop_mid_answer(user: User, turn: Any) -> str:
         timeout=WAIT_MS,
     )
     user.page.click("#stop")
-    wait_state(user, turn, "stopped")
+    user.page.wait_for_function(
+        "el => ['stopped', 'done', 'error'].includes(el.dataset.state)",
+        arg=turn.element_handle(),
+        timeout=WAIT_MS,
+    )
+    state = turn.get_attribute("data-state")
+    assert state == "stopped", f"the answer ended ({state}) before Stop landed: machine too slow?"
     assert user.page.text_content("#status") == "Stopped."
     return turn.locator(".answer").text_content() or ""
 
@@ -221,6 +228,25 @@ def test_two_users_stream_stop_and_never_see_the_key(browser: Any, proxy: Proxy)
         assert all("Authorization" not in sent for sent in user.received.ws_sent)
     alice.context.close()
     bob.context.close()
+
+
+@pytest.mark.parametrize("mode", ["sse", "ws"])
+def test_leaving_the_page_mid_answer_stops_the_task(browser: Any, proxy: Proxy, mode: str) -> None:
+    user = open_user(browser, proxy, "bob")
+    stops_before = len(proxy.emulator.stop_calls)
+    turn = ask(user, "Tell me about LlamaIndex and retrieval.", mode)
+    user.page.wait_for_function(
+        "el => el.querySelector('.answer').textContent.length > 0",
+        arg=turn.element_handle(),
+        timeout=WAIT_MS,
+    )
+    user.page.goto("about:blank")  # the tab leaves: the connection closes mid-answer
+    deadline = time.monotonic() + 10
+    while len(proxy.emulator.stop_calls) == stops_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # a second stop call would arrive here
+    assert [call[1] for call in proxy.emulator.stop_calls[stops_before:]] == ["web-bob"]
+    user.context.close()
 
 
 def test_a_wrong_password_and_a_stranger_are_refused(browser: Any, proxy: Proxy) -> None:
