@@ -52,8 +52,8 @@ class ChatSession:
 
     @property
     def busy(self) -> bool:
-        """True while a turn is waiting or running."""
-        return self.turn is not None and not self.turn.finished
+        """True while a turn runs (one not yet streamed is replaced by the next question)."""
+        return self.turn is not None and self.turn.claimed and not self.turn.finished
 
 
 class Turn:
@@ -76,6 +76,11 @@ class Turn:
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._streamed = False
+
+    @property
+    def claimed(self) -> bool:
+        """True once a reader started the turn."""
+        return self._streamed
 
     def claim(self) -> bool:
         """Start the turn for its one reader; False if it was already claimed."""

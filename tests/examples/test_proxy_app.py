@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _proxy_support import Proxy
 
 from dify_emulator import Emulator
 from dify_transport import DifyConfigError
@@ -100,10 +101,10 @@ def test_refusals(clients: tuple[TestClient, TestClient], app: Any) -> None:
     assert alice.post("/api/chat", json={"message": "hi"}, headers=EVIL).status_code == 401
     assert alice.post("/api/chat", json={"message": ""}).status_code == 400
     assert alice.post("/api/chat", json={"message": "x" * 4001}).status_code == 400
-    assert alice.post("/api/chat", json={"message": "first"}).status_code == 200
-    busy = alice.post("/api/chat", json={"message": "second"})
-    assert busy.status_code == 409
-    assert alice.post("/api/conversation/new").status_code == 409
+    first = alice.post("/api/chat", json={"message": "first"}).json()["turn_id"]
+    second = alice.post("/api/chat", json={"message": "second"}).json()["turn_id"]
+    assert alice.get(f"/api/chat/{first}/events").status_code == 204, "replaced: never streamed"
+    assert [e["type"] for e in sse_events(alice, second)][-1] == "end"
     with TestClient(app) as stranger:
         assert stranger.post("/api/chat", json={"message": "hi"}).status_code == 401
         wrong = stranger.post("/api/login", json={"username": "alice", "password": "bob-password"})
@@ -115,6 +116,28 @@ def test_refusals(clients: tuple[TestClient, TestClient], app: Any) -> None:
         assert cross.status_code == 403
         page = stranger.get("/")
         assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_one_turn_at_a_time_and_stop_over_the_socket(proxy: Proxy) -> None:
+    emulator = proxy.emulator
+    app = create_app(ProxySettings(api_key=emulator.keys.chat, base_url=emulator.base_url))
+    with TestClient(app) as client:
+        client.post("/api/login", json={"username": "bob", "password": "bob-password"})
+        with client.websocket_connect("/api/ws", headers=SAME) as ws:
+            ws.send_json({"type": "ask", "message": "Tell me about LlamaIndex and retrieval."})
+            assert ws.receive_json()["type"] == "start"
+            assert ws.receive_json()["type"] == "delta"
+            assert client.post("/api/chat", json={"message": "again"}).status_code == 409
+            assert client.post("/api/conversation/new").status_code == 409
+            stops_before = len(emulator.stop_calls)
+            ws.send_json({"type": "stop"})
+            event = ws.receive_json()
+            while event["type"] == "delta":
+                event = ws.receive_json()
+            assert event["type"] == "stopped"
+            assert event["answer"]
+        assert [call[1] for call in emulator.stop_calls[stops_before:]] == ["web-bob"]
+        assert client.post("/api/chat", json={"message": "again"}).status_code == 200
 
 
 def test_the_proxy_needs_a_key() -> None:
