@@ -175,6 +175,8 @@ def test_a_workflow_run_renders_a_node_timeline(emulator: Emulator) -> None:
     outputs = body_rows(markup, "dify-outputs")
     assert ["result", result.outputs["result"]] in outputs  # type: ignore[index]
     assert "| LLM | llm | succeeded |" in result._repr_markdown_()
+    (llm_row,) = body_rows(result.nodes[1]._repr_html_(), "dify-nodes")
+    assert llm_row[:3] == ["LLM", "llm", "succeeded"]
     detail = run._repr_html_()
     assert "succeeded" in detail
     assert "3 steps" in detail

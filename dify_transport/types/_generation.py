@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
-from dify_transport.display import result_html, result_markdown
+from dify_transport.display import nodes_html, nodes_markdown, result_html, result_markdown
 from dify_transport.types._common import DifyModel
 
 __all__ = [
@@ -126,6 +126,14 @@ class NodeRun(DifyModel):
     """How many ``node_retry`` events came for it."""
     iteration_id: str | None = None
     loop_id: str | None = None
+
+    def _repr_html_(self) -> str:
+        """Notebook display: one timeline row (`dify_transport.display.nodes_html`)."""
+        return nodes_html([self])
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display in Markdown."""
+        return nodes_markdown([self])
 
 
 class PendingForm(DifyModel):
