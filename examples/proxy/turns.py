@@ -16,7 +16,6 @@ calls Dify's stop endpoint for that task with the same Dify ``user``, once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -109,8 +108,7 @@ class Turn:
             self._finish({"type": "stopped", "answer": ""})
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait({task})
+        await asyncio.wait({task})  # never raises the task's CancelledError
 
     def _finish(self, event: Event) -> None:
         if not self.finished:
