@@ -10,6 +10,7 @@
   keeps metadata, waits for indexing; ``delete(ids)``).
 - ``Dify*Error``: every Dify failure, typed both as the transport's error and as
   langchain-core's ``Model*Error``.
+- :func:`display_sources`: a notebook table of an answer's or a retriever's passages.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from langchain_dify.chat_history import DifyChatMessageHistory
 from langchain_dify.chat_models import DEFAULT_USER, ChatDify
 from langchain_dify.completion import DifyCompletion
 from langchain_dify.knowledge_base import DifyKnowledgeBase
+from langchain_dify.display import display_sources
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 
@@ -71,4 +73,5 @@ __all__ = [
     "DifyWorkflowPausedError",
     "InMemorySessionStore",
     "SessionStore",
+    "display_sources",
 ]

@@ -7,6 +7,7 @@
 * :class:`DifyKnowledgeIndex`: a knowledge base as a managed index (``insert``,
   ``from_documents``: metadata kept, indexing awaited; ``delete_ref_doc``).
 * :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
+* :func:`display_sources`: a notebook table of a response's or a retriever's passages.
 
 Errors are ``dify_transport``'s, re-raised as they are; this package adds only
 :class:`DifyReadOnlyHistoryError`. This package never imports ``langchain_core``.
@@ -29,6 +30,7 @@ from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatRespon
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.completion import DifyCompletionLLM
 from llama_index_dify.knowledge_index import DifyKnowledgeIndex
+from llama_index_dify.display import display_sources
 from llama_index_dify.llms import DifyLLM
 from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from llama_index_dify.tools import DifyWorkflowTool
@@ -45,4 +47,5 @@ __all__ = [
     "DifyRetriever",
     "DifyStreamingChatResponse",
     "DifyWorkflowTool",
+    "display_sources",
 ]

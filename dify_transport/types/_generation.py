@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
+from dify_transport.display import nodes_html, nodes_markdown, result_html, result_markdown
 from dify_transport.types._common import DifyModel
 from dify_transport.types._stream_events import AgentLogStep
 
@@ -134,6 +135,14 @@ class NodeRun(DifyModel):
     agent_log: list[AgentLogStep] = []
     """An Agent node's steps (``agent_log`` events), one per step id, in arrival order."""
 
+    def _repr_html_(self) -> str:
+        """Notebook display: one timeline row (`dify_transport.display.nodes_html`)."""
+        return nodes_html([self])
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display in Markdown."""
+        return nodes_markdown([self])
+
 
 class PendingForm(DifyModel):
     """A human-input form a paused run waits on (``human_input_required``)."""
@@ -231,3 +240,11 @@ class Result(DifyModel):
     """The raw ``message_end``/blocking ``metadata`` object."""
     created_at: int | None = None
     """Creation time, Unix seconds."""
+
+    def _repr_html_(self) -> str:
+        """Notebook display: answer, cited passages, nodes, usage (`dify_transport.display`)."""
+        return result_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display in Markdown (the same parts as the HTML)."""
+        return result_markdown(self)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import field_validator
 
+from dify_transport.display import workflow_run_html, workflow_run_markdown
 from dify_transport.types._common import DifyModel, _from_json_text, _to_timestamp
 
 __all__ = [
@@ -53,6 +54,14 @@ class WorkflowRun(DifyModel):
     @classmethod
     def _timestamps(cls, value: object) -> object:
         return _to_timestamp(value)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: status, duration, steps, tokens, outputs."""
+        return workflow_run_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """Notebook display in Markdown."""
+        return workflow_run_markdown(self)
 
 
 class WorkflowLogPage(DifyModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-__all__ = ["CLEANUP", "PAUSE", "SETUP", "SETUP_MD", "TABLE_HELPER", "Cell", "code", "md"]
+__all__ = ["CLEANUP", "PAUSE", "SETUP", "SETUP_MD", "Cell", "code", "md"]
 
 Cell = tuple[str, str]
 
@@ -67,21 +67,4 @@ CLEANUP = code(
     if emu is not None:
         emu.stop()
     """
-)
-
-TABLE_HELPER = code(
-    '''
-    from IPython.display import Markdown
-
-
-    def sources_table(rows):
-        """rows: dicts with score, document_name, content -> a Markdown table."""
-        lines = ["| # | score | document | passage |", "|--:|--:|---|---|"]
-        for i, row in enumerate(rows, 1):
-            score = row.get("score")
-            passage = " ".join(str(row.get("content") or "").split())[:90].replace("|", "/")
-            shown = f"{score:.3f}" if score is not None else "-"
-            lines.append(f"| {i} | {shown} | {row.get('document_name')} | {passage} |")
-        return Markdown("\\n".join(lines))
-    '''
 )

@@ -58,6 +58,19 @@ CELLS: list[Cell] = [
     ),
     md(
         """
+        `display_sources` shows the cited passages as a table (document, score, snippet);
+        Jupyter renders it when it is the cell's last line:
+        """
+    ),
+    code(
+        """
+        from langchain_dify import display_sources
+
+        display_sources(msg)
+        """
+    ),
+    md(
+        """
         ## 3. Stream
 
         Tokens arrive as Dify produces them (`invoke` reads the same stream, which is
@@ -202,6 +215,42 @@ CELLS: list[Cell] = [
         except DifyAuthenticationError as exc:
             print(type(exc).__name__, exc.status_code, exc.code)
             print(exc)
+        """
+    ),
+    md(
+        """
+        ## 8. Under the hood: `dify_transport` results display themselves
+
+        `ChatDify` runs on `dify_transport`. Its `Result` (a blocking call, or a stream's
+        `final()`) renders in a notebook as the answer, the cited passages, the usage and
+        the price:
+        """
+    ),
+    code(
+        """
+        from dify_transport import DifyClient
+
+        client = DifyClient()  # $DIFY_API_KEY, $DIFY_BASE_URL
+        result = client.stream_chat("Why is the sky blue?", user="notebook-user").final()
+        result
+        """
+    ),
+    md(
+        """
+        A workflow run's `Result` adds a timeline of its nodes (status and duration).
+        The emulator's workflow app takes a `text` input; with your own Dify, use your
+        workflow app's key and inputs.
+        """
+    ),
+    code(
+        """
+        from IPython.display import display
+
+        if emu is not None:
+            with DifyClient(api_key=emu.keys.workflow) as workflow:
+                run = workflow.stream_workflow(user="notebook-user", inputs={"text": "sky"})
+                display(run.final())
+        client.close()
         """
     ),
     md("## Clean up"),

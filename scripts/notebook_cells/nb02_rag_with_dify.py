@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notebook_cells._shared import CLEANUP, SETUP, SETUP_MD, TABLE_HELPER, Cell, code, md
+from notebook_cells._shared import CLEANUP, SETUP, SETUP_MD, Cell, code, md
 
 __all__ = ["CELLS"]
 
@@ -23,14 +23,16 @@ CELLS: list[Cell] = [
     ),
     SETUP_MD,
     SETUP,
-    md("A small helper to show sources as a table:"),
-    TABLE_HELPER,
+    md(
+        """
+        `display_sources` shows passages as a table (document, score, snippet): give it a
+        retriever's `Document`s or a `ChatDify` answer. It returns a small object that
+        Jupyter renders as HTML when it is the cell's last line.
+        """
+    ),
     code(
         """
-        def docs_table(docs):
-            return sources_table(
-                [{"content": d.page_content, **d.metadata} for d in docs]
-            )
+        from langchain_dify import display_sources
         """
     ),
     md("## 1. Search the knowledge base: `DifyKnowledgeRetriever`"),
@@ -40,7 +42,7 @@ CELLS: list[Cell] = [
 
         knowledge = DifyKnowledgeRetriever(k=3)  # $DIFY_DATASET_API_KEY, $DIFY_DATASET_ID
         docs = knowledge.invoke("Why is the sky blue?")
-        docs_table(docs)
+        display_sources(docs)
         """
     ),
     md(
@@ -52,7 +54,7 @@ CELLS: list[Cell] = [
     code(
         """
         keyword = DifyKnowledgeRetriever(k=2, search_method="keyword_search")
-        docs_table(keyword.invoke("server-sent events"))
+        display_sources(keyword.invoke("server-sent events"))
         """
     ),
     md(
@@ -70,7 +72,7 @@ CELLS: list[Cell] = [
         cited = DifyRetriever(k=3)
         docs = cited.invoke("How does Dify stream text?")
         print("The app answered:", docs[0].metadata["answer"])
-        docs_table(docs)
+        display_sources(docs)
         """
     ),
     md(
@@ -134,7 +136,7 @@ CELLS: list[Cell] = [
                 print(part["answer"], end="", flush=True)
             result.update(part)
         print()
-        docs_table(result["docs"])
+        display_sources(result["docs"])
         """
     ),
     md("## 4. Async\n\nEvery retriever and chain also runs async:"),
@@ -142,7 +144,7 @@ CELLS: list[Cell] = [
         """
         result = await rag.ainvoke("What does LangChain provide?")
         print(result["answer"][:200])
-        docs_table(result["docs"])
+        display_sources(result["docs"])
         """
     ),
     md(
@@ -157,7 +159,7 @@ CELLS: list[Cell] = [
         """
         msg = llm.invoke("What is LlamaIndex?")
         print(msg.content)
-        sources_table(msg.response_metadata["retriever_resources"])
+        display_sources(msg)  # the answer's response_metadata["retriever_resources"]
         """
     ),
     md("## Clean up"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notebook_cells._shared import PAUSE, SETUP, SETUP_MD, TABLE_HELPER, Cell, code, md
+from notebook_cells._shared import PAUSE, SETUP, SETUP_MD, Cell, code, md
 
 __all__ = ["CELLS"]
 
@@ -19,16 +19,14 @@ CELLS: list[Cell] = [
     SETUP_MD,
     SETUP,
     PAUSE,
-    TABLE_HELPER,
-    code(
+    md(
         """
-        def nodes_table(nodes):
-            rows = [{**n.node.metadata, "score": n.score} for n in nodes]
-            for row, n in zip(rows, nodes):
-                row["content"] = n.node.get_content()
-            return sources_table(rows)
+        `display_sources` shows passages as a table (document, score, snippet): give it
+        `NodeWithScore`s, a response with `source_nodes`, or a `DifyLLM` reply. Jupyter
+        renders it as HTML when it is the cell's last line.
         """
     ),
+    code("from llama_index_dify import display_sources"),
     md(
         """
         ## 1. `DifyChatEngine`, streamed
@@ -54,7 +52,7 @@ CELLS: list[Cell] = [
         print("conversation:", response.metadata["conversation_id"])
         print("tokens:", usage.get("total_tokens"))
         print("price: ", usage.get("total_price"), usage.get("currency"))
-        nodes_table(response.source_nodes)
+        display_sources(response)  # its source_nodes
         """
     ),
     md(
@@ -131,7 +129,7 @@ CELLS: list[Cell] = [
         query_engine = RetrieverQueryEngine.from_args(retriever, llm=llm)
         answer = query_engine.query("Why is the sky blue?")
         print(textwrap.shorten(str(answer), 300))
-        nodes_table(answer.source_nodes)
+        display_sources(answer.source_nodes)
         """
     ),
     md(
@@ -146,7 +144,7 @@ CELLS: list[Cell] = [
         from llama_index_dify import DifyRetriever
 
         cited = DifyRetriever(user="notebook-user", similarity_top_k=2, delete_conversation=True)
-        nodes_table(cited.retrieve("How does Dify keep connections alive?"))
+        display_sources(cited.retrieve("How does Dify keep connections alive?"))
         """
     ),
     md(

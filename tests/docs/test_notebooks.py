@@ -21,6 +21,12 @@ EXPECTED = {
     "04_agents_and_workflows.ipynb",
 }
 CELL_TIMEOUT = 60
+# Rich displays a notebook must show (dify_transport.display), by notebook.
+RICH_OUTPUTS = {
+    "01_langchain_quickstart.ipynb": ('class="dify-sources"', 'class="dify-nodes"'),
+    "02_rag_with_dify.ipynb": ('class="dify-sources"',),
+    "03_llamaindex.ipynb": ('class="dify-sources"',),
+}
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -51,6 +57,14 @@ def test_notebook_executes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if out.output_type == "error"
     ]
     assert not errors
+    shown = [
+        str(out.get("data", {}).get("text/html", ""))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    ]
+    for marker in RICH_OUTPUTS.get(path.name, ()):
+        assert any(marker in html for html in shown), f"{path.name} shows no {marker} table"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -138,6 +138,13 @@ def test_each_framework_is_its_own_extra() -> None:
     assert not any("langchain" in req for req in extras["llama-index"])
 
 
+def test_the_examples_extra_serves_the_proxy_and_dev_installs_it() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    assert _names(extras["examples"]) == {"dify-integrations", "starlette", "uvicorn", "websockets"}
+    assert "dify-integrations[examples]" in extras["dev"]
+    assert "playwright" in _names(extras["dev"])
+
+
 def test_supported_pythons_are_classifiers() -> None:
     classifiers = PYPROJECT["project"]["classifiers"]
     for version in ("3.11", "3.12", "3.13"):

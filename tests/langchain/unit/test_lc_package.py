@@ -38,6 +38,7 @@ EXPECTED_ALL = [
     "DifyWorkflow",
     "DifyWorkflowPausedError",
     "DifyKnowledgeBase",
+    "display_sources",
 ]
 
 

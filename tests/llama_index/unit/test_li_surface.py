@@ -41,6 +41,7 @@ def test_public_surface() -> None:
         "DifyRetriever",
         "DifyStreamingChatResponse",
         "DifyWorkflowTool",
+        "display_sources",
     ]
     for name in llama_index_dify.__all__:
         assert getattr(llama_index_dify, name) is not None

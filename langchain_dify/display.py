@@ -1,0 +1,72 @@
+"""``display_sources``: a notebook table of the passages behind an answer or a retrieval.
+
+LangChain's own objects are not patched: this helper reads them and hands plain
+mappings to ``dify_transport.display``, the same table a ``Result`` shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage
+
+from dify_transport.display import SNIPPET_CHARS, SourcesTable, source_rows
+from dify_transport.turns import DifyInputError
+
+__all__ = ["display_sources"]
+
+
+def _from_message(message: BaseMessage) -> list[Mapping[str, Any]]:
+    resources = message.response_metadata.get("retriever_resources")
+    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
+
+
+def _from_document(document: Document) -> Mapping[str, Any]:
+    return {**document.metadata, "content": document.page_content}
+
+
+def display_sources(
+    source: BaseMessage | Document | Iterable[Document], *, snippet_chars: int = SNIPPET_CHARS
+) -> SourcesTable:
+    """A table of cited passages (document, score, snippet) that a notebook renders.
+
+    ```python
+    from langchain_dify import display_sources
+
+    display_sources(llm.invoke("What is Dify?"))  # the answer's retriever_resources
+    display_sources(retriever.invoke("warranty"))  # DifyRetriever / DifyKnowledgeRetriever
+    ```
+
+    Args:
+        source: A ``ChatDify`` message (its ``response_metadata["retriever_resources"]``),
+            a ``Document`` or a list of them (their metadata: ``document_name``,
+            ``dataset_name``, ``score``, ``position``).
+        snippet_chars: Longest passage snippet shown.
+
+    Returns:
+        A `SourcesTable` (``_repr_html_`` / ``_repr_markdown_``; ``repr`` is plain text).
+
+    Raises:
+        DifyInputError: ``source`` is none of these.
+    """
+    items: list[Mapping[str, Any]]
+    if isinstance(source, BaseMessage):
+        items = _from_message(source)
+    elif isinstance(source, Document):
+        items = [_from_document(source)]
+    elif isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
+        listed = list(source)
+        wrong = [type(item).__name__ for item in listed if not isinstance(item, Document)]
+        if wrong:
+            raise DifyInputError(
+                f"display_sources takes Documents; got {', '.join(sorted(set(wrong)))} in the list"
+            )
+        items = [_from_document(doc) for doc in listed]
+    else:
+        raise DifyInputError(
+            "display_sources takes a ChatDify message or Documents from a retriever; "
+            f"got {type(source).__name__}"
+        )
+    return SourcesTable(source_rows(items, snippet_chars=snippet_chars))
