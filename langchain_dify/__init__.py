@@ -43,8 +43,8 @@ from langchain_dify._session_store import InMemorySessionStore, SessionStore
 from langchain_dify.chat_history import DifyChatMessageHistory
 from langchain_dify.chat_models import DEFAULT_USER, ChatDify
 from langchain_dify.completion import DifyCompletion
-from langchain_dify.knowledge_base import DifyKnowledgeBase
 from langchain_dify.display import display_sources
+from langchain_dify.knowledge_base import DifyKnowledgeBase
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 

@@ -29,8 +29,8 @@ from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.completion import DifyCompletionLLM
-from llama_index_dify.knowledge_index import DifyKnowledgeIndex
 from llama_index_dify.display import display_sources
+from llama_index_dify.knowledge_index import DifyKnowledgeIndex
 from llama_index_dify.llms import DifyLLM
 from llama_index_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
 from llama_index_dify.tools import DifyWorkflowTool
