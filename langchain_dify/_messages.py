@@ -291,6 +291,8 @@ def final_chunk(
             metadata["message_replace"] = result.message_replace
         if result.files:
             metadata["files"] = list(result.files)
+        if result.paused is not None:  # a chatflow waiting for human input
+            metadata["paused"] = result.paused.model_dump(mode="json")
         usage = usage_metadata(result)
         message_id = result.message_id
     else:

@@ -37,6 +37,9 @@ EXPECTED_ALL = [
     "DifyCompletion",
     "DifyWorkflow",
     "DifyWorkflowPausedError",
+    "DifyAppTool",
+    "DifyChatPausedError",
+    "DifyToolException",
 ]
 
 
