@@ -4,6 +4,8 @@
 * :class:`DifyChatEngine`: a chat engine whose memory is the Dify conversation.
 * :class:`DifyRetriever`: the passages a Dify app cites for a query.
 * :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API).
+* :func:`arun_dify_workflow`: a Dify workflow in a ``Workflow`` step; human-input
+  pauses become ``InputRequiredEvent`` / ``HumanResponseEvent``.
 * :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
 
 Errors are ``dify_transport``'s, re-raised as they are; this package adds only
@@ -23,6 +25,11 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subpro
 
 from llama_index_dify._clients import DEFAULT_USER
 from llama_index_dify._errors import DifyReadOnlyHistoryError
+from llama_index_dify._human_input import (
+    DifyHumanResponseEvent,
+    DifyInputRequiredEvent,
+    arun_dify_workflow,
+)
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.completion import DifyCompletionLLM
@@ -35,10 +42,13 @@ __all__ = [
     "DifyChatEngine",
     "DifyChatStore",
     "DifyCompletionLLM",
+    "DifyHumanResponseEvent",
+    "DifyInputRequiredEvent",
     "DifyKnowledgeRetriever",
     "DifyLLM",
     "DifyReadOnlyHistoryError",
     "DifyRetriever",
     "DifyStreamingChatResponse",
     "DifyWorkflowTool",
+    "arun_dify_workflow",
 ]
