@@ -6,6 +6,8 @@
 * :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API).
 * :func:`arun_dify_workflow`: a Dify workflow in a ``Workflow`` step; human-input
   pauses become ``InputRequiredEvent`` / ``HumanResponseEvent``.
+* :class:`DifyChatTool` / :class:`DifyQueryEngine`: a chat app as an agent tool or a
+  query engine (``DifyLLM.as_tool()``, ``.as_query_engine()``).
 * :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
 
 Errors are ``dify_transport``'s, re-raised as they are; this package adds only
@@ -23,6 +25,8 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subpro
         "llama_index_dify needs llama-index-core: pip install 'dify-integrations[llama-index]'"
     ) from _missing
 
+from llama_index_dify._agent_steps import DifyAgentToolResultEvent
+from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
 from llama_index_dify._clients import DEFAULT_USER
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify._human_input import (
@@ -39,13 +43,16 @@ from llama_index_dify.tools import DifyWorkflowTool
 
 __all__ = [
     "DEFAULT_USER",
+    "DifyAgentToolResultEvent",
     "DifyChatEngine",
     "DifyChatStore",
+    "DifyChatTool",
     "DifyCompletionLLM",
     "DifyHumanResponseEvent",
     "DifyInputRequiredEvent",
     "DifyKnowledgeRetriever",
     "DifyLLM",
+    "DifyQueryEngine",
     "DifyReadOnlyHistoryError",
     "DifyRetriever",
     "DifyStreamingChatResponse",

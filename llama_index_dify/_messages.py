@@ -202,7 +202,8 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
     response's ``additional_kwargs`` hold ``model_name``, ``model_provider``,
     ``usage`` (Dify's dict: tokens, prices, currency, latency),
     ``retriever_resources``, ``finish_reason`` and, when present,
-    ``message_replace``, ``agent_thoughts`` and ``files``; ``raw`` is the whole
+    ``message_replace``, ``agent_thoughts``, ``files`` and ``paused`` (a chatflow
+    waiting for human input: ``finish_reason == "paused"``); ``raw`` is the whole
     result as JSON-safe data (its ``usage`` is what ``TokenCountingHandler`` reads).
 
     Args:
@@ -225,7 +226,7 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
     }
     if result.message_replace is not None:
         extra["message_replace"] = result.message_replace
-    for key in ("agent_thoughts", "files"):
+    for key in ("agent_thoughts", "files", "paused"):  # paused: a chatflow awaits human input
         if raw.get(key):
             extra[key] = raw[key]
     message = ChatMessage(

@@ -31,15 +31,21 @@ SECRET = "app-super-secret-key"
 def test_public_surface() -> None:
     assert llama_index_dify.__all__ == [
         "DEFAULT_USER",
+        "DifyAgentToolResultEvent",
         "DifyChatEngine",
         "DifyChatStore",
+        "DifyChatTool",
         "DifyCompletionLLM",
+        "DifyHumanResponseEvent",
+        "DifyInputRequiredEvent",
         "DifyKnowledgeRetriever",
         "DifyLLM",
+        "DifyQueryEngine",
         "DifyReadOnlyHistoryError",
         "DifyRetriever",
         "DifyStreamingChatResponse",
         "DifyWorkflowTool",
+        "arun_dify_workflow",
     ]
     for name in llama_index_dify.__all__:
         assert getattr(llama_index_dify, name) is not None
