@@ -244,3 +244,12 @@ async def test_chatflow_pause_in_langgraph_interrupts_and_resumes(
     assert done["answer"].startswith("Dify is")
     assert done["answer"].endswith("(Review approved: ok.)")
     assert _review_counts(emulator, llm.user) == (1, 1)
+
+
+def test_streaming_a_paused_chatflow_ends_with_the_paused_handle(emulator: Emulator) -> None:
+    llm = _chat(emulator, "review_chatflow")
+    chunks = list(llm.stream("What is Dify?"))
+    last = chunks[-1].response_metadata
+    assert last["finish_reason"] == "paused"
+    (form,) = last["paused"]["forms"].values()
+    assert form["form_token"]
