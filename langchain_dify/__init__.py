@@ -4,6 +4,7 @@
 - :class:`DifyChatMessageHistory`: a Dify conversation as chat history.
 - :class:`DifyCompletion`: a completion app as a text LLM (``BaseLLM``).
 - :class:`DifyWorkflow`: a workflow app as a ``Runnable[dict, dict]`` (``.as_tool()``).
+- :class:`DifyAppTool`: a chat, chatflow or agent app as a tool (``ChatDify.as_tool()``).
 - :class:`DifyRetriever`: the passages an app cites; :class:`DifyKnowledgeRetriever`:
   a knowledge base searched directly (metadata ``filter=``).
 - :class:`DifyKnowledgeBase`: a knowledge base as a ``VectorStore`` (``add_documents``
@@ -24,6 +25,7 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subpro
         "langchain_dify needs langchain-core: pip install 'dify-integrations[langchain]'"
     ) from _missing
 
+from langchain_dify._chat_pause import DifyChatPausedError
 from langchain_dify._errors import (
     DifyAPIConnectionError,
     DifyAPIError,
@@ -46,6 +48,7 @@ from langchain_dify.completion import DifyCompletion
 from langchain_dify.display import display_sources
 from langchain_dify.knowledge_base import DifyKnowledgeBase
 from langchain_dify.retrievers import DifyKnowledgeRetriever, DifyRetriever
+from langchain_dify.tools import DifyAppTool, DifyToolException
 from langchain_dify.workflows import DifyWorkflow, DifyWorkflowPausedError
 
 __all__ = [
@@ -54,8 +57,10 @@ __all__ = [
     "DifyAPIConnectionError",
     "DifyAPIError",
     "DifyAPITimeoutError",
+    "DifyAppTool",
     "DifyAuthenticationError",
     "DifyBadRequestError",
+    "DifyChatPausedError",
     "DifyChatMessageHistory",
     "DifyCompletion",
     "DifyContentTooLargeError",
@@ -68,6 +73,7 @@ __all__ = [
     "DifyPermissionDeniedError",
     "DifyRateLimitError",
     "DifyRetriever",
+    "DifyToolException",
     "DifyUnsupportedMediaTypeError",
     "DifyWorkflow",
     "DifyWorkflowPausedError",

@@ -15,7 +15,15 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from dify_transport import DifyError, PausedRun, Result
 
-__all__ = ["in_graph", "interrupt_value", "resume_choice", "run_in_graph", "arun_in_graph"]
+__all__ = [
+    "arun_in_graph",
+    "arun_values_in_graph",
+    "in_graph",
+    "interrupt_value",
+    "resume_choice",
+    "run_in_graph",
+    "run_values_in_graph",
+]
 
 Start = Callable[[], dict[str, Any]]
 Resume = Callable[[dict[str, Any], str, dict[str, Any], str | None], dict[str, Any]]
@@ -62,22 +70,13 @@ def resume_choice(answer: object, paused: PausedRun) -> tuple[str, dict[str, Any
     return answer["action"], dict(answer.get("inputs") or {}), node_id
 
 
+def _result_paused(value: dict[str, Any]) -> PausedRun | None:
+    return Result.model_validate(value).paused
+
+
 def run_in_graph(start: Start, resume: Resume) -> Result:
     """Run to the end, interrupting the graph at each pause (sync)."""
-    from langgraph.func import task  # noqa: PLC0415 - only inside a LangGraph run
-    from langgraph.types import interrupt  # noqa: PLC0415
-
-    make_task: Any = task  # its ParamSpec typing does not take a Callable alias
-    started = make_task(name="dify_workflow_start")(start)
-    resumed = make_task(name="dify_workflow_resume")(resume)
-    result = Result.model_validate(started().result())
-    while result.paused is not None:
-        action, inputs, node_id = resume_choice(
-            interrupt(interrupt_value(result.paused)), result.paused
-        )
-        handle = result.paused.model_dump(mode="json")
-        result = Result.model_validate(resumed(handle, action, inputs, node_id).result())
-    return result
+    return Result.model_validate(run_values_in_graph(start, resume, _result_paused))
 
 
 async def arun_in_graph(
@@ -85,17 +84,46 @@ async def arun_in_graph(
     resume: Callable[[dict[str, Any], str, dict[str, Any], str | None], Awaitable[dict[str, Any]]],
 ) -> Result:
     """Async `run_in_graph`."""
+    return Result.model_validate(await arun_values_in_graph(start, resume, _result_paused))
+
+
+def run_values_in_graph(
+    start: Start,
+    resume: Resume,
+    paused_of: Callable[[dict[str, Any]], PausedRun | None],
+    name: str = "dify_workflow",
+) -> dict[str, Any]:
+    """`run_in_graph` for any plain-data value; ``paused_of`` finds its pause (sync)."""
     from langgraph.func import task  # noqa: PLC0415 - only inside a LangGraph run
     from langgraph.types import interrupt  # noqa: PLC0415
 
     make_task: Any = task  # its ParamSpec typing does not take a Callable alias
-    started = make_task(name="dify_workflow_start")(start)
-    resumed = make_task(name="dify_workflow_resume")(resume)
-    result = Result.model_validate(await started())
-    while result.paused is not None:
-        action, inputs, node_id = resume_choice(
-            interrupt(interrupt_value(result.paused)), result.paused
-        )
-        handle = result.paused.model_dump(mode="json")
-        result = Result.model_validate(await resumed(handle, action, inputs, node_id))
-    return result
+    started = make_task(name=f"{name}_start")(start)
+    resumed = make_task(name=f"{name}_resume")(resume)
+    value: dict[str, Any] = started().result()
+    while (paused := paused_of(value)) is not None:
+        action, inputs, node_id = resume_choice(interrupt(interrupt_value(paused)), paused)
+        handle = paused.model_dump(mode="json")
+        value = resumed(handle, action, inputs, node_id).result()
+    return value
+
+
+async def arun_values_in_graph(
+    start: Callable[[], Awaitable[dict[str, Any]]],
+    resume: Callable[[dict[str, Any], str, dict[str, Any], str | None], Awaitable[dict[str, Any]]],
+    paused_of: Callable[[dict[str, Any]], PausedRun | None],
+    name: str = "dify_workflow",
+) -> dict[str, Any]:
+    """Async `run_values_in_graph`."""
+    from langgraph.func import task  # noqa: PLC0415 - only inside a LangGraph run
+    from langgraph.types import interrupt  # noqa: PLC0415
+
+    make_task: Any = task  # its ParamSpec typing does not take a Callable alias
+    started = make_task(name=f"{name}_start")(start)
+    resumed = make_task(name=f"{name}_resume")(resume)
+    value: dict[str, Any] = await started()
+    while (paused := paused_of(value)) is not None:
+        action, inputs, node_id = resume_choice(interrupt(interrupt_value(paused)), paused)
+        handle = paused.model_dump(mode="json")
+        value = await resumed(handle, action, inputs, node_id)
+    return value

@@ -293,6 +293,8 @@ def final_chunk(
             metadata["files"] = list(result.files)
         if result.resumed:  # a dropped chatflow stream resumed; the answer was read back
             metadata["resumed"] = True
+        if result.paused is not None:  # a chatflow waiting for human input
+            metadata["paused"] = result.paused.model_dump(mode="json")
         usage = usage_metadata(result)
         message_id = result.message_id
     else:

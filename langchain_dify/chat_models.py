@@ -25,6 +25,8 @@ from dify_transport import (
     trace_headers,
 )
 from dify_transport.turns import aupload_files, upload_files
+from langchain_dify._agent_steps import AgentToolRuns, AsyncAgentToolRuns
+from langchain_dify._chat_pause import asettle, settle
 from langchain_dify._clients import ClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
@@ -33,6 +35,8 @@ from langchain_dify._messages import (
     TurnChunks,
     build_turn,
 )
+from langchain_dify._session_store import SessionStore
+from langchain_dify.tools import DifyAppTool
 
 __all__ = ["DEFAULT_USER", "ChatDify"]
 
@@ -249,6 +253,30 @@ class ChatDify(ClientOwner, BaseChatModel):
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
 
+    def as_tool(  # type: ignore[override]
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        conversations: SessionStore | None = None,
+    ) -> DifyAppTool:
+        """This app as a tool, ``query`` in, the answer out (`DifyAppTool`; reads ``/info``)."""
+        return DifyAppTool.from_chat_model(
+            self, name=name, description=description, conversations=conversations
+        )
+
+    async def aas_tool(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        conversations: SessionStore | None = None,
+    ) -> DifyAppTool:
+        """Async `as_tool`."""
+        return await DifyAppTool.afrom_chat_model(
+            self, name=name, description=description, conversations=conversations
+        )
+
     # --------------------------------------------------------------- metadata
 
     @property
@@ -325,12 +353,14 @@ class ChatDify(ClientOwner, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
+        steps = AgentToolRuns(run_manager)
         turn, user, files = self._turn(messages, kwargs)
         chunks, client = self._chunks(stop), self._client
-        with translate_errors():
+        with translate_errors(), steps:
             sent = upload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             with client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id)) as stream:
                 for event in stream:
+                    steps.feed(event)
                     if (chunk := chunks.feed(event)) is not None:
                         yield self._emit(chunk, run_manager)
                     if chunks.stopped:
@@ -347,13 +377,15 @@ class ChatDify(ClientOwner, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
+        steps = AsyncAgentToolRuns(run_manager)
         turn, user, files = self._turn(messages, kwargs)
         chunks, client = self._chunks(stop), self._async_client
         with translate_errors():
             sent = await aupload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             stream = await client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id))
-            async with stream:
+            async with stream, steps:
                 async for event in stream:
+                    await steps.feed(event)
                     if (chunk := chunks.feed(event)) is not None:
                         yield await self._aemit(chunk, run_manager)
                     if chunks.stopped:
@@ -376,8 +408,11 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        result = super()._generate_with_cache(messages, stop, run_manager, **kwargs)
-        return _moderated(result)
+        # a chatflow paused for human input: interrupt inside LangGraph, else raise
+        generate = super()._generate_with_cache
+        return settle(
+            self, lambda: _moderated(generate(messages, stop, run_manager, **kwargs)), run_manager
+        )
 
     async def _agenerate_with_cache(
         self,
@@ -386,8 +421,12 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        result = await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
-        return _moderated(result)
+        agenerate = super()._agenerate_with_cache
+
+        async def generate() -> ChatResult:
+            return _moderated(await agenerate(messages, stop, run_manager, **kwargs))
+
+        return await asettle(self, generate, run_manager)
 
     @staticmethod
     def _emit(

@@ -20,7 +20,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.callbacks.manager import adispatch_custom_event, dispatch_custom_event
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
-from langchain_core.tools import StructuredTool, ToolException
+from langchain_core.tools import StructuredTool
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -49,6 +49,7 @@ from dify_transport.inputs import (
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._langgraph import arun_in_graph, in_graph, run_in_graph
+from langchain_dify.tools import DifyToolException
 
 __all__ = ["DifyWorkflow", "DifyWorkflowPausedError"]
 
@@ -395,13 +396,13 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
             try:
                 return self.invoke(inputs)
             except DifyError as exc:
-                raise ToolException(str(exc)) from exc
+                raise DifyToolException(exc) from exc
 
         async def arun(**inputs: Any) -> dict[str, Any]:
             try:
                 return await self.ainvoke(inputs)
             except DifyError as exc:
-                raise ToolException(str(exc)) from exc
+                raise DifyToolException(exc) from exc
 
         return StructuredTool.from_function(
             func=run,

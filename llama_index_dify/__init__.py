@@ -6,6 +6,10 @@
 * :class:`DifyKnowledgeRetriever`: a Dify knowledge base (Knowledge API; ``filters=``).
 * :class:`DifyKnowledgeIndex`: a knowledge base as a managed index (``insert``,
   ``from_documents``: metadata kept, indexing awaited; ``delete_ref_doc``).
+* :func:`arun_dify_workflow`: a Dify workflow in a ``Workflow`` step; human-input
+  pauses become ``InputRequiredEvent`` / ``HumanResponseEvent``.
+* :class:`DifyChatTool` / :class:`DifyQueryEngine`: a chat app as an agent tool or a
+  query engine (``DifyLLM.as_tool()``, ``.as_query_engine()``).
 * :class:`DifyChatStore`: a user's Dify conversations as a (read-only) chat store.
 * :func:`display_sources`: a notebook table of a response's or a retriever's passages.
 
@@ -24,8 +28,15 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - tested in a subpro
         "llama_index_dify needs llama-index-core: pip install 'dify-integrations[llama-index]'"
     ) from _missing
 
+from llama_index_dify._agent_steps import DifyAgentToolResultEvent
+from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
 from llama_index_dify._clients import DEFAULT_USER
 from llama_index_dify._errors import DifyReadOnlyHistoryError
+from llama_index_dify._human_input import (
+    DifyHumanResponseEvent,
+    DifyInputRequiredEvent,
+    arun_dify_workflow,
+)
 from llama_index_dify.chat_engine import DifyChatEngine, DifyStreamingChatResponse
 from llama_index_dify.chat_store import DifyChatStore
 from llama_index_dify.completion import DifyCompletionLLM
@@ -37,15 +48,21 @@ from llama_index_dify.tools import DifyWorkflowTool
 
 __all__ = [
     "DEFAULT_USER",
+    "DifyAgentToolResultEvent",
     "DifyChatEngine",
     "DifyChatStore",
+    "DifyChatTool",
     "DifyCompletionLLM",
     "DifyKnowledgeIndex",
+    "DifyHumanResponseEvent",
+    "DifyInputRequiredEvent",
     "DifyKnowledgeRetriever",
     "DifyLLM",
+    "DifyQueryEngine",
     "DifyReadOnlyHistoryError",
     "DifyRetriever",
     "DifyStreamingChatResponse",
     "DifyWorkflowTool",
     "display_sources",
+    "arun_dify_workflow",
 ]

@@ -202,8 +202,9 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
     response's ``additional_kwargs`` hold ``model_name``, ``model_provider``,
     ``usage`` (Dify's dict: tokens, prices, currency, latency),
     ``retriever_resources``, ``finish_reason`` and, when present,
-    ``message_replace``, ``agent_thoughts``, ``files`` and ``resumed`` (a dropped
-    chatflow stream was resumed); ``raw`` is the whole
+    ``message_replace``, ``agent_thoughts``, ``files``, ``resumed`` (a dropped
+    chatflow stream was resumed) and ``paused`` (a chatflow waiting for human input:
+    ``finish_reason == "paused"``); ``raw`` is the whole
     result as JSON-safe data (its ``usage`` is what ``TokenCountingHandler`` reads).
 
     Args:
@@ -226,7 +227,7 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
     }
     if result.message_replace is not None:
         extra["message_replace"] = result.message_replace
-    for key in ("agent_thoughts", "files", "resumed"):
+    for key in ("agent_thoughts", "files", "resumed", "paused"):  # paused: awaits human input
         if raw.get(key):
             extra[key] = raw[key]
     message = ChatMessage(

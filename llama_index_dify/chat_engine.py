@@ -21,6 +21,7 @@ from llama_index.core.chat_engine.types import (
 )
 
 from dify_transport import APIError
+from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
 from llama_index_dify._clients import ClosingContext
 from llama_index_dify._messages import conversation_anchor, messages_from_history
 from llama_index_dify._nodes import nodes_from_resources
@@ -208,6 +209,14 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
     def conversation_id(self) -> str | None:
         """The Dify conversation the next turn goes to (None: a new one)."""
         return self._conversation_id
+
+    def as_tool(self, name: str | None = None, description: str | None = None) -> DifyChatTool:
+        """The engine's app as an agent tool (`DifyLLM.as_tool`; its own conversations)."""
+        return self._llm.as_tool(name=name, description=description)
+
+    def as_query_engine(self) -> DifyQueryEngine:
+        """The engine's app as a query engine (`DifyLLM.as_query_engine`)."""
+        return self._llm.as_query_engine()
 
     def close(self) -> None:
         """Close the model's sync client if it was built here."""

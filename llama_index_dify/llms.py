@@ -42,6 +42,8 @@ from dify_transport import (
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.turns import aupload_files, upload_files
 from dify_transport.types import FileInput
+from llama_index_dify._agent_steps import AgentToolEvents
+from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
 from llama_index_dify._clients import (
     AppClientsOwner,
     default_user,
@@ -240,6 +242,22 @@ class DifyLLM(AppClientsOwner, LLM):
             system_role=MessageRole.SYSTEM,
         )
 
+    # -- as a tool or query engine (see ``_app_tools``) -----------------------------------
+
+    def as_tool(self, name: str | None = None, description: str | None = None) -> DifyChatTool:
+        """This app as an agent tool, ``query`` in, the answer out (reads ``GET /info``)."""
+        return DifyChatTool.from_llm(self, name=name, description=description)
+
+    async def aas_tool(
+        self, name: str | None = None, description: str | None = None
+    ) -> DifyChatTool:
+        """Async `as_tool`."""
+        return await DifyChatTool.afrom_llm(self, name=name, description=description)
+
+    def as_query_engine(self) -> DifyQueryEngine:
+        """This app as a query engine (each query a new conversation)."""
+        return DifyQueryEngine(self)
+
     # -- clients ---------------------------------------------------------------------
 
     def _get_client(self) -> DifyClient:
@@ -277,28 +295,32 @@ class DifyLLM(AppClientsOwner, LLM):
     def _iter_chat(self, call: _Call) -> ChatResponseGen:
         client = self._get_client()
         files = upload_files(client, call.turn.files, user=call.user)
-        text = ""
+        text, steps = "", AgentToolEvents(self.callback_manager)
         with client.stream_chat(call.turn.query, **call.stream_kwargs(files)) as stream:
             for event in stream:
+                steps.feed(event)  # an agent app's tool calls, as tool events
                 response = response_from_event(event, text)
                 if response is not None:
                     text += response.delta or ""
                     yield response
             result = stream.final()
+        steps.finish()
         yield response_from_result(result, model=self.model, delta="")
 
     async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
         client = self._get_aclient()
         files = await aupload_files(client, call.turn.files, user=call.user)
-        text = ""
+        text, steps = "", AgentToolEvents(self.callback_manager)
         stream = await client.stream_chat(call.turn.query, **call.stream_kwargs(files))
         async with stream:
             async for event in stream:
+                steps.feed(event)
                 response = response_from_event(event, text)
                 if response is not None:
                     text += response.delta or ""
                     yield response
             result = await stream.final()
+        steps.finish()
         yield response_from_result(result, model=self.model, delta="")
 
     # -- chat ------------------------------------------------------------------------------

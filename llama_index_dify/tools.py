@@ -35,7 +35,8 @@ def _outputs(result: Result) -> dict[str, Any]:
         forms = ", ".join(result.paused.forms) or "none"
         msg = (
             f"The Dify run {result.paused.workflow_run_id} paused for human input (forms at "
-            f"nodes: {forms}); answer them with the transport's submit_human_input_form"
+            f"nodes: {forms}); run it with arun_dify_workflow inside a LlamaIndex Workflow "
+            "(pauses become InputRequiredEvent), or answer with submit_human_input_form"
         )
         raise DifyError(msg)
     return dict(result.outputs or {})

@@ -12,8 +12,10 @@ CELLS: list[Cell] = [
         # Agents, chatflows, completions and workflows
 
         Dify has five app modes. Chat, chatflow (advanced-chat) and agent apps are chat
-        models (`ChatDify`, `DifyLLM`); completion and workflow apps are reached through
-        the transport, `dify_transport.DifyClient`, which the adapters are built on.
+        models (`ChatDify`, `DifyLLM`); completion apps are LLMs (`DifyCompletion`,
+        `DifyCompletionLLM`) and workflow apps runnables and agent tools (`DifyWorkflow`,
+        `DifyWorkflowTool`). Sections 3 and 4 show the transport underneath,
+        `dify_transport.DifyClient`; sections 6 to 10 put the apps into agents and graphs.
         """
     ),
     md(
@@ -23,8 +25,9 @@ CELLS: list[Cell] = [
         This notebook needs one app of each mode. With your own Dify, set
         `DIFY_BASE_URL` and `DIFY_AGENT_API_KEY`, `DIFY_CHATFLOW_API_KEY`,
         `DIFY_COMPLETION_API_KEY`, `DIFY_WORKFLOW_API_KEY` (names used only by this
-        notebook), and adapt the workflow `inputs` to your app's form. Otherwise the
-        emulator serves all four.
+        notebook), and adapt the workflow `inputs` to your app's form; section 8 also
+        needs `DIFY_REVIEW_WORKFLOW_API_KEY`, a workflow with a Human Input node.
+        Otherwise the emulator serves them all.
         """
     ),
     code(
@@ -211,6 +214,177 @@ CELLS: list[Cell] = [
                 print("partial answer:", repr(exc.partial_answer))
             finally:
                 chat_app.close()
+        """
+    ),
+    md(
+        """
+        ## 6. An agent app's tool calls as tool runs
+
+        Each tool call of a Dify agent app is reported to callbacks as a child tool run
+        of the model's run (`on_tool_start` / `on_tool_end` with the tool's name, input
+        and observation), so LangSmith and `astream_events` show the agent's tool use.
+        """
+    ),
+    code(
+        """
+        from langchain_core.callbacks import BaseCallbackHandler
+
+
+        class ShowTools(BaseCallbackHandler):
+            def on_tool_start(self, serialized, input_str, **kwargs):
+                print("tool start:", serialized["name"], input_str)
+
+            def on_tool_end(self, output, **kwargs):
+                print("tool end:  ", output)
+
+
+        print(agent.invoke("What time is it?", config={"callbacks": [ShowTools()]}).content)
+        """
+    ),
+    md(
+        """
+        ## 7. A Dify workflow as a tool for a LangChain agent
+
+        `DifyWorkflow.as_tool()` reads the app's name, description and input form: the
+        tool's argument schema has the required fields, selects as enums, numbers and
+        max lengths, and bad arguments fail before anything is sent. A scripted model
+        stands in for your tool-calling model (`create_agent("openai:gpt-4.1", [tool])`).
+        """
+    ),
+    code(
+        """
+        from langchain.agents import create_agent
+        from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+        from langchain_core.messages import AIMessage
+
+        from langchain_dify import DifyWorkflow
+
+        workflow_app = DifyWorkflow(api_key=KEYS["workflow"], base_url=BASE_URL, user=USER)
+        tool = workflow_app.as_tool()
+        print(tool.name, tool.args)
+
+
+        class ScriptedModel(GenericFakeChatModel):
+            def bind_tools(self, tools, **kwargs):
+                return self
+
+
+        args = {"text": "Why is the sky blue?", "style": "plain"}
+        call = {"name": tool.name, "args": args, "id": "1"}
+        model = ScriptedModel(messages=iter([AIMessage("", tool_calls=[call]), AIMessage("Done.")]))
+        question = {"messages": [("user", "Why is the sky blue?")]}
+        result = create_agent(model, [tool]).invoke(question)
+        for message in result["messages"]:
+            print(f"{message.type:>6}: {message.content or message.tool_calls}")
+        """
+    ),
+    md(
+        """
+        ## 8. A LangGraph graph that pauses on a Dify human-input form
+
+        Inside a LangGraph node, a Dify run that pauses for human input becomes the
+        graph's `interrupt()`, carrying the form. `Command(resume=...)` answers it and
+        continues the same Dify run: LangGraph replays the node, and the run's handle,
+        kept in the checkpoint, stops it from starting a second run.
+        """
+    ),
+    code(
+        """
+        from typing import TypedDict
+
+        from langgraph.checkpoint.memory import InMemorySaver
+        from langgraph.graph import START, StateGraph
+        from langgraph.types import Command
+
+        REVIEW_KEY = os.environ.get("DIFY_REVIEW_WORKFLOW_API_KEY") or (
+            emu.keys.review_workflow if emu is not None else None
+        )
+
+
+        class Review(TypedDict, total=False):
+            draft: str
+            outputs: dict
+
+
+        if REVIEW_KEY is None:
+            print("Set DIFY_REVIEW_WORKFLOW_API_KEY to run this section on your Dify.")
+        else:
+            review = DifyWorkflow(api_key=REVIEW_KEY, base_url=BASE_URL, user=USER)
+
+            def run_review(state: Review) -> Review:
+                return {"outputs": review.invoke({"text": state["draft"]})}
+
+            builder = StateGraph(Review)
+            builder.add_node("review", run_review)
+            builder.add_edge(START, "review")
+            graph = builder.compile(checkpointer=InMemorySaver())
+            thread = {"configurable": {"thread_id": "review-1"}}
+
+            paused = graph.invoke({"draft": "What is Dify?"}, thread)
+            (interrupt,) = paused["__interrupt__"]
+            (form,) = interrupt.value["forms"].values()
+            print(form["content"])
+            print("actions:", [a["id"] for a in form["actions"]])
+            answer = {"action": "approve", "inputs": {"comment": "Good.", "priority": "high"}}
+            done = graph.invoke(Command(resume=answer), thread)
+            print(done["outputs"])
+        """
+    ),
+    md(
+        """
+        ## 9. A LlamaIndex FunctionAgent with a Dify workflow tool
+
+        `DifyWorkflowTool.from_app` builds a `FunctionTool` from the app the same way.
+        A scripted `MockFunctionCallingLLM` stands in for your function-calling LLM.
+        """
+    ),
+    code(
+        """
+        from llama_index.core.agent.workflow import FunctionAgent
+        from llama_index.core.base.llms.types import ToolCallBlock
+        from llama_index.core.llms import MessageRole
+        from llama_index.core.llms.mock import MockFunctionCallingLLM
+
+        from llama_index_dify import DifyWorkflowTool
+
+        workflow_tool = DifyWorkflowTool.from_app(
+            api_key=KEYS["workflow"], base_url=BASE_URL, user=USER
+        )
+
+
+        def script(messages, **kwargs):
+            if messages[-1].role == MessageRole.TOOL:
+                said = messages[-1].content
+                return ChatMessage(role="assistant", content=f"The workflow says: {said}")
+            name = workflow_tool.metadata.name
+            ask = ToolCallBlock(tool_name=name, tool_kwargs={"text": "Why is the sky blue?"})
+            return ChatMessage(role="assistant", blocks=[ask])
+
+
+        function_agent = FunctionAgent(
+            tools=[workflow_tool], llm=MockFunctionCallingLLM(response_generator=script)
+        )
+        print(await function_agent.run("Why is the sky blue?"))
+        """
+    ),
+    md(
+        """
+        ## 10. A completion app in an LCEL chain
+
+        `DifyCompletion` is a LangChain LLM: the prompt goes to the app's `query` input.
+        """
+    ),
+    code(
+        """
+        from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.prompts import PromptTemplate
+
+        from langchain_dify import DifyCompletion
+
+        completion_llm = DifyCompletion(api_key=KEYS["completion"], base_url=BASE_URL, user=USER)
+        prompt = PromptTemplate.from_template("Explain {topic} in one sentence.")
+        chain = prompt | completion_llm | StrOutputParser()
+        print(chain.invoke({"topic": "server-sent events"}))
         """
     ),
     md("## Clean up"),

@@ -116,6 +116,9 @@ def reader_env(readme_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("DIFY_API_KEY", readme_emulator.keys.chat)
     monkeypatch.setenv("DIFY_DATASET_API_KEY", readme_emulator.keys.dataset)
     monkeypatch.setenv("DIFY_DATASET_ID", readme_emulator.dataset_id)
+    monkeypatch.setenv("DIFY_WORKFLOW_API_KEY", readme_emulator.keys.workflow)
+    monkeypatch.setenv("DIFY_REVIEW_WORKFLOW_API_KEY", readme_emulator.keys.review_workflow)
+    monkeypatch.setenv("DIFY_COMPLETION_API_KEY", readme_emulator.keys.completion)
 
 
 def test_the_readme_has_runnable_blocks() -> None:
@@ -129,6 +132,10 @@ def test_the_readme_has_runnable_blocks() -> None:
     assert len(skipped) <= 2, "mark blocks not-tested sparingly"
 
 
+# llama-index's `workflows` package (FunctionAgent, Workflow) touches pydantic's deprecated
+# `__fields__` (its warning, not ours).
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
 @pytest.mark.usefixtures("reader_env")
 @pytest.mark.parametrize("block", PYTHON, ids=lambda b: b.id)
 def test_python_block_runs(block: Block, namespace: dict[str, Any]) -> None:
@@ -244,6 +251,9 @@ def test_the_emulator_block_exports_what_the_blocks_read() -> None:
         "DIFY_API_KEY": KEYS.chat,
         "DIFY_DATASET_API_KEY": KEYS.dataset,
         "DIFY_DATASET_ID": Emulator().dataset_id,
+        "DIFY_WORKFLOW_API_KEY": KEYS.workflow,
+        "DIFY_REVIEW_WORKFLOW_API_KEY": KEYS.review_workflow,
+        "DIFY_COMPLETION_API_KEY": KEYS.completion,
     }
     read = set(re.findall(r"\bDIFY_[A-Z_]+\b", "".join(b.source for b in PYTHON)))
     assert read <= set(exported) | {"DIFY_USER"}

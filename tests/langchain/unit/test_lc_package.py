@@ -39,6 +39,9 @@ EXPECTED_ALL = [
     "DifyWorkflowPausedError",
     "DifyKnowledgeBase",
     "display_sources",
+    "DifyAppTool",
+    "DifyChatPausedError",
+    "DifyToolException",
 ]
 
 

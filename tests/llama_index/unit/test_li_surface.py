@@ -31,17 +31,23 @@ SECRET = "app-super-secret-key"
 def test_public_surface() -> None:
     assert llama_index_dify.__all__ == [
         "DEFAULT_USER",
+        "DifyAgentToolResultEvent",
         "DifyChatEngine",
         "DifyChatStore",
+        "DifyChatTool",
         "DifyCompletionLLM",
         "DifyKnowledgeIndex",
+        "DifyHumanResponseEvent",
+        "DifyInputRequiredEvent",
         "DifyKnowledgeRetriever",
         "DifyLLM",
+        "DifyQueryEngine",
         "DifyReadOnlyHistoryError",
         "DifyRetriever",
         "DifyStreamingChatResponse",
         "DifyWorkflowTool",
         "display_sources",
+        "arun_dify_workflow",
     ]
     for name in llama_index_dify.__all__:
         assert getattr(llama_index_dify, name) is not None
