@@ -193,3 +193,42 @@ def test_neutral_conditions_and_retrieve_sends_complete_model() -> None:
     assert bodies[1]["retrieval_model"]["search_method"] == "keyword_search"
     assert bodies[1]["retrieval_model"]["metadata_filtering_conditions"]["conditions"] == [
         {"name": "n", "comparison_operator": "<", "value": 3}]  # fmt: skip
+
+
+def test_add_documents_creates_fields_sets_values_and_waits() -> None:
+    from dify_transport import TextDocument
+
+    calls: list[tuple[str, str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.read()) if request.content else None
+        path = request.url.path.removeprefix(f"/v1/datasets/{DS}")
+        calls.append((request.method, path, body))
+        if path == "/document/create-by-text":
+            doc = {"id": f"id-{body['name']}", "name": body["name"]}
+            return httpx.Response(200, json={"document": doc, "batch": f"b-{body['name']}"})
+        if path == "/metadata" and request.method == "GET":
+            return httpx.Response(200, json={"doc_metadata": [
+                {"id": "f-year", "name": "year", "type": "number"}]})  # fmt: skip
+        if path == "/metadata":
+            return httpx.Response(201, json={"id": f"f-{body['name']}", **body})
+        if path.endswith("/indexing-status"):
+            return httpx.Response(200, json=_status("completed", 1, 1))
+        return httpx.Response(200, json={"result": "success"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with DifyKnowledgeClient(api_key=KEY, base_url="http://dify.test/v1", http_client=http) as kc:
+        ids = kc.add_documents(DS, [
+            TextDocument("a", "x", {"year": 2024, "source": "/a.txt", "tags": ["t"]}),
+            TextDocument("b", "y"),
+        ], progress=False)  # fmt: skip
+    assert ids == ["id-a", "id-b"]
+    assert [(m, p) for m, p, _ in calls] == [
+        ("POST", "/document/create-by-text"), ("POST", "/document/create-by-text"),
+        ("GET", "/metadata"), ("POST", "/metadata"), ("POST", "/documents/metadata"),
+        ("GET", "/documents/b-a/indexing-status"), ("GET", "/documents/b-b/indexing-status"),
+    ]  # fmt: skip
+    assert calls[3][2] == {"type": "string", "name": "doc_source"}
+    assert calls[4][2] == {"operation_data": [{"document_id": "id-a", "metadata_list": [
+        {"id": "f-year", "name": "year", "value": 2024},
+        {"id": "f-doc_source", "name": "doc_source", "value": "/a.txt"}]}]}  # fmt: skip
