@@ -3,7 +3,7 @@
 Between the Start and the LLM node the run then also goes through an iteration over two
 items (its inner Tool node fails once and is retried: ``node_retry``), a loop of two
 rounds and an Agent node that logs a round with one tool call (``agent_log``), with the
-fields of the wire reference (§6.3) and the 1.x additions (``retry_index``,
+fields Dify 1.x sends for these events (``retry_index``,
 ``pre_loop_output``, ``steps``). Container events carry ``id == node_id`` as Dify's do;
 Dify sends no ``node_started`` for the containers themselves.
 """
