@@ -51,6 +51,9 @@ class ClientSettings:
         async_http_client: A caller-owned ``httpx.AsyncClient`` for the async client.
         client: A ready sync transport client, used as is (never built, never closed).
         async_client: A ready async transport client, used as is.
+        max_connections: Connection limit of each HTTP client built here (None: the
+            transport default, ``DEFAULT_MAX_CONNECTIONS``); an injected ``httpx``
+            client keeps its own.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -61,6 +64,7 @@ class ClientSettings:
     async_http_client: AsyncHttpClient | None = None
     client: Any = None
     async_client: Any = None
+    max_connections: int | None = None
 
     def factory_kwargs(self, http_client: object) -> dict[str, Any]:
         """The keyword arguments of a client constructor."""
@@ -70,6 +74,8 @@ class ClientSettings:
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "http_client": http_client,
+            # An injected httpx client keeps its own limits.
+            "max_connections": self.max_connections if http_client is None else None,
         }
 
 

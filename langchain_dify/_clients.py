@@ -46,6 +46,7 @@ class ClientOwner(LazyClientsOwner, BaseModel):
         max_retries: int
         http_client: HttpClient | None
         http_async_client: AsyncHttpClient | None
+        max_connections: int | None
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         """The clients, told the current settings (a changed field builds new ones)."""
@@ -58,6 +59,7 @@ class ClientOwner(LazyClientsOwner, BaseModel):
             max_retries=self.max_retries,
             http_client=self.http_client,
             async_http_client=self.http_async_client,
+            max_connections=self.max_connections,
         )
         return self._dify_clients
 

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 _CLIENT_SETTINGS = frozenset(
     {"api_key", "base_url", "timeout", "max_retries", "http_client", "http_async_client"}
+    | {"max_connections"}
 )
 
 
@@ -126,6 +127,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         max_retries: int = 2,
         http_client: HttpClient | None = None,
         http_async_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
         client: DifyClient | None = None,
         async_client: AsyncDifyClient | None = None,
     ) -> None:
@@ -145,6 +147,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             max_retries: Retries for safe-to-retry failures.
             http_client: An ``httpx.Client`` to use (you own it).
             http_async_client: An ``httpx.AsyncClient`` to use (you own it).
+            max_connections: Connections each client built here may open (None: 1,000).
             client: A ready ``DifyClient`` to share (overrides the settings above).
             async_client: A ready ``AsyncDifyClient`` to share.
         """
@@ -162,6 +165,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             max_retries=max_retries,
             http_client=http_client,
             async_http_client=http_async_client,
+            max_connections=max_connections,
             client=client,
             async_client=async_client,
         )
@@ -185,7 +189,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 :class:`~langchain_dify.InMemorySessionStore`).
             user: End-user id (default: the chat model's, else ``$DIFY_USER``).
             **client_settings: ``api_key``, ``base_url``, ``timeout``,
-                ``max_retries``, ``http_client``, ``http_async_client`` when no
+                ``max_retries``, ``http_client``, ``http_async_client``, ``max_connections`` when no
                 ``chat_model`` is given.
 
         Returns:
@@ -201,6 +205,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 "max_retries": chat_model.max_retries,
                 "http_client": chat_model.http_client,
                 "http_async_client": chat_model.http_async_client,
+                "max_connections": chat_model.max_connections,
                 **client_settings,
             }
         unknown = set(client_settings) - _CLIENT_SETTINGS

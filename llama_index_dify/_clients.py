@@ -68,6 +68,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
         async_client: AsyncDifyClient | None
         http_client: HttpClient | None
         async_http_client: AsyncHttpClient | None
+        max_connections: int | None
 
     def _app_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
         if self._clients is None:
@@ -81,6 +82,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
             async_http_client=self.async_http_client,
             client=self.client,
             async_client=self.async_client,
+            max_connections=self.max_connections,
         )
         return self._clients
 

@@ -102,6 +102,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
         async_http_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -121,6 +122,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             async_client: A ready async transport client.
             http_client: A caller-owned ``httpx.Client``.
             async_http_client: A caller-owned ``httpx.AsyncClient``.
+            max_connections: Connections each client built here may open (None: 1,000).
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
         """
@@ -135,6 +137,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
                     max_retries=max_retries,
                     http_client=http_client,
                     async_http_client=async_http_client,
+                    max_connections=max_connections,
                     client=client,
                     async_client=async_client,
                 ),
@@ -216,6 +219,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         async_client: AsyncDifyKnowledgeClient | None = None,
         http_client: HttpClient | None = None,
         async_http_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -241,6 +245,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             async_client: A ready async knowledge client.
             http_client: A caller-owned ``httpx.Client``.
             async_http_client: A caller-owned ``httpx.AsyncClient``.
+            max_connections: Connections each client built here may open (None: 1,000).
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
 
@@ -258,6 +263,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                     max_retries=max_retries,
                     http_client=http_client,
                     async_http_client=async_http_client,
+                    max_connections=max_connections,
                     client=client,
                     async_client=async_client,
                 ),
