@@ -9,7 +9,7 @@ DEMO_STAMP := $(VENV)/.installed-demo-$(notdir $(PYTHON))
 # What `make demo` imports, and nothing else (no dev tools, no benchmarks).
 DEMO_EXTRAS := langchain,llama-index,emulator
 
-.PHONY: demo test unit integration notebooks lint type format bench emulator lab check-extras clean
+.PHONY: demo test unit integration notebooks lint type format bench soak emulator lab check-extras clean
 
 # Create .venv with $(PYTHON), unless it already runs that Python's major.minor.
 define ensure_venv
@@ -65,6 +65,9 @@ type: $(STAMP)
 
 bench: $(STAMP)  ## throughput and memory, printed side by side
 	$(BIN)/python benchmarks/run.py
+
+soak: $(STAMP)  ## streams for a bounded time against the emulator's chaos mode (also in bench)
+	$(BIN)/python benchmarks/soak.py
 
 emulator: $(DEMO_STAMP)  ## serve the offline Dify emulator on 127.0.0.1
 	$(BIN)/python -m dify_emulator

@@ -43,20 +43,23 @@ import httpx
 from concurrency import Barrier, PoolTimer
 
 STREAMS = 1_000
-UNPACED_DELTAS = 200
+UNPACED_DELTAS = 100
 PACED_DELTAS = 50
 PACE_MS = 20
-REPS = 3
-CHAT_REPS = 2
+REPS = 2
+CHAT_REPS = 1
+TIMEOUT = 120.0
+"""Both sides' timeout: at a fifth of a core (a shared machine), 1,000 connects queue
+behind the streams' work for longer than the 5 s connect default, on either side."""
 TARGET = 2.0
 MEMORY_TARGET_KB = 35.0
-FIRST_TOKEN_SAMPLES = 5
+FIRST_TOKEN_SAMPLES = 7
 FIRST_TOKEN_MARGIN_MS = 5.0
 
 LABELS = {
     "raw": "plain httpx.AsyncClient (limit 1,100)",
-    "transport": "AsyncDifyClient.stream_chat (defaults)",
-    "chatdify": "ChatDify.astream (defaults)",
+    "transport": "AsyncDifyClient.stream_chat (default limit)",
+    "chatdify": "ChatDify.astream (default limit)",
 }
 
 One = Callable[[str, Any], Awaitable[tuple[str, float]]]
@@ -65,7 +68,7 @@ One = Callable[[str, Any], Awaitable[tuple[str, float]]]
 
 def _raw_http() -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=STREAMS + 100, max_keepalive_connections=STREAMS + 100)
-    return httpx.AsyncClient(timeout=120, limits=limits, trust_env=False)
+    return httpx.AsyncClient(timeout=TIMEOUT, limits=limits, trust_env=False)
 
 
 def make_one(impl: str, base_url: str) -> tuple[One, Callable[[], Awaitable[None]]]:
@@ -99,7 +102,7 @@ def make_one(impl: str, base_url: str) -> tuple[One, Callable[[], Awaitable[None
         return raw, http.aclose
     if impl == "transport":
         (cls,) = c.require("dify_transport", "AsyncDifyClient")
-        client = cls(api_key=c.API_KEY, base_url=base_url)
+        client = cls(api_key=c.API_KEY, base_url=base_url, timeout=TIMEOUT)
 
         async def transport(query: str, gate: Any) -> tuple[str, float]:
             t0, first = clock(), 0.0
@@ -113,7 +116,7 @@ def make_one(impl: str, base_url: str) -> tuple[One, Callable[[], Awaitable[None
 
         return transport, client.aclose
     (chat_cls,) = c.require("langchain_dify", "ChatDify")
-    llm = chat_cls(api_key=c.API_KEY, base_url=base_url)
+    llm = chat_cls(api_key=c.API_KEY, base_url=base_url, timeout=TIMEOUT)
 
     async def chatdify(query: str, gate: Any) -> tuple[str, float]:
         t0, first, parts = clock(), 0.0, []
@@ -132,7 +135,9 @@ def make_one(impl: str, base_url: str) -> tuple[One, Callable[[], Awaitable[None
 async def _fan_out(one: One, query: str, expected: str) -> dict[str, Any]:
     gc.collect()
     cpu0, t0 = time.process_time(), time.perf_counter()
-    results = await asyncio.gather(*(one(query, None) for _ in range(STREAMS)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(one(query, None) for _ in range(STREAMS)), return_exceptions=True
+    )
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     exact = [r for r in results if isinstance(r, tuple) and r[0] == expected]
     errors = [r for r in results if isinstance(r, BaseException)]
@@ -154,7 +159,7 @@ async def throughput(base_url: str, impls: list[str], deltas: int, pace: int) ->
             for r in range(max(REPS, CHAT_REPS)):
                 order = impls[r % len(impls) :] + impls[: r % len(impls)]
                 for impl in order:
-                    if impl == "chatdify" and r >= CHAT_REPS or impl != "chatdify" and r >= REPS:
+                    if r >= (CHAT_REPS if impl == "chatdify" else REPS):
                         continue
                     pool.take()
                     res = await _fan_out(made[impl][0], query, expected)
@@ -200,7 +205,10 @@ def _throughput_section(server: _server.ServerHandle, impls: list[str]) -> None:
             best = min(runs[impl], key=lambda r: r["seconds"])
             ratio = raw_best / best["seconds"]
             cpu_ratio = raw_cpu / best["cpu"]
-            line = f"  {LABELS[impl]} / plain httpx: events/s {ratio:.2f}x, CPU per event {cpu_ratio:.2f}x less"
+            line = (
+                f"  {LABELS[impl]} / plain httpx: events/s {ratio:.2f}x, "
+                f"CPU per event {cpu_ratio:.2f}x less"
+            )
             if not pace and impl == "transport":
                 v = c.record(f"AsyncDifyClient vs plain httpx, {STREAMS:,} unpaced", ratio, TARGET)
                 line += f"  (target >= {TARGET}x)  {v}"
@@ -217,7 +225,7 @@ async def memory_probe(impl: str, base_url: str, mode: str) -> None:
     import psutil
 
     proc = psutil.Process()
-    one, close = make_one(impl, base_url)
+    one, _close = make_one(impl, base_url)
     await one("n=5", None)  # warm-up: lazy imports, code paths (one connection)
     barrier = Barrier(STREAMS)
     gc.collect()
@@ -226,7 +234,8 @@ async def memory_probe(impl: str, base_url: str, mode: str) -> None:
         before = tracemalloc.get_traced_memory()[0]
     else:
         before = proc.memory_info().rss
-    tasks = [asyncio.create_task(one(f"n={UNPACED_DELTAS} hold=1", barrier.arrive)) for _ in range(STREAMS)]
+    query = f"n={UNPACED_DELTAS} hold=1"
+    tasks = [asyncio.create_task(one(query, barrier.arrive)) for _ in range(STREAMS)]
     await asyncio.wait_for(barrier.all_open.wait(), 120)
     gc.collect()
     after = tracemalloc.get_traced_memory()[0] if mode == "tracemalloc" else proc.memory_info().rss
@@ -236,7 +245,7 @@ async def memory_probe(impl: str, base_url: str, mode: str) -> None:
     os._exit(0)  # no teardown of 1,000 held streams (no 1,000 stop calls)
 
 
-def _subprocess(args: list[str], server: _server.ServerHandle, release: bool) -> dict[str, Any]:
+def _subprocess(args: list[str], server: _server.ServerHandle, *, release: bool) -> dict[str, Any]:
     cmd = [sys.executable, __file__, *args, "--base-url", server.base_url]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
     if release:
@@ -251,8 +260,8 @@ def _memory_section(server: _server.ServerHandle, impls: list[str]) -> None:
     print(f"\n  memory per open stream ({STREAMS:,} held mid-stream, fresh process each):")
     rows = []
     for impl in impls:
-        tm = _subprocess(["--probe", impl, "--mode", "tracemalloc"], server, True)
-        rss = _subprocess(["--probe", impl, "--mode", "rss"], server, True)
+        tm = _subprocess(["--probe", impl, "--mode", "tracemalloc"], server, release=True)
+        rss = _subprocess(["--probe", impl, "--mode", "rss"], server, release=True)
         if "error" in tm or "error" in rss:
             rows.append([LABELS[impl], "error", str(tm.get("error") or rss.get("error")), ""])
             continue
@@ -298,7 +307,7 @@ def _first_token_section(server: _server.ServerHandle) -> None:
     samples: dict[str, list[float]] = {"raw": [], "chatdify": []}
     for _ in range(FIRST_TOKEN_SAMPLES):
         for impl in samples:
-            out = _subprocess(["--first-token", impl], server, False)
+            out = _subprocess(["--first-token", impl], server, release=False)
             if "error" in out:
                 print(f"  first token ({impl}) failed: {out['error']}")
                 return
@@ -319,7 +328,8 @@ def _first_token_section(server: _server.ServerHandle) -> None:
     ok = "PASS" if gap <= FIRST_TOKEN_MARGIN_MS else "BELOW"
     c.SUMMARY.append(("first ChatDify.stream TTFT - plain httpx (fresh process)",
                       f"{gap:+.1f} ms", f"<= {FIRST_TOKEN_MARGIN_MS:.0f} ms", ok))  # fmt: skip
-    print(f"  ChatDify - plain httpx: {gap:+.1f} ms (target <= {FIRST_TOKEN_MARGIN_MS:.0f} ms)  {ok}")
+    target = f"target <= {FIRST_TOKEN_MARGIN_MS:.0f} ms"
+    print(f"  ChatDify - plain httpx: {gap:+.1f} ms ({target})  {ok}")
 
 
 def run(server: _server.ServerHandle, only: list[str] | None = None) -> None:

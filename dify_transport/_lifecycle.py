@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from dify_transport._closing import ClosingContext
+from dify_transport._errors import DifyConfigError
 
 if TYPE_CHECKING:
     from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes
@@ -144,6 +145,18 @@ class LazyClients(Generic[S, A]):
             return injected
         client: A = self._get("async", self._async_factory, self.settings.async_http_client)
         return client
+
+    def prebuild(self) -> None:
+        """Build both clients now (no network I/O), so the first call pays no setup.
+
+        A component calls this from its constructor. Settings a client refuses (no
+        key yet) are left for the first call to report, as before.
+        """
+        try:
+            self.sync()
+            self.async_()
+        except DifyConfigError:
+            pass
 
     @property
     def client(self) -> S | None:

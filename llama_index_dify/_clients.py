@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, PrivateAttr, SecretStr
+from pydantic import BaseModel, PrivateAttr, SecretStr, model_validator
 
 from dify_transport import (
     DEFAULT_USER,
@@ -88,6 +88,12 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         return self._app_clients()
+
+    @model_validator(mode="after")
+    def _build_clients_now(self) -> Self:
+        """Build the clients at construction (no I/O): the first call pays no setup."""
+        self._app_clients().prebuild()
+        return self
 
     def __copy__(self) -> Self:
         copied = super().__copy__()
