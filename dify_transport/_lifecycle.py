@@ -3,8 +3,9 @@
 A component (a LangChain or LlamaIndex chat model, retriever, history, store)
 holds a :class:`LazyClients`: a sync and an async transport client, each built on
 first use from one :class:`ClientSettings` and a factory (``DifyClient``,
-``AsyncDifyKnowledgeClient``, ...), then reused. When the settings change (a
-pydantic component's field is assigned), the next call builds a new client; the
+``AsyncDifyKnowledgeClient``, ...), then reused (``prebuild`` builds both at once,
+from a component's constructor, so its first call pays no setup). When the settings
+change (a pydantic component's field is assigned), the next call builds a new client; the
 replaced one is kept until ``close()`` / ``aclose()`` (a call may still use it).
 Only clients built here are closed: injected transport clients and ``httpx``
 clients belong to the caller. A copy (``copy``, ``deepcopy``, pickle) starts

@@ -1,8 +1,9 @@
 """Transport clients of the LlamaIndex components (the lifecycle itself is the transport's).
 
-Components hold a :class:`~dify_transport._lifecycle.LazyClients`: nothing is built,
-and no I/O happens, until a client is first asked for; after that the same client
-(and its connection pool) is reused. Injected clients and ``httpx`` clients are
+Components hold a :class:`~dify_transport._lifecycle.LazyClients`: the pydantic ones
+build their clients in their constructor (no I/O; a missing key waits for the first
+call), the others when a client is first asked for; after that the same client (and its
+connection pools) is reused. Injected clients and ``httpx`` clients are
 used as given and never closed here: the caller owns them.
 """
 
