@@ -185,8 +185,10 @@ def _row(impl: str, runs: list[dict[str, Any]], events: int) -> list[str]:
     ]
 
 
-def _throughput_section(server: _server.ServerHandle, impls: list[str]) -> None:
-    for pace, deltas in ((0, UNPACED_DELTAS), (PACE_MS, PACED_DELTAS)):
+def _throughput_section(
+    server: _server.ServerHandle, impls: list[str], *, paced: bool = True
+) -> None:
+    for pace, deltas in ((0, UNPACED_DELTAS), (PACE_MS, PACED_DELTAS))[: 2 if paced else 1]:
         name = f"unpaced, {deltas} deltas" if not pace else f"paced {pace} ms, {deltas} deltas"
         print(f"\n  {STREAMS:,} concurrent streams, {name} (best of {REPS}; ChatDify {CHAT_REPS}):")
         runs = asyncio.run(throughput(server.base_url, impls, deltas, pace))
@@ -332,7 +334,9 @@ def _first_token_section(server: _server.ServerHandle) -> None:
     print(f"  ChatDify - plain httpx: {gap:+.1f} ms ({target})  {ok}")
 
 
-def run(server: _server.ServerHandle, only: list[str] | None = None) -> None:
+def run(
+    server: _server.ServerHandle, only: list[str] | None = None, *, quick: bool = False
+) -> None:
     c.title(
         f"5. Under load: {STREAMS:,} concurrent streams with the package defaults vs a plain "
         "httpx.AsyncClient (limit lifted to 1,100)"
@@ -344,9 +348,10 @@ def run(server: _server.ServerHandle, only: list[str] | None = None) -> None:
     except c.NotAvailableError as exc:
         c.not_available("ChatDify.astream", str(exc))
     impls = [i for i in impls if only is None or i in only]
-    _throughput_section(server, impls)
-    _memory_section(server, impls)
-    _first_token_section(server)
+    _throughput_section(server, impls, paced=not quick)
+    if not quick:
+        _memory_section(server, impls)
+        _first_token_section(server)
 
 
 def _main() -> None:
@@ -356,6 +361,7 @@ def _main() -> None:
     ap.add_argument("--first-token", choices=["raw", "chatdify"])
     ap.add_argument("--base-url")
     ap.add_argument("--only", help="comma-separated implementations (default: all)")
+    ap.add_argument("--quick", action="store_true", help="the unpaced run only")
     args = ap.parse_args()
     if args.probe:
         _server.isolate_env()
@@ -366,7 +372,7 @@ def _main() -> None:
         first_token(args.first_token, args.base_url)
         return
     with _server.serve() as srv:
-        run(srv, args.only.split(",") if args.only else None)
+        run(srv, args.only.split(",") if args.only else None, quick=args.quick)
         c.title("Summary")
         c.table(["target", "measured", "target", "verdict"], c.SUMMARY)
 

@@ -93,9 +93,7 @@ async def _one(client: Any, tag: str, chaos: float, rng: random.Random) -> dict[
 
 
 async def _round(client: Any, n: int, chaos: float, rng: random.Random) -> list[dict[str, Any]]:
-    tasks = [
-        asyncio.create_task(_one(client, uuid.uuid4().hex[:12], chaos, rng)) for _ in range(n)
-    ]
+    tasks = [asyncio.create_task(_one(client, uuid.uuid4().hex[:12], chaos, rng)) for _ in range(n)]
     for task in tasks:
         if rng.random() < CANCEL:
             asyncio.get_running_loop().call_later(rng.uniform(0.01, 0.3), task.cancel)
