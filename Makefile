@@ -9,7 +9,7 @@ DEMO_STAMP := $(VENV)/.installed-demo-$(notdir $(PYTHON))
 # What `make demo` imports, and nothing else (no dev tools, no benchmarks).
 DEMO_EXTRAS := langchain,llama-index,emulator
 
-.PHONY: demo test unit integration notebooks lint type format bench fuzz-long emulator lab check-extras clean
+.PHONY: demo test unit integration notebooks lint type format bench fuzz-long soak emulator lab check-extras clean
 
 # Create .venv with $(PYTHON), unless it already runs that Python's major.minor.
 define ensure_venv
@@ -68,6 +68,8 @@ bench: $(STAMP) fuzz-long  ## throughput and memory, printed side by side (after
 
 fuzz-long: $(STAMP)  ## the SSE decoder / error-envelope fuzz tests with thousands of examples
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q --timeout=0 tests/transport/unit/test_tr_fuzz.py
+soak: $(STAMP)  ## streams for a bounded time against the emulator's chaos mode (also in bench)
+	$(BIN)/python benchmarks/soak.py
 
 emulator: $(DEMO_STAMP)  ## serve the offline Dify emulator on 127.0.0.1
 	$(BIN)/python -m dify_emulator

@@ -180,6 +180,13 @@ def dify_stream_response(n: int) -> bytes:
     return _sse_head() + b"".join(_chunk(f) for f in dify_frames(n)) + b"0\r\n\r\n"
 
 
+@lru_cache(maxsize=32)
+def dify_stream_parts(n: int) -> tuple[bytes, ...]:
+    """``dify_stream_response(n)`` cut into head + first frame, then one part per frame."""
+    chunks = [_chunk(f) for f in dify_frames(n)]
+    return (_sse_head() + chunks[0], *chunks[1:-1], chunks[-1] + b"0\r\n\r\n")
+
+
 def openai_frames(
     n: int, *, include_usage: bool = False, model: str = "bench-model"
 ) -> list[bytes]:

@@ -15,6 +15,8 @@ The size n comes from ``?n=``, the ``X-Bench-N`` header, or the first ``n=<digit
 in the request body (e.g. the Dify ``query`` or the OpenAI user message ``"n=5000"``).
 A body containing ``hold=1`` (or ``X-Bench-Hold: 1``) gets its headers and first frame,
 then the rest only after ``/_bench/release`` (or 60 s): streams held open mid-stream.
+A Dify chat body containing ``pace=<ms>`` gets one frame every ``ms`` milliseconds
+(realistic pacing; one shared ticker writes every paced stream's next frame).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ DEFAULT_N = 100
 _N_IN_BODY = re.compile(rb"\bn=(\d+)")
 _STOP = re.compile(r"^/v1/(chat-messages|completion-messages|workflows/tasks)/[^/]+/stop$")
 _HOLD_IN_BODY = re.compile(rb"\bhold=1")
+_PACE_IN_BODY = re.compile(rb"\bpace=(\d+)")
+_PACED: dict[int, list[tuple[asyncio.StreamWriter, list[bytes], asyncio.Future[None]]]] = {}
 _STATS: Counter[str] = Counter()
 _RELEASE: list[asyncio.Event] = []
 _NOT_FOUND = _payloads.json_response(
@@ -111,6 +115,13 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 headers[k.strip().lower()] = v.strip()
             length = int(headers.get(b"content-length", b"0"))
             body = await reader.readexactly(length) if length else b""
+            paced = _PACE_IN_BODY.search(body)
+            if paced and method == b"POST" and target.startswith(b"/v1/chat-messages"):
+                _STATS["chat-messages"] += 1
+                parts = _payloads.dify_stream_parts(_size("", headers, body))
+                if not await _paced(writer, list(parts), int(paced.group(1))):
+                    break
+                continue
             response = _route(method, target, headers, body)
             if headers.get(b"x-bench-hold") == b"1" or _HOLD_IN_BODY.search(body):
                 cut = _split_first_frame(response)
@@ -130,6 +141,38 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         pass
     finally:
         writer.close()
+
+
+async def _paced(writer: asyncio.StreamWriter, parts: list[bytes], ms: int) -> bool:
+    """Write ``parts`` one per tick of the ``ms`` ticker; False when the client left."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writer.write(parts.pop(0))
+    if ms not in _PACED:
+        _PACED[ms] = []
+        asyncio.get_running_loop().create_task(_ticker(ms))
+    _PACED[ms].append((writer, parts, done))
+    await done
+    await writer.drain()
+    return not writer.transport.is_closing()
+
+
+async def _ticker(ms: int) -> None:
+    """Every ``ms`` milliseconds, each paced stream gets its next frame."""
+    loop = asyncio.get_running_loop()
+    next_tick = loop.time()
+    while True:
+        next_tick += ms / 1000
+        await asyncio.sleep(max(next_tick - loop.time(), 0))
+        streams, _PACED[ms] = _PACED[ms], []
+        for writer, parts, done in streams:
+            if writer.transport.is_closing():
+                done.set_result(None)
+                continue
+            writer.write(parts.pop(0))
+            if parts:
+                _PACED[ms].append((writer, parts, done))
+            else:
+                done.set_result(None)
 
 
 async def _main() -> None:

@@ -6,6 +6,10 @@ Starts the process-isolated local server once (127.0.0.1, port 0) and runs:
 2. 1,000 concurrent ``AsyncStream`` vs raw ``httpx.AsyncClient`` (events/s, memory/stream)
 3. ``ChatDify.stream`` vs ``ChatOpenAI.stream`` (tokens/s, memory/token)
 4. ``DifyLLM.stream_chat`` vs ``OpenAILike.stream_chat`` (tokens/s)
+5. under load: 1,000 concurrent streams (paced and unpaced) with the package defaults vs a
+   plain ``httpx.AsyncClient``; memory per open stream; first call in a fresh process
+6. soak: streams for a bounded time against the emulator's chaos mode (duplicates, lost
+   answers, fds, RSS)
 
 A section whose layer cannot be imported prints "not available yet: <reason>".
 This is a report: it exits 0 whether targets pass or not.
@@ -29,6 +33,8 @@ import _server
 import concurrency
 import langchain_stream
 import llamaindex_stream
+import load
+import soak
 import transport_stream
 
 
@@ -71,6 +77,7 @@ def main() -> int:
         concurrency.run,
         langchain_stream.run,
         llamaindex_stream.run,
+        load.run,
     )
     with _server.serve() as server:
         for section in sections:
@@ -80,6 +87,11 @@ def main() -> int:
                 print(f"  section failed: {type(exc).__name__}: {exc}")
                 traceback.print_exc(limit=4, file=sys.stdout)
                 c.SUMMARY.append((section.__module__, f"failed: {type(exc).__name__}", "", "-"))
+    try:
+        soak.run()
+    except Exception as exc:
+        print(f"  soak failed: {type(exc).__name__}: {exc}")
+        c.SUMMARY.append(("soak", f"failed: {type(exc).__name__}", "", "-"))
     c.title("Summary (ratio = ours / baseline, best of runs; higher is better)")
     c.table(["target", "measured", "target", "verdict"], c.SUMMARY)
     print(f"\n  total {time.perf_counter() - t0:.0f} s; exit 0 (a report, not a gate)")

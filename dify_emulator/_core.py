@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import random
 import re
 import threading
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from typing import Any, Final, NamedTuple
 from dify_emulator import _hitl, _routes_conv, _routes_extra, _routes_gen, _routes_kb, _routes_misc
 from dify_emulator._apps import APPS, APPS_BY_KEY, DATASET_KEY, AppSpec
 from dify_emulator._context import Ctx, Events, Route
-from dify_emulator._faults import Faults, FaultSpecError, apply_faults, status_error
+from dify_emulator._faults import Faults, FaultSpecError, apply_faults, chaos_pick, status_error
 from dify_emulator._http import Request, Response
 from dify_emulator._runs import RunHub
 from dify_emulator._store import Store
@@ -54,11 +56,14 @@ class RecordedRequest:
     user: str | None
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    rejected: int | None = None
+    """The status a ``status`` fault (or chaos mode) answered with before any work."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for ``GET /_emulator/requests``)."""
         return {"method": self.method, "path": self.path, "query": self.query, "app": self.app,
-                "user": self.user, "body": self.body, "headers": self.headers}  # fmt: skip
+                "user": self.user, "body": self.body, "headers": self.headers,
+                "rejected": self.rejected}  # fmt: skip
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -82,6 +87,7 @@ class Core:
         self.requests: list[RecordedRequest] = []
         self.stop_calls: list[StopCall] = []
         self._lock = threading.Lock()
+        self._rng = random.Random()  # chaos mode's draws  # noqa: S311 - not crypto
         self._app_faults: dict[str, Faults] = {}
         self._header_counts: dict[tuple[str | None, str], int] = {}
         self._routes = [
@@ -175,10 +181,13 @@ class Core:
         route, match = chosen
         ctx = Ctx(self, req, match.groupdict())
         app_name = self._identify(req)
-        self._record(ctx, app_name)
+        rec = self._record(ctx, app_name)
         faults = self._faults_for(req, app_name)
+        if faults is not None and faults.chaos:
+            faults = chaos_pick(faults, self._rng)
         pre_delay = (faults.first_byte_delay or 0.0) if faults else 0.0
         if faults is not None and faults.status is not None:
+            self._mark_rejected(rec, faults.status)
             resp = self.wire.error(status_error(faults))
         else:
             resp = self._dispatch(ctx, route, faults)
@@ -228,7 +237,14 @@ class Core:
         spec = APPS_BY_KEY.get(token)
         return spec.name if spec else None
 
-    def _record(self, ctx: Ctx, app: str | None) -> None:
+    def _mark_rejected(self, rec: RecordedRequest, status: int) -> None:
+        with self._lock:
+            for i in range(len(self.requests) - 1, -1, -1):
+                if self.requests[i] is rec:
+                    self.requests[i] = dataclasses.replace(rec, rejected=status)
+                    return
+
+    def _record(self, ctx: Ctx, app: str | None) -> RecordedRequest:
         req = ctx.req
         body: Any = None
         user: str | None = req.query.get("user")
@@ -247,6 +263,7 @@ class Core:
         rec = RecordedRequest(req.method, req.path, dict(req.query), app, user, body, headers)
         with self._lock:
             self.requests.append(rec)
+        return rec
 
     def _faults_for(self, req: Request, app: str | None) -> Faults | None:
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ __all__ = [
     "FaultSpecError",
     "Faults",
     "apply_faults",
+    "chaos_pick",
     "is_delta",
     "status_error",
 ]
@@ -39,7 +41,8 @@ EventItem = dict[str, Any] | Sleep | Drop
 _INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
                       "moderate", "t5", "tts", "detach_after", "quota", "replay",
                       "progress")  # fmt: skip
-_FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval", "form_ttl")
+_FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval", "form_ttl",
+                        "chaos")  # fmt: skip
 
 
 class FaultSpecError(ValueError):
@@ -76,6 +79,9 @@ class Faults:
             may), so a reconnecting client must drop the repeats.
         progress: 1 makes the 1.x workflow app also run an iteration (with a retried inner
             node), a loop and an Agent node (``agent_log``) between Start and LLM.
+        chaos: chaos mode: with this probability (0-1) a request gets one random fault of
+            a dropped stream, a 500/502/503, a 429 (``Retry-After: 0``) or a slow first
+            byte (see :func:`chaos_pick`).
     """
 
     chunk: int | None = None
@@ -96,6 +102,7 @@ class Faults:
     form_ttl: float | None = None
     replay: int | None = None
     progress: int | None = None
+    chaos: float | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
@@ -160,6 +167,27 @@ def status_error(faults: Faults) -> ApiError:
         ra = faults.retry_after
         headers = (("Retry-After", str(int(ra)) if ra == int(ra) else str(ra)),)
     return ApiError(status, code, message, headers=headers)
+
+
+def chaos_pick(faults: Faults, rng: random.Random) -> Faults:
+    """Chaos mode: with probability ``faults.chaos``, one random fault for this request.
+
+    A stream dropped after 0-5 deltas, a 500/502/503, a 429 with ``Retry-After: 0``, or a
+    first byte delayed by 0.05-0.5 s, equally likely; otherwise ``faults`` as given.
+    """
+    if not faults.chaos or rng.random() >= faults.chaos:
+        return faults
+    out = dataclasses.replace(faults, chaos=None, times=None)
+    kind = rng.randrange(4)
+    if kind == 0:
+        out.drop_after = rng.randrange(6)
+    elif kind == 1:
+        out.status = rng.choice((500, 502, 503))
+    elif kind == 2:
+        out.status, out.retry_after, out.quota = 429, 0.0, None
+    else:
+        out.first_byte_delay = rng.uniform(0.05, 0.5)
+    return out
 
 
 def _envelope(event: dict[str, Any]) -> dict[str, Any]:

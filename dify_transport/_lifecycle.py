@@ -3,8 +3,9 @@
 A component (a LangChain or LlamaIndex chat model, retriever, history, store)
 holds a :class:`LazyClients`: a sync and an async transport client, each built on
 first use from one :class:`ClientSettings` and a factory (``DifyClient``,
-``AsyncDifyKnowledgeClient``, ...), then reused. When the settings change (a
-pydantic component's field is assigned), the next call builds a new client; the
+``AsyncDifyKnowledgeClient``, ...), then reused (``prebuild`` builds both at once,
+from a component's constructor, so its first call pays no setup). When the settings
+change (a pydantic component's field is assigned), the next call builds a new client; the
 replaced one is kept until ``close()`` / ``aclose()`` (a call may still use it).
 Only clients built here are closed: injected transport clients and ``httpx``
 clients belong to the caller. A copy (``copy``, ``deepcopy``, pickle) starts
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from dify_transport._closing import ClosingContext
+from dify_transport._errors import DifyConfigError
 
 if TYPE_CHECKING:
     from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes
@@ -53,6 +55,9 @@ class ClientSettings:
         async_client: A ready async transport client, used as is.
         deadline: Total seconds for each call, retries and whole stream included
             (None: only the per-read ``timeout`` bounds a call).
+        max_connections: Connection limit of each HTTP client built here (None: the
+            transport default, ``DEFAULT_MAX_CONNECTIONS``); an injected ``httpx``
+            client keeps its own.
     """
 
     api_key: str | None = field(default=None, repr=False)
@@ -64,6 +69,7 @@ class ClientSettings:
     client: Any = None
     async_client: Any = None
     deadline: float | None = None
+    max_connections: int | None = None
 
     def factory_kwargs(self, http_client: object) -> dict[str, Any]:
         """The keyword arguments of a client constructor (``deadline`` only when set)."""
@@ -73,6 +79,8 @@ class ClientSettings:
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "http_client": http_client,
+            # An injected httpx client keeps its own limits.
+            "max_connections": self.max_connections if http_client is None else None,
         }
         if self.deadline is not None:
             kwargs["deadline"] = self.deadline
@@ -144,6 +152,18 @@ class LazyClients(Generic[S, A]):
             return injected
         client: A = self._get("async", self._async_factory, self.settings.async_http_client)
         return client
+
+    def prebuild(self) -> None:
+        """Build both clients now (no network I/O), so the first call pays no setup.
+
+        A component calls this from its constructor. Settings a client refuses (no
+        key yet) are left for the first call to report, as before.
+        """
+        try:
+            self.sync()
+            self.async_()
+        except DifyConfigError:
+            pass
 
     @property
     def client(self) -> S | None:

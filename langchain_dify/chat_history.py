@@ -42,6 +42,7 @@ _CLIENT_SETTINGS = frozenset(
         "timeout",
         "max_retries",
         "deadline",
+        "max_connections",
         "http_client",
         "http_async_client",
     }
@@ -135,6 +136,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         deadline: float | None = None,
         http_client: HttpClient | None = None,
         http_async_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
         client: DifyClient | None = None,
         async_client: AsyncDifyClient | None = None,
     ) -> None:
@@ -155,6 +157,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             deadline: Total seconds per call, retries included (None: none).
             http_client: An ``httpx.Client`` to use (you own it).
             http_async_client: An ``httpx.AsyncClient`` to use (you own it).
+            max_connections: Connections each client built here may open (None: 1,000).
             client: A ready ``DifyClient`` to share (overrides the settings above).
             async_client: A ready ``AsyncDifyClient`` to share.
         """
@@ -173,6 +176,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             deadline=deadline,
             http_client=http_client,
             async_http_client=http_async_client,
+            max_connections=max_connections,
             client=client,
             async_client=async_client,
         )
@@ -196,7 +200,8 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 :class:`~langchain_dify.InMemorySessionStore`).
             user: End-user id (default: the chat model's, else ``$DIFY_USER``).
             **client_settings: ``api_key``, ``base_url``, ``timeout``,
-                ``max_retries``, ``deadline``, ``http_client``, ``http_async_client`` when no
+                ``max_retries``, ``deadline``, ``max_connections``, ``http_client``,
+                ``http_async_client`` when no
                 ``chat_model`` is given.
 
         Returns:
@@ -213,6 +218,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 "deadline": chat_model.deadline,
                 "http_client": chat_model.http_client,
                 "http_async_client": chat_model.http_async_client,
+                "max_connections": chat_model.max_connections,
                 **client_settings,
             }
         unknown = set(client_settings) - _CLIENT_SETTINGS

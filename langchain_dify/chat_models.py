@@ -230,6 +230,12 @@ class ChatDify(ClientOwner, BaseChatModel):
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own and close it)."""
 
+    max_connections: int | None = Field(default=None, ge=1)
+    """Connections (so concurrent streams) each client built here may open; None: the
+    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
+    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
+    keeps its own limits."""
+
     cache: BaseCache | bool | None = Field(default=False, exclude=True)
     """LLM caching, off by default (even under ``set_llm_cache``).
 

@@ -85,6 +85,12 @@ class DifyCompletion(ClientOwner, BaseLLM):
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
 
+    max_connections: int | None = Field(default=None, ge=1)
+    """Connections (so concurrent streams) each client built here may open; None: the
+    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
+    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
+    keeps its own limits."""
+
     @property
     def _llm_type(self) -> str:
         return "dify-completion"

@@ -98,6 +98,12 @@ class DifyRetriever(ClientOwner, BaseRetriever):
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
 
+    max_connections: int | None = Field(default=None, ge=1)
+    """Connections (so concurrent streams) each client built here may open; None: the
+    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
+    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
+    keeps its own limits."""
+
     @property
     def _client(self) -> DifyClient:
         client: DifyClient = self._lazy_clients().sync()
@@ -239,6 +245,12 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 
     http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
+
+    max_connections: int | None = Field(default=None, ge=1)
+    """Connections (so concurrent streams) each client built here may open; None: the
+    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
+    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
+    keeps its own limits."""
 
     @property
     def _client(self) -> DifyKnowledgeClient:

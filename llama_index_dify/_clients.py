@@ -1,8 +1,9 @@
 """Transport clients of the LlamaIndex components (the lifecycle itself is the transport's).
 
-Components hold a :class:`~dify_transport._lifecycle.LazyClients`: nothing is built,
-and no I/O happens, until a client is first asked for; after that the same client
-(and its connection pool) is reused. Injected clients and ``httpx`` clients are
+Components hold a :class:`~dify_transport._lifecycle.LazyClients`: the pydantic ones
+build their clients in their constructor (no I/O; a missing key waits for the first
+call), the others when a client is first asked for; after that the same client (and its
+connection pools) is reused. Injected clients and ``httpx`` clients are
 used as given and never closed here: the caller owns them.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import BaseModel, PrivateAttr, SecretStr
+from pydantic import BaseModel, PrivateAttr, SecretStr, model_validator
 
 from dify_transport import (
     DEFAULT_USER,
@@ -69,6 +70,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
         async_client: AsyncDifyClient | None
         http_client: HttpClient | None
         async_http_client: AsyncHttpClient | None
+        max_connections: int | None
 
     def _app_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
         if self._clients is None:
@@ -83,11 +85,18 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
             async_http_client=self.async_http_client,
             client=self.client,
             async_client=self.async_client,
+            max_connections=self.max_connections,
         )
         return self._clients
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         return self._app_clients()
+
+    @model_validator(mode="after")
+    def _build_clients_now(self) -> Self:
+        """Build the clients at construction (no I/O): the first call pays no setup."""
+        self._app_clients().prebuild()
+        return self
 
     def __copy__(self) -> Self:
         copied = super().__copy__()

@@ -94,6 +94,14 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
     http_client: HttpClient | None = Field(default=None, exclude=True)
     async_http_client: AsyncHttpClient | None = Field(default=None, exclude=True)
 
+    max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        description="Connections (so concurrent streams) each client built here may open "
+        "(None: 1,000); all busy for the pool timeout raises PoolTimeoutError. An "
+        "injected http_client keeps its own limits.",
+    )
+
     @classmethod
     def class_name(cls) -> str:
         """Return the class name used in payloads and serialization."""

@@ -105,6 +105,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
         async_http_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -125,6 +126,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             async_client: A ready async transport client.
             http_client: A caller-owned ``httpx.Client``.
             async_http_client: A caller-owned ``httpx.AsyncClient``.
+            max_connections: Connections each client built here may open (None: 1,000).
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
         """
@@ -140,6 +142,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
                     deadline=deadline,
                     http_client=http_client,
                     async_http_client=async_http_client,
+                    max_connections=max_connections,
                     client=client,
                     async_client=async_client,
                 ),
@@ -223,6 +226,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         async_client: AsyncDifyKnowledgeClient | None = None,
         http_client: HttpClient | None = None,
         async_http_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
@@ -252,6 +256,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             async_client: A ready async knowledge client.
             http_client: A caller-owned ``httpx.Client``.
             async_http_client: A caller-owned ``httpx.AsyncClient``.
+            max_connections: Connections each client built here may open (None: 1,000).
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
 
@@ -270,6 +275,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                     deadline=deadline,
                     http_client=http_client,
                     async_http_client=async_http_client,
+                    max_connections=max_connections,
                     client=client,
                     async_client=async_client,
                 ),

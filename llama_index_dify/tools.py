@@ -73,6 +73,7 @@ class DifyWorkflowTool(FunctionTool):
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
         async_http_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
     ) -> DifyWorkflowTool:
         """Build the tool from the app's own info and input form (reads them now)."""
         clients = _clients(locals())
@@ -98,6 +99,7 @@ class DifyWorkflowTool(FunctionTool):
         async_client: AsyncDifyClient | None = None,
         http_client: HttpClient | None = None,
         async_http_client: AsyncHttpClient | None = None,
+        max_connections: int | None = None,
     ) -> DifyWorkflowTool:
         """Async `from_app`."""
         clients = _clients(locals())

@@ -88,7 +88,10 @@ def test_llm_defaults_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert llm.api_key is None
     assert llm.base_url == "https://api.dify.ai/v1"
     assert llm.user == "dify-integrations"
-    assert llm._clients is None  # nothing built, no I/O
+    # No key yet: nothing built (with a key the clients are built at construction), no I/O.
+    assert llm._clients is not None
+    assert llm._clients.client is None
+    assert llm._clients.async_client is None
     monkeypatch.setenv("DIFY_API_KEY", SECRET)
     monkeypatch.setenv("DIFY_BASE_URL", "http://dify.local/v1")
     monkeypatch.setenv("DIFY_USER", "alice")
