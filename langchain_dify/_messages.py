@@ -106,8 +106,11 @@ def build_turn(
     inputs: Mapping[str, Any] | None = None,
     system_input: str | None = None,
     prior_turns: PriorTurns = "transcript",
+    answer_format: str | None = None,
 ) -> DifyTurn:
     """Turn a LangChain message list into one Dify chat turn (see ``dify_transport.turns``).
+
+    ``answer_format`` (structured output) is appended to the query.
 
     Raises:
         DifyInputError: Nothing new to send, or a content block Dify cannot take.
@@ -118,6 +121,7 @@ def build_turn(
         system_input=system_input,
         prior_turns=prior_turns,
         user_noun="human message",
+        answer_format=answer_format,
     )
     return DifyTurn(
         query=plan.query,

@@ -9,8 +9,10 @@ from typing import Any
 from langchain_core.caches import BaseCache
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
@@ -25,6 +27,7 @@ from dify_transport import (
     trace_headers,
 )
 from dify_transport.turns import aupload_files, upload_files
+from langchain_dify._answers import AnswerActions
 from langchain_dify._clients import ClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
@@ -33,15 +36,17 @@ from langchain_dify._messages import (
     TurnChunks,
     build_turn,
 )
+from langchain_dify._structured import StructuredMethod, structured_runnable, tools_error
 
 __all__ = ["DEFAULT_USER", "ChatDify"]
 
 _CALL_KWARGS = frozenset({"conversation_id", "inputs", "user", "files"})
 _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
+_BOUND_KWARGS = frozenset({"answer_format"})  # bound by with_structured_output
 _RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
-class ChatDify(ClientOwner, BaseChatModel):
+class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -232,16 +237,62 @@ class ChatDify(ClientOwner, BaseChatModel):
     # ------------------------------------------------------------------ clients
 
     @property
-    def _client(self) -> DifyClient:
-        """The sync transport client (built on first use, rebuilt when settings change)."""
+    def client(self) -> DifyClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyClient:
+    def async_client(self) -> AsyncDifyClient:
         """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
+
+    # --------------------------------------------------- tools, structured output
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | None = None,  # noqa: ARG002 - part of the standard signature
+        **kwargs: Any,  # noqa: ARG002
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Raise `DifyToolCallingError`: a Dify app decides its tools on the server.
+
+        Use a Dify agent app (tools configured in Dify), or make Dify workflows tools
+        of another model with ``DifyWorkflow(...).as_tool()``.
+        """
+        raise tools_error(tools)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Answers parsed into ``schema`` (pydantic model, TypedDict or JSON Schema).
+
+        The schema and "reply with one JSON object" go into the query (Dify has no
+        JSON mode); the answer is parsed, validated (pydantic) or checked for the
+        required fields (dicts). ``method``: ``"json_schema"`` (default; also
+        ``"function_calling"``, which Dify cannot do client-side) or ``"json_mode"``
+        (``schema`` optional). ``strict`` is accepted and has no effect. Streaming
+        yields partial objects. A malformed answer raises `DifyOutputParserError`
+        (an ``OutputParserException`` with the raw text); with ``include_raw=True``
+        the result is ``{"raw", "parsed", "parsing_error"}`` instead.
+        """
+        if kwargs:
+            msg = f"with_structured_output() got unexpected arguments {sorted(kwargs)}."
+            raise TypeError(msg)
+        return structured_runnable(
+            self, schema, method=method, include_raw=include_raw, strict=strict
+        )
 
     # --------------------------------------------------------------- metadata
 
@@ -278,7 +329,7 @@ class ChatDify(ClientOwner, BaseChatModel):
         self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]
     ) -> tuple[DifyTurn, str, list[dict[str, Any]]]:
         """Resolve the Dify turn, the user and the caller's extra files for one call."""
-        unknown = set(kwargs) - _CALL_KWARGS - _IGNORED_KWARGS
+        unknown = set(kwargs) - _CALL_KWARGS - _IGNORED_KWARGS - _BOUND_KWARGS
         if unknown:
             msg = (
                 f"ChatDify does not accept {sorted(unknown)}: a Dify app fixes its model "
@@ -291,6 +342,7 @@ class ChatDify(ClientOwner, BaseChatModel):
             inputs={**self.inputs, **(kwargs.get("inputs") or {})},
             system_input=self.system_input,
             prior_turns=self.prior_turns,
+            answer_format=kwargs.get("answer_format"),
         )
         user = kwargs.get("user") or self.user
         return turn, user, list(kwargs.get("files") or [])
