@@ -12,11 +12,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from dify_transport._errors import DifyError
 
-__all__ = ["StructuredOutputError", "check_required", "extract_json"]
+__all__ = ["StructuredOutputError", "check_required", "extract_json", "parse_model"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 _QUOTE = 200
@@ -80,3 +84,17 @@ def check_required(value: Any, schema: Mapping[str, Any], raw: str) -> dict[str,
     if missing:
         raise StructuredOutputError(f"required field(s) missing: {', '.join(missing)}", raw)
     return value
+
+
+def parse_model(model: type[_M], text: str) -> _M:
+    """The answer parsed and validated as the pydantic ``model``.
+
+    Raises:
+        StructuredOutputError: Not JSON, or it does not validate (the reason says why).
+    """
+    value = extract_json(text)
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        reason = f"it does not validate as {model.__name__}: {exc}"
+        raise StructuredOutputError(reason, text) from exc

@@ -214,9 +214,13 @@ class TurnChunks:
     loop once `stopped`, then emit `end`'s chunks.
     """
 
-    def __init__(self, model_name: str, stops: Sequence[str] | None) -> None:
+    def __init__(
+        self, model_name: str, stops: Sequence[str] | None, user: str | None = None
+    ) -> None:
         self._model = model_name
         self._scanner = StopScanner(stops) if stops else None
+        self._user = user
+        self._sent: dict[str, str] = {}  # the ids (and user) the first chunk carried
 
     @property
     def stopped(self) -> bool:
@@ -228,24 +232,45 @@ class TurnChunks:
         chunk = chunk_from_event(event)
         if chunk is not None and self._scanner is not None:
             chunk = text_chunk(self._scanner.feed(chunk.text), event.message_id)
-        return chunk if chunk is not None and chunk.text else None
+        if chunk is None or not chunk.text:
+            return None
+        if not self._sent:
+            # The first chunk carries the ids (a UI can offer stop and feedback at once);
+            # the last chunk then leaves them out, so summed chunks never double a string.
+            ids = {
+                "conversation_id": event.conversation_id,
+                "message_id": event.message_id,
+                "task_id": event.task_id,
+                "user": self._user,
+            }
+            self._sent = {k: v for k, v in ids.items() if v}
+            chunk.message.response_metadata.update(self._sent)
+        return chunk
 
     def end(self, stream: StreamIds, result: Result | None) -> list[ChatGenerationChunk]:
         """The closing chunks: held-back text, then `final_chunk` (``result`` None if stopped)."""
         if result is None:
-            return [
-                final_chunk(
-                    self._model,
-                    result=None,
-                    conversation_id=stream.conversation_id,
-                    message_id=stream.message_id,
-                    task_id=stream.task_id,
-                    finish_reason="stop_sequence",
-                )
-            ]
+            last = final_chunk(
+                self._model,
+                result=None,
+                conversation_id=stream.conversation_id,
+                message_id=stream.message_id,
+                task_id=stream.task_id,
+                finish_reason="stop_sequence",
+            )
+            return [self._without_sent(last)]
         rest = self._scanner.flush() if self._scanner is not None else ""
         head = [text_chunk(rest, result.message_id)] if rest else []
-        return [*head, final_chunk(self._model, result=result)]
+        return [*head, self._without_sent(final_chunk(self._model, result=result))]
+
+    def _without_sent(self, chunk: ChatGenerationChunk) -> ChatGenerationChunk:
+        """``chunk`` without what the first chunk carried (the user is added if not sent)."""
+        metadata = chunk.message.response_metadata
+        for key in self._sent:
+            metadata.pop(key, None)
+        if self._user and "user" not in self._sent:
+            metadata["user"] = self._user
+        return chunk
 
 
 def usage_metadata(result: Result) -> UsageMetadata | None:

@@ -347,8 +347,8 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
         user = kwargs.get("user") or self.user
         return turn, user, list(kwargs.get("files") or [])
 
-    def _chunks(self, stop: list[str] | None) -> TurnChunks:
-        return TurnChunks(self.model, stop if stop is not None else self.stop)
+    def _chunks(self, stop: list[str] | None, user: str | None = None) -> TurnChunks:
+        return TurnChunks(self.model, stop if stop is not None else self.stop, user)
 
     def _stream_kwargs(
         self, turn: DifyTurn, user: str, files: list[Any], run_id: object
@@ -372,7 +372,7 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
         turn, user, files = self._turn(messages, kwargs)
-        chunks, client = self._chunks(stop), self._client
+        chunks, client = self._chunks(stop, user), self._client
         with translate_errors():
             sent = upload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             with client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id)) as stream:
@@ -394,7 +394,7 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
         turn, user, files = self._turn(messages, kwargs)
-        chunks, client = self._chunks(stop), self._async_client
+        chunks, client = self._chunks(stop, user), self._async_client
         with translate_errors():
             sent = await aupload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             stream = await client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id))

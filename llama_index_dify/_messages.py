@@ -92,6 +92,7 @@ def build_turn(
     use_history_id: bool = True,
     system_variable: str | None = None,
     prior_turns: PriorTurns = "transcript",
+    answer_format: str | None = None,
 ) -> DifyTurn:
     """Turn a message list into one Dify turn (the rules: ``dify_transport.turns``).
 
@@ -106,6 +107,7 @@ def build_turn(
             the transcript.
         prior_turns: ``"transcript"`` carries unseen turns and system messages in
             the query; ``"drop"`` sends only the trailing user turn(s).
+        answer_format: Structured output's answer-format block, appended to the query.
 
     Returns:
         The turn to send; ``files`` hold ``FileInput`` dicts and :class:`FileUpload`
@@ -121,6 +123,7 @@ def build_turn(
         use_history_id=use_history_id,
         system_input=system_variable,
         prior_turns=prior_turns,
+        answer_format=answer_format,
     )
 
 

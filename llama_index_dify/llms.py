@@ -54,12 +54,15 @@ from llama_index_dify._messages import (
     response_from_event,
     response_from_result,
 )
+from llama_index_dify._structured import StructuredPredict
 
 __all__ = ["DifyLLM"]
 
 logger = logging.getLogger(__name__)
 
-_CALL_KWARGS = frozenset({"conversation_id", "user", "inputs", "files", "auto_generate_name"})
+_CALL_KWARGS = frozenset(
+    {"conversation_id", "user", "inputs", "files", "auto_generate_name", "answer_format"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ class _Call:
         }
 
 
-class DifyLLM(AppClientsOwner, LLM):
+class DifyLLM(StructuredPredict, AppClientsOwner, LLM):
     """A Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``.
 
     Dify keeps conversations on the server, per ``(app, user, conversation_id)``.
@@ -252,6 +255,7 @@ class DifyLLM(AppClientsOwner, LLM):
             use_history_id=not explicit,
             system_variable=self.system_variable,
             prior_turns=self.prior_turns,
+            answer_format=kwargs.get("answer_format"),
         )
         extra_files: list[FileInput] = list(kwargs.get("files") or ())
         if extra_files:
