@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.instrumentation import get_dispatcher
+import llama_index.core.instrumentation as instrument
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StructuredPredict"]
 
-dispatcher = get_dispatcher(__name__)
+dispatcher = instrument.get_dispatcher(__name__)
 
 
 def _kwargs(output_cls: type[BaseModel], llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
@@ -76,7 +76,7 @@ class StructuredPredict:
             self, messages: list[ChatMessage], **kwargs: Any
         ) -> ChatResponseAsyncGen: ...
 
-    @dispatcher.span  # type: ignore[untyped-decorator]
+    @dispatcher.span
     def structured_predict(
         self,
         output_cls: type[Any],
@@ -100,7 +100,7 @@ class StructuredPredict:
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
-    @dispatcher.span  # type: ignore[untyped-decorator]
+    @dispatcher.span
     async def astructured_predict(
         self,
         output_cls: type[Any],
