@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StructuredPredict"]
 
-dispatcher = instrument.get_dispatcher(__name__)
+dispatcher = instrument.get_dispatcher(__name__)  # type: ignore[attr-defined]
 
 
 def _kwargs(output_cls: type[BaseModel], llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
