@@ -80,8 +80,10 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
     inputs: dict[str, Any] = Field(default_factory=dict, description="Other app inputs.")
     timeout: float | None = Field(default=None, description="Seconds per request.")
     max_retries: int = Field(default=2, ge=0, description="Retries (a run is never resent).")
-    client: DifyClient | None = Field(default=None, exclude=True)
-    async_client: AsyncDifyClient | None = Field(default=None, exclude=True)
+    injected_client: DifyClient | None = Field(default=None, alias="client", exclude=True)
+    injected_async_client: AsyncDifyClient | None = Field(
+        default=None, alias="async_client", exclude=True
+    )
     http_client: HttpClient | None = Field(default=None, exclude=True)
     async_http_client: AsyncHttpClient | None = Field(default=None, exclude=True)
 

@@ -42,6 +42,7 @@ from dify_transport import (
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.turns import aupload_files, upload_files
 from dify_transport.types import FileInput
+from llama_index_dify._answers import AnswerActions
 from llama_index_dify._clients import (
     AppClientsOwner,
     default_user,
@@ -86,7 +87,7 @@ class _Call:
         }
 
 
-class DifyLLM(StructuredPredict, AppClientsOwner, LLM):
+class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     """A Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``.
 
     Dify keeps conversations on the server, per ``(app, user, conversation_id)``.
@@ -202,11 +203,17 @@ class DifyLLM(StructuredPredict, AppClientsOwner, LLM):
         ge=0,
         description="Retries for failures that cannot have reached the app twice.",
     )
-    client: DifyClient | None = Field(
-        default=None, exclude=True, description="A ready transport client to use as is."
+    injected_client: DifyClient | None = Field(
+        default=None,
+        alias="client",
+        exclude=True,
+        description="`client=`: a ready transport client to use as is (`.client` reads it).",
     )
-    async_client: AsyncDifyClient | None = Field(
-        default=None, exclude=True, description="A ready async transport client to use as is."
+    injected_async_client: AsyncDifyClient | None = Field(
+        default=None,
+        alias="async_client",
+        exclude=True,
+        description="`async_client=`: a ready async transport client to use as is.",
     )
     http_client: HttpClient | None = Field(
         default=None,
@@ -235,6 +242,10 @@ class DifyLLM(StructuredPredict, AppClientsOwner, LLM):
         )
 
     # -- clients ---------------------------------------------------------------------
+
+    @property
+    def _answer_user(self) -> str:
+        return self.user
 
     def _get_client(self) -> DifyClient:
         return self._app_clients().sync()
