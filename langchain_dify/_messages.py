@@ -31,6 +31,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from dify_transport import turns
 from dify_transport.turns import DifyInputError, FilePart, PendingUpload, PriorTurns, Turn
+from langchain_dify._content_blocks import REASONING_KEY
 
 if TYPE_CHECKING:
     from dify_transport import Result, StreamEvent
@@ -185,15 +186,21 @@ def chunk_from_event(event: StreamEvent) -> ChatGenerationChunk | None:
     String metadata is deliberately absent here (chunk merging concatenates strings);
     it all goes on :func:`final_chunk`.
     """
-    text = event.text
-    if not text:
+    text, reasoning = event.text, event.reasoning
+    if not text and not reasoning:
         return None
-    return ChatGenerationChunk(message=AIMessageChunk(content=text, id=event.message_id))
+    chunk = text_chunk(text or "", event.message_id)
+    if reasoning:  # Dify's reasoning: a reasoning content block (``_content_blocks``)
+        chunk.message.additional_kwargs[REASONING_KEY] = reasoning
+    return chunk
 
 
 def text_chunk(text: str, message_id: str | None) -> ChatGenerationChunk:
-    """A plain text chunk (used when a stop sequence trims a delta)."""
-    return ChatGenerationChunk(message=AIMessageChunk(content=text, id=message_id))
+    """A plain text chunk (``model_provider`` merges as one value, so every chunk has it)."""
+    metadata = {"model_provider": PROVIDER}
+    return ChatGenerationChunk(
+        message=AIMessageChunk(content=text, id=message_id, response_metadata=metadata)
+    )
 
 
 class StreamIds(Protocol):
@@ -230,9 +237,9 @@ class TurnChunks:
     def feed(self, event: StreamEvent) -> ChatGenerationChunk | None:
         """The text chunk to emit for ``event``, or None."""
         chunk = chunk_from_event(event)
-        if chunk is not None and self._scanner is not None:
+        if chunk is not None and self._scanner is not None and chunk.text:
             chunk = text_chunk(self._scanner.feed(chunk.text), event.message_id)
-        if chunk is None or not chunk.text:
+        if chunk is None or not (chunk.text or chunk.message.additional_kwargs):
             return None
         if not self._sent:
             # The first chunk carries the ids (a UI can offer stop and feedback at once);

@@ -522,6 +522,7 @@ def _aggregate(chunks: list[ChatGenerationChunk]) -> ChatResult:
     message = AIMessage(
         content=replacement if isinstance(replacement, str) else aggregated.content,
         id=aggregated.id,
+        additional_kwargs=dict(aggregated.additional_kwargs),  # reasoning_content
         response_metadata=metadata,
         usage_metadata=getattr(aggregated, "usage_metadata", None),
     )

@@ -232,3 +232,69 @@ def test_feedback_needs_a_dify_answer(llm: ChatDify) -> None:
 
     with pytest.raises(DifyConfigError, match="no Dify message_id"):
         llm.send_feedback(AIMessage("not from Dify"), "like")
+
+
+# ------------------------------------------------------------ content blocks
+
+
+def test_content_blocks_carry_citations_with_names_and_scores(
+    emulator: Emulator, llm: ChatDify
+) -> None:
+    answer = llm.invoke("What colour is the sky?")
+    resources = answer.response_metadata["retriever_resources"]  # metadata keeps what it had
+    assert resources
+    blocks = answer.content_blocks
+    assert [b["type"] for b in blocks] == ["text"]
+    text = blocks[0]
+    assert text["type"] == "text"
+    assert text["text"] == answer.content
+    notes = text.get("annotations", [])
+    assert [n.get("title") for n in notes] == [r["document_name"] for r in resources]
+    assert [n.get("extras", {}).get("score") for n in notes] == [r["score"] for r in resources]
+    assert [n.get("cited_text") for n in notes] == [r["content"] for r in resources]
+    assert all(n["type"] == "citation" for n in notes)
+
+
+@pytest.mark.parametrize("app", ["reasoning", "think"])
+def test_reasoning_arrives_as_a_reasoning_block(emulator: Emulator, user: str, app: str) -> None:
+    key = getattr(emulator.keys, app)
+    with ChatDify(api_key=key, base_url=emulator.base_url, user=user) as model:
+        answer = model.invoke("What colour is the sky?")
+        chunks = list(model.stream("What colour is the sky?"))
+    kinds = [b["type"] for b in answer.content_blocks]
+    assert kinds[0] == "reasoning"
+    assert "text" in kinds
+    reasoning = answer.content_blocks[0]
+    assert reasoning["type"] == "reasoning"
+    assert "I should find the passage" in reasoning.get("reasoning", "")
+    assert "<think>" not in str(answer.content)
+    assert "I should find" not in str(answer.content)
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    assert [b["type"] for b in total.content_blocks][:1] == ["reasoning"]
+    assert (
+        total.additional_kwargs["reasoning_content"]
+        == answer.additional_kwargs["reasoning_content"]
+    )
+
+
+def test_output_version_v1_streams_blocks_with_citations(emulator: Emulator, user: str) -> None:
+    with ChatDify(
+        api_key=emulator.keys.chat, base_url=emulator.base_url, user=user, output_version="v1"
+    ) as model:
+        answer = model.invoke("What colour is the sky?")
+        chunks = list(model.stream("What colour is the sky?"))
+    assert isinstance(answer.content, list)
+    assert answer.content[0]["type"] == "text"
+    assert answer.content[0]["annotations"][0]["title"] == "sky.txt"
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    assert isinstance(total.content, list)
+    texts = [b for b in total.content if isinstance(b, dict) and b["type"] == "text"]
+    assert len(texts) == 1
+    assert texts[0]["text"] == answer.content[0]["text"]
+    assert [a["title"] for a in texts[0]["annotations"]] == [
+        a["title"] for a in answer.content[0]["annotations"]
+    ]
