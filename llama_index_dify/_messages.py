@@ -30,6 +30,7 @@ from dify_transport import StreamEvent, turns
 from dify_transport.turns import FilePart, PriorTurns, Turn, TurnPlan
 from dify_transport.turns import PendingUpload as FileUpload
 from dify_transport.types import Message, Result
+from llama_index_dify._content_blocks import answer_blocks
 
 __all__ = [
     "ID_KEYS",
@@ -201,7 +202,9 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
     """Build the final ``ChatResponse`` from the aggregated Dify ``Result``.
 
     The message holds the whole answer (the moderation replacement when
-    ``message_replace`` fired) and the ids that continue the conversation. The
+    ``message_replace`` fired) and the ids that continue the conversation; its blocks are
+    a ``ThinkingBlock`` (reasoning, when any), the ``TextBlock`` and one ``CitationBlock``
+    per cited passage (``_content_blocks``). The
     response's ``additional_kwargs`` hold ``model_name``, ``model_provider``,
     ``usage`` (Dify's dict: tokens, prices, currency, latency),
     ``retriever_resources``, ``finish_reason`` and, when present,
@@ -231,9 +234,8 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
     for key in ("agent_thoughts", "files"):
         if raw.get(key):
             extra[key] = raw[key]
-    message = ChatMessage(
-        role=MessageRole.ASSISTANT, blocks=[TextBlock(text=result.answer)], additional_kwargs=ids
-    )
+    blocks = answer_blocks(result, extra["retriever_resources"])  # thinking, text, citations
+    message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=ids)
     return ChatResponse(message=message, delta=delta, raw=raw, additional_kwargs=extra)
 
 

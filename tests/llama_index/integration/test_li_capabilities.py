@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from llama_index.core.base.llms.types import CitationBlock, ThinkingBlock
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
@@ -113,3 +114,19 @@ def test_public_clients(target: Target) -> None:
         assert target.llm(client=injected).client is injected
     finally:
         injected.close()
+
+
+def test_messages_carry_citation_and_thinking_blocks(target: Target) -> None:
+    response = target.llm().chat([ChatMessage(role="user", content="What colour is the sky?")])
+    resources = response.additional_kwargs["retriever_resources"]  # metadata keeps what it had
+    citations = [b for b in response.message.blocks if isinstance(b, CitationBlock)]
+    assert [c.title for c in citations] == [r["document_name"] for r in resources]
+    assert [c.cited_content.text for c in citations] == [r["content"] for r in resources]  # type: ignore[union-attr]
+    assert [c.additional_location_info["position"] for c in citations] == [1, 2, 3]
+    assert response.message.content == str(response.message.blocks[0].text)  # type: ignore[union-attr]
+    for app in ("reasoning", "think"):
+        answer = target.llm(app).chat([ChatMessage(role="user", content="What colour is the sky?")])
+        first = answer.message.blocks[0]
+        assert isinstance(first, ThinkingBlock)
+        assert "I should find the passage" in (first.content or "")
+        assert "I should find" not in (answer.message.content or "")
