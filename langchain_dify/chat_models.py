@@ -152,7 +152,7 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
         ``partial_answer`` and ids; an unknown conversation names the ``user`` sent.
     """
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     model: str = Field(default="dify", alias="model_name")
     """A label for the app (the app's own settings choose the LLM).
@@ -205,6 +205,15 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
     """Stop sequences, applied on the client (Dify fixes them in the app's settings):
     the answer is cut before the first match and the Dify task is stopped."""
+
+    temperature: float | None = None
+    """Accepted, never sent: a Dify app fixes its model and sampling settings on the
+    server (``DifyLLM`` has the same policy). The standard fields ``temperature`` and
+    ``max_tokens`` are taken because tools pass them to every chat model; any other
+    unknown keyword is an error, and so is a sampling option given per call."""
+
+    max_tokens: int | None = None
+    """Accepted, never sent (see ``temperature``): the app's settings decide."""
 
     timeout: TimeoutTypes = None
     """Read timeout in seconds (or an ``httpx.Timeout``); None keeps the SSE-friendly default

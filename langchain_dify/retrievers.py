@@ -21,6 +21,7 @@ from dify_transport import (
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
     DifyClient,
+    DifyConfigError,
     DifyKnowledgeClient,
     HttpClient,
     Result,
@@ -221,10 +222,14 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
         return client
 
-    def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
+    def __init__(self, **data: Any) -> None:
+        """Check the dataset id at construction, as ``llama_index_dify`` does."""
+        super().__init__(**data)
         if not self.dataset_id:
-            msg = "DifyKnowledgeRetriever needs dataset_id= or $DIFY_DATASET_ID."
-            raise ValueError(msg)
+            msg = "No knowledge base id: pass dataset_id= or set $DIFY_DATASET_ID."
+            raise DifyConfigError(msg)
+
+    def _request(self, query: str, top_k: int | None) -> dict[str, Any]:
         return {
             "dataset_id": self.dataset_id,
             "query": query,

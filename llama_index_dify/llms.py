@@ -134,8 +134,9 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
         ```
     """
 
-    # A Dify app fixes its model and sampling settings on the server: an unknown
-    # keyword (``temperature=``, a typo) is an error, not silently ignored.
+    # A Dify app fixes its model and sampling settings on the server: ``temperature``
+    # and ``max_tokens`` are accepted and not sent; any other unknown keyword (a typo)
+    # is an error, not silently ignored.
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     api_key: SecretStr | None = Field(
@@ -193,6 +194,17 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
         default=DEFAULT_NUM_OUTPUTS,
         gt=0,
         description="Output tokens reported in `metadata`.",
+    )
+    temperature: float | None = Field(
+        default=None,
+        description=(
+            "Accepted, never sent: a Dify app fixes its model and sampling settings on the "
+            "server (ChatDify has the same policy). `temperature` and `max_tokens` are taken "
+            "because tools pass them to any model; other unknown keywords are errors."
+        ),
+    )
+    max_tokens: int | None = Field(
+        default=None, description="Accepted, never sent (see `temperature`)."
     )
     timeout: float | None = Field(
         default=None,
