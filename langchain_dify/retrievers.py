@@ -94,14 +94,19 @@ class DifyRetriever(ClientOwner, BaseRetriever):
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
 
     @property
-    def _client(self) -> DifyClient:
+    def client(self) -> DifyClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyClient:
+    def async_client(self) -> AsyncDifyClient:
+        """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
 
     def _get_relevant_documents(
         self,
@@ -213,14 +218,19 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     """An ``httpx.AsyncClient`` for the async methods (you own it)."""
 
     @property
-    def _client(self) -> DifyKnowledgeClient:
+    def client(self) -> DifyKnowledgeClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyKnowledgeClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyKnowledgeClient:
+    def async_client(self) -> AsyncDifyKnowledgeClient:
+        """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
 
     def __init__(self, **data: Any) -> None:
         """Check the dataset id at construction, as ``llama_index_dify`` does."""
