@@ -138,6 +138,16 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
         replacement as the content, also when they stream (``streaming=True``,
         streaming callbacks, ``astream_events``); a stream cannot take back tokens it
         yielded, so its last chunk carries the replacement in ``response_metadata``.
+        A stream's first chunk carries ``conversation_id``, ``message_id``, ``task_id``
+        and ``user`` (stop and feedback can be offered at once); the last chunk the rest.
+
+    Structured output, content blocks, feedback:
+        ``with_structured_output(Model).invoke(...)`` returns a validated ``Model``
+        (the schema travels in the query); ``bind_tools`` raises
+        ``DifyToolCallingError``. ``msg.content_blocks`` gives reasoning blocks and the
+        text with one citation annotation per cited passage. ``send_feedback(msg,
+        "like")`` and ``suggested_questions(msg)`` act on an answer; ``client`` /
+        ``async_client`` reach every other endpoint.
 
     Caching:
         Off by default (``cache=False``), even under ``set_llm_cache``: every Dify turn
