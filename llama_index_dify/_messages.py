@@ -198,7 +198,9 @@ def response_from_event(event: StreamEvent, text_so_far: str) -> ChatResponse | 
     return ChatResponse(message=message, delta=delta, raw=event.data)
 
 
-def response_from_result(result: Result, *, model: str, delta: str | None) -> ChatResponse:
+def response_from_result(
+    result: Result, *, model: str, delta: str | None, user: str | None = None
+) -> ChatResponse:
     """Build the final ``ChatResponse`` from the aggregated Dify ``Result``.
 
     The message holds the whole answer (the moderation replacement when
@@ -215,6 +217,8 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
         result: The aggregated result.
         model: The model label.
         delta: ``""`` for the last streamed response, None for ``chat()``.
+        user: The Dify end user the turn was sent as (kept as ``additional_kwargs
+            ["user"]``, which feedback on this answer uses).
 
     Returns:
         The response.
@@ -229,6 +233,8 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
         "retriever_resources": raw.get("retriever_resources") or [],
         "finish_reason": result.finish_reason,
     }
+    if user:
+        extra["user"] = user
     if result.message_replace is not None:
         extra["message_replace"] = result.message_replace
     for key in ("agent_thoughts", "files"):

@@ -303,7 +303,7 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
                     text += response.delta or ""
                     yield response
             result = stream.final()
-        yield response_from_result(result, model=self.model, delta="")
+        yield response_from_result(result, model=self.model, delta="", user=call.user)
 
     async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
         client = self._get_aclient()
@@ -317,7 +317,7 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
                     text += response.delta or ""
                     yield response
             result = await stream.final()
-        yield response_from_result(result, model=self.model, delta="")
+        yield response_from_result(result, model=self.model, delta="", user=call.user)
 
     # -- chat ------------------------------------------------------------------------------
 

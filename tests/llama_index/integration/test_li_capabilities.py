@@ -130,3 +130,11 @@ def test_messages_carry_citation_and_thinking_blocks(target: Target) -> None:
         assert isinstance(first, ThinkingBlock)
         assert "I should find the passage" in (first.content or "")
         assert "I should find" not in (answer.message.content or "")
+
+
+def test_feedback_uses_the_user_the_answer_records(target: Target) -> None:
+    llm = target.llm(user="the-default-user")
+    response = llm.chat([ChatMessage(role="user", content="Hello?")], user=target.user)
+    assert response.additional_kwargs["user"] == target.user
+    llm.send_feedback(response, "like")  # no user given: the answer's, not the model's
+    assert target.requests("/feedbacks")[-1].body == {"rating": "like", "user": target.user}
