@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
     from dify_emulator import Emulator
 
 
+@pytest.fixture
+def http(emulator: Emulator) -> Iterator[httpx.Client]:
+    with httpx.Client(transport=emulator.transport()) as client:
+        yield client
+
+
 def test_a_retriever_without_a_dataset_id_fails_at_construction_in_both() -> None:
     messages = []
     for build in (LcKnowledgeRetriever, LiKnowledgeRetriever):
@@ -28,14 +35,13 @@ def test_a_retriever_without_a_dataset_id_fails_at_construction_in_both() -> Non
     assert "$DIFY_DATASET_ID" in messages[0]
 
 
-def test_a_malformed_dataset_id_is_named(emulator: Emulator) -> None:
-    transport = emulator.transport()
+def test_a_malformed_dataset_id_is_named(emulator: Emulator, http: httpx.Client) -> None:
     with pytest.raises(NotFoundError) as info:
         LcKnowledgeRetriever(
             api_key=emulator.keys.dataset,
             base_url=emulator.base_url,
             dataset_id="my knowledge base",
-            http_client=httpx.Client(transport=transport),
+            http_client=http,
         ).invoke("warranty")
     text = str(info.value)
     assert "dataset id 'my knowledge base' is malformed" in text
@@ -45,7 +51,7 @@ def test_a_malformed_dataset_id_is_named(emulator: Emulator) -> None:
         api_key=emulator.keys.dataset,
         base_url=emulator.base_url,
         dataset_id=emulator.dataset_id,
-        http_client=httpx.Client(transport=transport),
+        http_client=http,
     ).retrieve("warranty")
     assert hits  # a well-formed id is unaffected
 
@@ -74,16 +80,11 @@ def test_an_html_page_is_described_and_base_url_hinted(status: int) -> None:
 
 
 def test_sampling_settings_one_policy_accepted_and_never_sent(
-    emulator: Emulator, recwarn: pytest.WarningsRecorder
+    emulator: Emulator, http: httpx.Client, recwarn: pytest.WarningsRecorder
 ) -> None:
-    transport = emulator.transport()
     wiring = {"api_key": emulator.keys.chat, "base_url": emulator.base_url, "user": "policy"}
-    chat = ChatDify(
-        **wiring, temperature=0.2, max_tokens=50, http_client=httpx.Client(transport=transport)
-    )
-    llm = DifyLLM(
-        **wiring, temperature=0.2, max_tokens=50, http_client=httpx.Client(transport=transport)
-    )
+    chat = ChatDify(**wiring, temperature=0.2, max_tokens=50, http_client=http)
+    llm = DifyLLM(**wiring, temperature=0.2, max_tokens=50, http_client=http)
     assert (chat.temperature, llm.temperature) == (0.2, 0.2)
     chat.invoke("Hello?")
     llm.complete("Hello?")
