@@ -19,10 +19,12 @@ from dify_emulator._extras import quote
 from dify_emulator._schema import find_schema, instance
 
 __all__ = [
+    "JSON_ASK",
     "Passage",
     "compose",
     "context_passages",
     "json_answer",
+    "malformed",
     "question_of",
     "thinking",
     "thinking_words",
@@ -125,6 +127,10 @@ def compose(question: str, passages: list[Passage]) -> str:
     return f"{text} (Source: {passage.source})"
 
 
+JSON_ASK: Final = "\n\n## Answer format\nReply with one JSON object and nothing else"
+"""How dify-integrations' structured-output block starts (answered with JSON)."""
+
+
 def json_answer(query: str, question: str, answer: str) -> str | None:
     """A JSON instance of the last JSON Schema in ``query``, or None if there is none.
 
@@ -133,9 +139,15 @@ def json_answer(query: str, question: str, answer: str) -> str | None:
     """
     schema = find_schema(query)
     if schema is None:
-        return None
+        # JSON mode without a schema (dify-integrations' answer-format block): one object
+        return json.dumps({"answer": answer}, ensure_ascii=False) if JSON_ASK in query else None
     value: Any = instance(schema, hints={"answer": answer, "question": question})
     return json.dumps(value, ensure_ascii=False)
+
+
+def malformed(structured: str) -> str:
+    """A JSON answer spoilt the way models spoil them: chatter, then the object cut short."""
+    return f"Sure! Here is the JSON you asked for: {structured[: max(1, len(structured) // 2)]}"
 
 
 def thinking(query: str) -> str:

@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Any, Final
 
 from dify_emulator._answers import (
+    JSON_ASK,
     Passage,
     compose,
     context_passages,
     json_answer,
+    malformed,
     question_of,
     thinking,
 )
@@ -125,7 +127,7 @@ def make_plan(g: Gen, prefix: str = "", *, use_retrieval: bool, citation: bool =
     come from ``g.dataset_ids`` and are cited. A prompt carrying a JSON Schema is answered
     with a JSON instance of it (and nothing else).
     """
-    question = question_of(g.query)
+    question = question_of(g.query.split(JSON_ASK, 1)[0])
     hits = []
     if use_retrieval and g.dataset_ids:
         hits = retrieve(g.store, g.dataset_ids, question or g.query, top_k=3)
@@ -141,7 +143,9 @@ def make_plan(g: Gen, prefix: str = "", *, use_retrieval: bool, citation: bool =
     structured = json_answer(g.query, question, answer)
     lowered = g.query.lower()
     if structured is not None:
-        words = _WORDS.findall(structured)
+        # "malformed" in the question: the JSON comes back spoilt (for parser-error tests)
+        spoilt = "malformed" in g.query.split(JSON_ASK, 1)[0].lower()
+        words = _WORDS.findall(malformed(structured) if spoilt else structured)
     else:
         parts: list[str] = []
         if g.history:

@@ -393,6 +393,7 @@ class BaseAPIClient:
     _key_hint: str = "an app key"
     max_connections: int | None = None
     """Connections the client's own HTTP client may open at once (None: an injected one)."""
+    _key_source: str = "the app's 'API Access' page"
 
     def __init__(
         self,
@@ -408,15 +409,15 @@ class BaseAPIClient:
         if not key or not key.strip():
             raise DifyConfigError(
                 f"No Dify API key: pass api_key=... or set ${self._env_key} "
-                f"({self._key_hint}, from the app's 'API Access' page)"
+                f"({self._key_hint}, from {self._key_source})"
             )
         key = key.strip()
         bad = next((i for i, c in enumerate(key) if not (c.isascii() and c.isprintable())), None)
         if bad is not None:
             raise DifyConfigError(
                 f"The Dify API key holds a control or non-ASCII character at "
-                f"position {bad} (of {len(key)}); copy it again from the app's 'API Access' "
-                f"page ({self._key_hint}, or ${self._env_key})"
+                f"position {bad} (of {len(key)}); copy it again from {self._key_source} "
+                f"({self._key_hint}, or ${self._env_key})"
             )
         self.__api_key = _Secret(key)
         url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL

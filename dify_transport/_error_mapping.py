@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -154,9 +156,9 @@ def _html_title(html: str) -> str:
     lower = html.lower()
     start = lower.find("<title>")
     end = lower.find("</title>")
-    if start != -1 and end > start:
-        return html[start + 7 : end].strip()
-    return "HTML error page"
+    title = html[start + 7 : end].strip() if start != -1 and end > start else ""
+    named = f" titled {title[:80]!r}" if title else ""
+    return f"an HTML page{named} instead of a Service API answer"
 
 
 _CURSOR_MESSAGES = ("last conversation not exists", "first message not exists")
@@ -231,11 +233,32 @@ def _hint(
             "check the API key: app endpoints need the app's key (app-...), knowledge "
             "endpoints a knowledge key (dataset-...)"
         )
-    if status == 404 and is_html:
-        return "no such route: check that base_url ends with /v1 and points at a Dify Service API"
+    if status == 404 and is_html and (bad := _malformed_dataset_id(path)) is not None:
+        return (
+            f"the dataset id {bad!r} is malformed: Dify's knowledge base ids are UUIDs "
+            "(the id in the knowledge base's URL, .../datasets/<id>/documents)"
+        )
+    if status in (404, 405) and is_html:
+        return (
+            "this is not the Service API: base_url must be its root, ending in /v1 "
+            "(https://api.dify.ai/v1, http://your-host/v1), not the web app's or console's URL"
+        )
     if status == 429:
         return "rate or concurrency limit reached; wait and retry"
     return ""
+
+
+def _malformed_dataset_id(path: str | None) -> str | None:
+    """The dataset id in a ``/datasets/{id}/...`` path when it is not a UUID, else None."""
+    _head, found, rest = (path or "").partition("/datasets/")
+    dataset_id = unquote(rest.split("/", 1)[0]) if found and rest else ""
+    if not dataset_id:
+        return None
+    try:
+        uuid.UUID(dataset_id)
+    except ValueError:
+        return dataset_id
+    return None
 
 
 def scrub(value: object, secret: str) -> object:

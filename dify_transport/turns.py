@@ -22,12 +22,16 @@ model the whole message list. Each adapter maps its messages onto :class:`Turn`
 4. File parts of the sent user turns become Dify ``files``: URLs as ``remote_url``,
    file ids as ``local_file``, inline data (bytes, base64, ``data:`` URLs) as
    :class:`PendingUpload` items uploaded first (:func:`upload_files`).
+5. Structured output: an ``answer_format`` block (:func:`answer_format`: reply with
+   one JSON object, valid for a JSON Schema) is appended to the query; reading the
+   history back strips it again (:func:`strip_transcript`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 import mimetypes
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,10 +54,12 @@ __all__ = [
     "Role",
     "Turn",
     "TurnPlan",
+    "answer_format",
     "aupload_files",
     "file_type_for_mime",
     "find_conversation",
     "plan_turn",
+    "strip_transcript",
     "upload_files",
 ]
 
@@ -192,6 +198,7 @@ def plan_turn(
     system_input: str | None = None,
     prior_turns: PriorTurns = "transcript",
     user_noun: str = "user message",
+    answer_format: str | None = None,
 ) -> TurnPlan:
     """Turn a message list into one Dify chat turn (see the module docstring).
 
@@ -202,6 +209,7 @@ def plan_turn(
         system_input: App input variable for system text on a new conversation.
         prior_turns: ``"transcript"`` or ``"drop"``.
         user_noun: How error messages name a user message.
+        answer_format: A block from :func:`answer_format`, appended to the query.
 
     Raises:
         DifyInputError: Nothing new to send, no text, or a file Dify cannot take.
@@ -245,6 +253,8 @@ def plan_turn(
         msg = f"The new {user_noun} has no text; Dify requires a non-empty query."
         raise DifyInputError(msg)
     files = tuple(_file(part) for t in users for part in t.files())
+    if answer_format:
+        query = f"{query}{answer_format}"
     return TurnPlan(query=query, conversation_id=conversation, inputs=inputs, files=files)
 
 
@@ -315,3 +325,32 @@ async def aupload_files(
         else:
             out.append(cast("FileInput", item))
     return out
+
+
+# -- structured output: the answer-format block of the transcript ---------------------
+
+ANSWER_FORMAT_HEAD = "\n\n## Answer format\nReply with one JSON object and nothing else"
+"""How every answer-format block starts (what :func:`strip_transcript` looks for)."""
+
+
+def answer_format(schema: Mapping[str, Any] | None) -> str:
+    """The block appended to a query that asks for a JSON answer.
+
+    Args:
+        schema: The JSON Schema the answer must validate against; None asks for any
+            JSON object (JSON mode).
+
+    Returns:
+        The block, starting with :data:`ANSWER_FORMAT_HEAD` (a blank line first).
+    """
+    head = f"{ANSWER_FORMAT_HEAD} (no prose, no Markdown code fence)."
+    if schema is None:
+        return head
+    dumped = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+    return f"{head}\nIt must validate against this JSON Schema:\n{dumped}"
+
+
+def strip_transcript(query: str) -> str:
+    """A sent query as the user wrote it: the package's answer-format block removed."""
+    head = query.rfind(ANSWER_FORMAT_HEAD)
+    return query[:head] if head >= 0 else query

@@ -31,6 +31,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from dify_transport import turns
 from dify_transport.turns import DifyInputError, FilePart, PendingUpload, PriorTurns, Turn
+from langchain_dify._content_blocks import REASONING_KEY
 
 if TYPE_CHECKING:
     from dify_transport import Result, StreamEvent
@@ -106,8 +107,11 @@ def build_turn(
     inputs: Mapping[str, Any] | None = None,
     system_input: str | None = None,
     prior_turns: PriorTurns = "transcript",
+    answer_format: str | None = None,
 ) -> DifyTurn:
     """Turn a LangChain message list into one Dify chat turn (see ``dify_transport.turns``).
+
+    ``answer_format`` (structured output) is appended to the query.
 
     Raises:
         DifyInputError: Nothing new to send, or a content block Dify cannot take.
@@ -118,6 +122,7 @@ def build_turn(
         system_input=system_input,
         prior_turns=prior_turns,
         user_noun="human message",
+        answer_format=answer_format,
     )
     return DifyTurn(
         query=plan.query,
@@ -181,15 +186,21 @@ def chunk_from_event(event: StreamEvent) -> ChatGenerationChunk | None:
     String metadata is deliberately absent here (chunk merging concatenates strings);
     it all goes on :func:`final_chunk`.
     """
-    text = event.text
-    if not text:
+    text, reasoning = event.text, event.reasoning
+    if not text and not reasoning:
         return None
-    return ChatGenerationChunk(message=AIMessageChunk(content=text, id=event.message_id))
+    chunk = text_chunk(text or "", event.message_id)
+    if reasoning:  # Dify's reasoning: a reasoning content block (``_content_blocks``)
+        chunk.message.additional_kwargs[REASONING_KEY] = reasoning
+    return chunk
 
 
 def text_chunk(text: str, message_id: str | None) -> ChatGenerationChunk:
-    """A plain text chunk (used when a stop sequence trims a delta)."""
-    return ChatGenerationChunk(message=AIMessageChunk(content=text, id=message_id))
+    """A plain text chunk (``model_provider`` merges as one value, so every chunk has it)."""
+    metadata = {"model_provider": PROVIDER}
+    return ChatGenerationChunk(
+        message=AIMessageChunk(content=text, id=message_id, response_metadata=metadata)
+    )
 
 
 class StreamIds(Protocol):
@@ -210,9 +221,13 @@ class TurnChunks:
     loop once `stopped`, then emit `end`'s chunks.
     """
 
-    def __init__(self, model_name: str, stops: Sequence[str] | None) -> None:
+    def __init__(
+        self, model_name: str, stops: Sequence[str] | None, user: str | None = None
+    ) -> None:
         self._model = model_name
         self._scanner = StopScanner(stops) if stops else None
+        self._user = user
+        self._sent: dict[str, str] = {}  # the ids (and user) the first chunk carried
 
     @property
     def stopped(self) -> bool:
@@ -222,26 +237,47 @@ class TurnChunks:
     def feed(self, event: StreamEvent) -> ChatGenerationChunk | None:
         """The text chunk to emit for ``event``, or None."""
         chunk = chunk_from_event(event)
-        if chunk is not None and self._scanner is not None:
+        if chunk is not None and self._scanner is not None and chunk.text:
             chunk = text_chunk(self._scanner.feed(chunk.text), event.message_id)
-        return chunk if chunk is not None and chunk.text else None
+        if chunk is None or not (chunk.text or chunk.message.additional_kwargs):
+            return None
+        if not self._sent:
+            # The first chunk carries the ids (a UI can offer stop and feedback at once);
+            # the last chunk then leaves them out, so summed chunks never double a string.
+            ids = {
+                "conversation_id": event.conversation_id,
+                "message_id": event.message_id,
+                "task_id": event.task_id,
+                "user": self._user,
+            }
+            self._sent = {k: v for k, v in ids.items() if v}
+            chunk.message.response_metadata.update(self._sent)
+        return chunk
 
     def end(self, stream: StreamIds, result: Result | None) -> list[ChatGenerationChunk]:
         """The closing chunks: held-back text, then `final_chunk` (``result`` None if stopped)."""
         if result is None:
-            return [
-                final_chunk(
-                    self._model,
-                    result=None,
-                    conversation_id=stream.conversation_id,
-                    message_id=stream.message_id,
-                    task_id=stream.task_id,
-                    finish_reason="stop_sequence",
-                )
-            ]
+            last = final_chunk(
+                self._model,
+                result=None,
+                conversation_id=stream.conversation_id,
+                message_id=stream.message_id,
+                task_id=stream.task_id,
+                finish_reason="stop_sequence",
+            )
+            return [self._without_sent(last)]
         rest = self._scanner.flush() if self._scanner is not None else ""
         head = [text_chunk(rest, result.message_id)] if rest else []
-        return [*head, final_chunk(self._model, result=result)]
+        return [*head, self._without_sent(final_chunk(self._model, result=result))]
+
+    def _without_sent(self, chunk: ChatGenerationChunk) -> ChatGenerationChunk:
+        """``chunk`` without what the first chunk carried (the user is added if not sent)."""
+        metadata = chunk.message.response_metadata
+        for key in self._sent:
+            metadata.pop(key, None)
+        if self._user and "user" not in self._sent:
+            metadata["user"] = self._user
+        return chunk
 
 
 def usage_metadata(result: Result) -> UsageMetadata | None:

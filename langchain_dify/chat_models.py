@@ -9,8 +9,10 @@ from typing import Any
 from langchain_core.caches import BaseCache
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
@@ -26,6 +28,7 @@ from dify_transport import (
 )
 from dify_transport.turns import aupload_files, upload_files
 from langchain_dify._agent_steps import AgentToolRuns, AsyncAgentToolRuns
+from langchain_dify._answers import AnswerActions
 from langchain_dify._chat_pause import asettle, settle
 from langchain_dify._clients import ClientOwner, secret_value
 from langchain_dify._errors import translate_errors
@@ -36,16 +39,18 @@ from langchain_dify._messages import (
     build_turn,
 )
 from langchain_dify._session_store import SessionStore
+from langchain_dify._structured import StructuredMethod, structured_runnable, tools_error
 from langchain_dify.tools import DifyAppTool
 
 __all__ = ["DEFAULT_USER", "ChatDify"]
 
 _CALL_KWARGS = frozenset({"conversation_id", "inputs", "user", "files"})
 _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
+_BOUND_KWARGS = frozenset({"answer_format"})  # bound by with_structured_output
 _RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
-class ChatDify(ClientOwner, BaseChatModel):
+class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -137,6 +142,16 @@ class ChatDify(ClientOwner, BaseChatModel):
         replacement as the content, also when they stream (``streaming=True``,
         streaming callbacks, ``astream_events``); a stream cannot take back tokens it
         yielded, so its last chunk carries the replacement in ``response_metadata``.
+        A stream's first chunk carries ``conversation_id``, ``message_id``, ``task_id``
+        and ``user`` (stop and feedback can be offered at once); the last chunk the rest.
+
+    Structured output, content blocks, feedback:
+        ``with_structured_output(Model).invoke(...)`` returns a validated ``Model``
+        (the schema travels in the query); ``bind_tools`` raises
+        ``DifyToolCallingError``. ``msg.content_blocks`` gives reasoning blocks and the
+        text with one citation annotation per cited passage. ``send_feedback(msg,
+        "like")`` and ``suggested_questions(msg)`` act on an answer; ``client`` /
+        ``async_client`` reach every other endpoint.
 
     Caching:
         Off by default (``cache=False``), even under ``set_llm_cache``: every Dify turn
@@ -151,7 +166,7 @@ class ChatDify(ClientOwner, BaseChatModel):
         ``partial_answer`` and ids; an unknown conversation names the ``user`` sent.
     """
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     model: str = Field(default="dify", alias="model_name")
     """A label for the app (the app's own settings choose the LLM).
@@ -205,6 +220,15 @@ class ChatDify(ClientOwner, BaseChatModel):
     """Stop sequences, applied on the client (Dify fixes them in the app's settings):
     the answer is cut before the first match and the Dify task is stopped."""
 
+    temperature: float | None = None
+    """Accepted, never sent: a Dify app fixes its model and sampling settings on the
+    server (``DifyLLM`` has the same policy). The standard fields ``temperature`` and
+    ``max_tokens`` are taken because tools pass them to every chat model; any other
+    unknown keyword is an error, and so is a sampling option given per call."""
+
+    max_tokens: int | None = None
+    """Accepted, never sent (see ``temperature``): the app's settings decide."""
+
     timeout: TimeoutTypes = None
     """Read timeout in seconds (or an ``httpx.Timeout``); None keeps the SSE-friendly default
     (60 s between reads, 5 s to connect)."""
@@ -248,13 +272,13 @@ class ChatDify(ClientOwner, BaseChatModel):
     # ------------------------------------------------------------------ clients
 
     @property
-    def _client(self) -> DifyClient:
-        """The sync transport client (built on first use, rebuilt when settings change)."""
+    def client(self) -> DifyClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyClient:
+    def async_client(self) -> AsyncDifyClient:
         """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
@@ -281,6 +305,52 @@ class ChatDify(ClientOwner, BaseChatModel):
         """Async `as_tool`."""
         return await DifyAppTool.afrom_chat_model(
             self, name=name, description=description, conversations=conversations
+        )
+
+    _client = client
+    _async_client = async_client
+
+    # --------------------------------------------------- tools, structured output
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | None = None,  # noqa: ARG002 - part of the standard signature
+        **kwargs: Any,  # noqa: ARG002
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Raise `DifyToolCallingError`: a Dify app decides its tools on the server.
+
+        Use a Dify agent app (tools configured in Dify), or make Dify workflows tools
+        of another model with ``DifyWorkflow(...).as_tool()``.
+        """
+        raise tools_error(tools)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Answers parsed into ``schema`` (pydantic model, TypedDict or JSON Schema).
+
+        The schema and "reply with one JSON object" go into the query (Dify has no
+        JSON mode); the answer is parsed, validated (pydantic) or checked for the
+        required fields (dicts). ``method``: ``"json_schema"`` (default; also
+        ``"function_calling"``, which Dify cannot do client-side) or ``"json_mode"``
+        (``schema`` optional). ``strict`` is accepted and has no effect. Streaming
+        yields partial objects. A malformed answer raises `DifyOutputParserError`
+        (an ``OutputParserException`` with the raw text); with ``include_raw=True``
+        the result is ``{"raw", "parsed", "parsing_error"}`` instead.
+        """
+        if kwargs:
+            msg = f"with_structured_output() got unexpected arguments {sorted(kwargs)}."
+            raise TypeError(msg)
+        return structured_runnable(
+            self, schema, method=method, include_raw=include_raw, strict=strict
         )
 
     # --------------------------------------------------------------- metadata
@@ -318,7 +388,7 @@ class ChatDify(ClientOwner, BaseChatModel):
         self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]
     ) -> tuple[DifyTurn, str, list[dict[str, Any]]]:
         """Resolve the Dify turn, the user and the caller's extra files for one call."""
-        unknown = set(kwargs) - _CALL_KWARGS - _IGNORED_KWARGS
+        unknown = set(kwargs) - _CALL_KWARGS - _IGNORED_KWARGS - _BOUND_KWARGS
         if unknown:
             msg = (
                 f"ChatDify does not accept {sorted(unknown)}: a Dify app fixes its model "
@@ -331,12 +401,13 @@ class ChatDify(ClientOwner, BaseChatModel):
             inputs={**self.inputs, **(kwargs.get("inputs") or {})},
             system_input=self.system_input,
             prior_turns=self.prior_turns,
+            answer_format=kwargs.get("answer_format"),
         )
         user = kwargs.get("user") or self.user
         return turn, user, list(kwargs.get("files") or [])
 
-    def _chunks(self, stop: list[str] | None) -> TurnChunks:
-        return TurnChunks(self.model, stop if stop is not None else self.stop)
+    def _chunks(self, stop: list[str] | None, user: str | None = None) -> TurnChunks:
+        return TurnChunks(self.model, stop if stop is not None else self.stop, user)
 
     def _stream_kwargs(
         self, turn: DifyTurn, user: str, files: list[Any], run_id: object
@@ -361,7 +432,7 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
         steps = AgentToolRuns(run_manager)
         turn, user, files = self._turn(messages, kwargs)
-        chunks, client = self._chunks(stop), self._client
+        chunks, client = self._chunks(stop, user), self._client
         with translate_errors(), steps:
             sent = upload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             with client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id)) as stream:
@@ -385,7 +456,7 @@ class ChatDify(ClientOwner, BaseChatModel):
         run_id = kwargs.pop(_RUN_ID, None) or (run_manager.run_id if run_manager else None)
         steps = AsyncAgentToolRuns(run_manager)
         turn, user, files = self._turn(messages, kwargs)
-        chunks, client = self._chunks(stop), self._async_client
+        chunks, client = self._chunks(stop, user), self._async_client
         with translate_errors():
             sent = await aupload_files(client, [*turn.files, *files, *turn.uploads], user=user)
             stream = await client.stream_chat(**self._stream_kwargs(turn, user, sent, run_id))
@@ -521,6 +592,7 @@ def _aggregate(chunks: list[ChatGenerationChunk]) -> ChatResult:
     message = AIMessage(
         content=replacement if isinstance(replacement, str) else aggregated.content,
         id=aggregated.id,
+        additional_kwargs=dict(aggregated.additional_kwargs),  # reasoning_content
         response_metadata=metadata,
         usage_metadata=getattr(aggregated, "usage_metadata", None),
     )

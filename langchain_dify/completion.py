@@ -100,14 +100,19 @@ class DifyCompletion(ClientOwner, BaseLLM):
         return {"base_url": self.base_url, "prompt_variable": self.prompt_variable}
 
     @property
-    def _client(self) -> DifyClient:
+    def client(self) -> DifyClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyClient:
+    def async_client(self) -> AsyncDifyClient:
+        """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
 
     def _request(self, prompt: str, run_id: object, kwargs: dict[str, Any]) -> dict[str, Any]:
         if kwargs:

@@ -21,6 +21,7 @@ from dify_transport import (
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
     DifyClient,
+    DifyConfigError,
     DifyKnowledgeClient,
     HttpClient,
     Result,
@@ -105,14 +106,19 @@ class DifyRetriever(ClientOwner, BaseRetriever):
     keeps its own limits."""
 
     @property
-    def _client(self) -> DifyClient:
+    def client(self) -> DifyClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyClient:
+    def async_client(self) -> AsyncDifyClient:
+        """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
 
     def _get_relevant_documents(
         self,
@@ -253,21 +259,30 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     keeps its own limits."""
 
     @property
-    def _client(self) -> DifyKnowledgeClient:
+    def client(self) -> DifyKnowledgeClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyKnowledgeClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyKnowledgeClient:
+    def async_client(self) -> AsyncDifyKnowledgeClient:
+        """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
+
+    def __init__(self, **data: Any) -> None:
+        """Check the dataset id at construction, as ``llama_index_dify`` does."""
+        super().__init__(**data)
+        if not self.dataset_id:
+            msg = "No knowledge base id: pass dataset_id= or set $DIFY_DATASET_ID."
+            raise DifyConfigError(msg)
 
     def _request(
         self, query: str, top_k: int | None, filter: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        if not self.dataset_id:
-            msg = "DifyKnowledgeRetriever needs dataset_id= or $DIFY_DATASET_ID."
-            raise ValueError(msg)
         return {
             "metadata_filter": filter if filter is not None else self.filter,
             "dataset_id": self.dataset_id,

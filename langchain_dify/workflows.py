@@ -162,14 +162,19 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
     _fields: list[InputField] | None = PrivateAttr(default=None)
 
     @property
-    def _client(self) -> DifyClient:
+    def client(self) -> DifyClient:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
         client: DifyClient = self._lazy_clients().sync()
         return client
 
     @property
-    def _async_client(self) -> AsyncDifyClient:
+    def async_client(self) -> AsyncDifyClient:
+        """The async transport client (built on first use, rebuilt when settings change)."""
         client: AsyncDifyClient = self._lazy_clients().async_()
         return client
+
+    _client = client
+    _async_client = async_client
 
     # -- inputs ---------------------------------------------------------------------------
 

@@ -66,8 +66,8 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
         timeout: float | None
         max_retries: int
         deadline: float | None
-        client: DifyClient | None
-        async_client: AsyncDifyClient | None
+        injected_client: DifyClient | None
+        injected_async_client: AsyncDifyClient | None
         http_client: HttpClient | None
         async_http_client: AsyncHttpClient | None
         max_connections: int | None
@@ -83,11 +83,25 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
             deadline=self.deadline,
             http_client=self.http_client,
             async_http_client=self.async_http_client,
-            client=self.client,
-            async_client=self.async_client,
+            client=self.injected_client,
+            async_client=self.injected_async_client,
             max_connections=self.max_connections,
         )
         return self._clients
+
+    @property
+    def client(self) -> DifyClient:
+        """The sync transport client (the injected one, else built on first use).
+
+        For every Dify endpoint the component does not wrap (``client=`` at
+        construction injects one; ``injected_client`` holds it).
+        """
+        return self._app_clients().sync()
+
+    @property
+    def async_client(self) -> AsyncDifyClient:
+        """The async transport client (the injected one, else built on first use)."""
+        return self._app_clients().async_()
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         return self._app_clients()

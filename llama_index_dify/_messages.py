@@ -30,6 +30,7 @@ from dify_transport import StreamEvent, turns
 from dify_transport.turns import FilePart, PriorTurns, Turn, TurnPlan
 from dify_transport.turns import PendingUpload as FileUpload
 from dify_transport.types import Message, Result
+from llama_index_dify._content_blocks import answer_blocks
 
 __all__ = [
     "ID_KEYS",
@@ -92,6 +93,7 @@ def build_turn(
     use_history_id: bool = True,
     system_variable: str | None = None,
     prior_turns: PriorTurns = "transcript",
+    answer_format: str | None = None,
 ) -> DifyTurn:
     """Turn a message list into one Dify turn (the rules: ``dify_transport.turns``).
 
@@ -106,6 +108,7 @@ def build_turn(
             the transcript.
         prior_turns: ``"transcript"`` carries unseen turns and system messages in
             the query; ``"drop"`` sends only the trailing user turn(s).
+        answer_format: Structured output's answer-format block, appended to the query.
 
     Returns:
         The turn to send; ``files`` hold ``FileInput`` dicts and :class:`FileUpload`
@@ -121,6 +124,7 @@ def build_turn(
         use_history_id=use_history_id,
         system_input=system_variable,
         prior_turns=prior_turns,
+        answer_format=answer_format,
     )
 
 
@@ -194,11 +198,15 @@ def response_from_event(event: StreamEvent, text_so_far: str) -> ChatResponse | 
     return ChatResponse(message=message, delta=delta, raw=event.data)
 
 
-def response_from_result(result: Result, *, model: str, delta: str | None) -> ChatResponse:
+def response_from_result(
+    result: Result, *, model: str, delta: str | None, user: str | None = None
+) -> ChatResponse:
     """Build the final ``ChatResponse`` from the aggregated Dify ``Result``.
 
     The message holds the whole answer (the moderation replacement when
-    ``message_replace`` fired) and the ids that continue the conversation. The
+    ``message_replace`` fired) and the ids that continue the conversation; its blocks are
+    a ``ThinkingBlock`` (reasoning, when any), the ``TextBlock`` and one ``CitationBlock``
+    per cited passage (``_content_blocks``). The
     response's ``additional_kwargs`` hold ``model_name``, ``model_provider``,
     ``usage`` (Dify's dict: tokens, prices, currency, latency),
     ``retriever_resources``, ``finish_reason`` and, when present,
@@ -211,6 +219,8 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
         result: The aggregated result.
         model: The model label.
         delta: ``""`` for the last streamed response, None for ``chat()``.
+        user: The Dify end user the turn was sent as (kept as ``additional_kwargs
+            ["user"]``, which feedback on this answer uses).
 
     Returns:
         The response.
@@ -225,14 +235,15 @@ def response_from_result(result: Result, *, model: str, delta: str | None) -> Ch
         "retriever_resources": raw.get("retriever_resources") or [],
         "finish_reason": result.finish_reason,
     }
+    if user:
+        extra["user"] = user
     if result.message_replace is not None:
         extra["message_replace"] = result.message_replace
     for key in ("agent_thoughts", "files", "resumed", "paused"):  # paused: awaits human input
         if raw.get(key):
             extra[key] = raw[key]
-    message = ChatMessage(
-        role=MessageRole.ASSISTANT, blocks=[TextBlock(text=result.answer)], additional_kwargs=ids
-    )
+    blocks = answer_blocks(result, extra["retriever_resources"])  # thinking, text, citations
+    message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=ids)
     return ChatResponse(message=message, delta=delta, raw=raw, additional_kwargs=extra)
 
 

@@ -20,7 +20,8 @@ from llama_index.core.chat_engine.types import (
     StreamingAgentChatResponse,
 )
 
-from dify_transport import APIError
+from dify_transport import APIError, AsyncDifyClient, DifyClient
+from llama_index_dify._answers import AnswerActions
 from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
 from llama_index_dify._clients import ClosingContext
 from llama_index_dify._messages import conversation_anchor, messages_from_history
@@ -76,7 +77,7 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
             self.response = self.message.content or ""
 
 
-class DifyChatEngine(ClosingContext, BaseChatEngine):
+class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
     """Chat with a Dify app; Dify keeps the memory, the engine keeps the conversation id.
 
     Each turn goes to the same Dify conversation; ``reset()`` starts a new one
@@ -204,6 +205,20 @@ class DifyChatEngine(ClosingContext, BaseChatEngine):
     def llm(self) -> DifyLLM:
         """The model the engine talks through."""
         return self._llm
+
+    @property
+    def client(self) -> DifyClient:
+        """The model's sync transport client (for every endpoint the engine does not wrap)."""
+        return self._llm.client
+
+    @property
+    def async_client(self) -> AsyncDifyClient:
+        """The model's async transport client."""
+        return self._llm.async_client
+
+    @property
+    def _answer_user(self) -> str:
+        return self._llm.user
 
     @property
     def conversation_id(self) -> str | None:

@@ -94,11 +94,17 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
             "stopped (None: only `timeout`, the gap between reads, bounds a call)."
         ),
     )
-    client: DifyClient | None = Field(
-        default=None, exclude=True, description="A ready transport client to use as is."
+    injected_client: DifyClient | None = Field(
+        default=None,
+        alias="client",
+        exclude=True,
+        description="`client=`: a ready transport client to use as is (`.client` reads it).",
     )
-    async_client: AsyncDifyClient | None = Field(
-        default=None, exclude=True, description="A ready async transport client to use as is."
+    injected_async_client: AsyncDifyClient | None = Field(
+        default=None,
+        alias="async_client",
+        exclude=True,
+        description="`async_client=`: a ready async transport client to use as is.",
     )
     http_client: HttpClient | None = Field(
         default=None, exclude=True, description="A caller-owned `httpx.Client`."

@@ -89,8 +89,10 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
             "stopped (None: only `timeout`, the gap between reads, bounds a call)."
         ),
     )
-    client: DifyClient | None = Field(default=None, exclude=True)
-    async_client: AsyncDifyClient | None = Field(default=None, exclude=True)
+    injected_client: DifyClient | None = Field(default=None, alias="client", exclude=True)
+    injected_async_client: AsyncDifyClient | None = Field(
+        default=None, alias="async_client", exclude=True
+    )
     http_client: HttpClient | None = Field(default=None, exclude=True)
     async_http_client: AsyncHttpClient | None = Field(default=None, exclude=True)
 

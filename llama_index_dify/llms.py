@@ -43,6 +43,7 @@ from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
 from dify_transport.turns import aupload_files, upload_files
 from dify_transport.types import FileInput
 from llama_index_dify._agent_steps import AgentToolEvents
+from llama_index_dify._answers import AnswerActions
 from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
 from llama_index_dify._clients import (
     AppClientsOwner,
@@ -56,12 +57,15 @@ from llama_index_dify._messages import (
     response_from_event,
     response_from_result,
 )
+from llama_index_dify._structured import StructuredPredict
 
 __all__ = ["DifyLLM"]
 
 logger = logging.getLogger(__name__)
 
-_CALL_KWARGS = frozenset({"conversation_id", "user", "inputs", "files", "auto_generate_name"})
+_CALL_KWARGS = frozenset(
+    {"conversation_id", "user", "inputs", "files", "auto_generate_name", "answer_format"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +89,7 @@ class _Call:
         }
 
 
-class DifyLLM(AppClientsOwner, LLM):
+class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     """A Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``.
 
     Dify keeps conversations on the server, per ``(app, user, conversation_id)``.
@@ -132,8 +136,9 @@ class DifyLLM(AppClientsOwner, LLM):
         ```
     """
 
-    # A Dify app fixes its model and sampling settings on the server: an unknown
-    # keyword (``temperature=``, a typo) is an error, not silently ignored.
+    # A Dify app fixes its model and sampling settings on the server: ``temperature``
+    # and ``max_tokens`` are accepted and not sent; any other unknown keyword (a typo)
+    # is an error, not silently ignored.
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     api_key: SecretStr | None = Field(
@@ -192,6 +197,17 @@ class DifyLLM(AppClientsOwner, LLM):
         gt=0,
         description="Output tokens reported in `metadata`.",
     )
+    temperature: float | None = Field(
+        default=None,
+        description=(
+            "Accepted, never sent: a Dify app fixes its model and sampling settings on the "
+            "server (ChatDify has the same policy). `temperature` and `max_tokens` are taken "
+            "because tools pass them to any model; other unknown keywords are errors."
+        ),
+    )
+    max_tokens: int | None = Field(
+        default=None, description="Accepted, never sent (see `temperature`)."
+    )
     timeout: float | None = Field(
         default=None,
         description="Seconds per request (read timeout; None: the transport's 60 s).",
@@ -210,11 +226,17 @@ class DifyLLM(AppClientsOwner, LLM):
             "stopped (None: only `timeout`, the gap between reads, bounds a call)."
         ),
     )
-    client: DifyClient | None = Field(
-        default=None, exclude=True, description="A ready transport client to use as is."
+    injected_client: DifyClient | None = Field(
+        default=None,
+        alias="client",
+        exclude=True,
+        description="`client=`: a ready transport client to use as is (`.client` reads it).",
     )
-    async_client: AsyncDifyClient | None = Field(
-        default=None, exclude=True, description="A ready async transport client to use as is."
+    injected_async_client: AsyncDifyClient | None = Field(
+        default=None,
+        alias="async_client",
+        exclude=True,
+        description="`async_client=`: a ready async transport client to use as is.",
     )
     http_client: HttpClient | None = Field(
         default=None,
@@ -268,6 +290,10 @@ class DifyLLM(AppClientsOwner, LLM):
 
     # -- clients ---------------------------------------------------------------------
 
+    @property
+    def _answer_user(self) -> str:
+        return self.user
+
     def _get_client(self) -> DifyClient:
         return self._app_clients().sync()
 
@@ -287,6 +313,7 @@ class DifyLLM(AppClientsOwner, LLM):
             use_history_id=not explicit,
             system_variable=self.system_variable,
             prior_turns=self.prior_turns,
+            answer_format=kwargs.get("answer_format"),
         )
         extra_files: list[FileInput] = list(kwargs.get("files") or ())
         if extra_files:
@@ -313,7 +340,7 @@ class DifyLLM(AppClientsOwner, LLM):
                     yield response
             result = stream.final()
         steps.finish()
-        yield response_from_result(result, model=self.model, delta="")
+        yield response_from_result(result, model=self.model, delta="", user=call.user)
 
     async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
         client = self._get_aclient()
@@ -329,7 +356,7 @@ class DifyLLM(AppClientsOwner, LLM):
                     yield response
             result = await stream.final()
         steps.finish()
-        yield response_from_result(result, model=self.model, delta="")
+        yield response_from_result(result, model=self.model, delta="", user=call.user)
 
     # -- chat ------------------------------------------------------------------------------
 

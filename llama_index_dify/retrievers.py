@@ -66,6 +66,16 @@ class _ClientsRetriever(LazyClientsOwner, BaseRetriever, Generic[_S, _A]):
     def _lazy_clients(self) -> LazyClients[_S, _A]:
         return self._clients
 
+    @property
+    def client(self) -> _S:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
+        return self._clients.sync()
+
+    @property
+    def async_client(self) -> _A:
+        """The async transport client (built on first use)."""
+        return self._clients.async_()
+
 
 class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
     """The passages a Dify chat app cites for a query, as LlamaIndex nodes.

@@ -41,6 +41,7 @@ class AsyncDifyKnowledgeClient(AsyncKnowledgeIngest):
 
     _env_key = ENV_DATASET_API_KEY
     _key_hint = "a knowledge key (dataset-...)"
+    _key_source = "the Knowledge section's 'API ACCESS' page (not an app's 'API Access' page)"
 
     def __init__(
         self,

@@ -48,6 +48,14 @@ class TestChatDifyLive(ChatModelIntegrationTests):
     def supports_image_urls(self) -> bool:
         return True
 
+    @property
+    def has_tool_calling(self) -> bool:  # bind_tools raises DifyToolCallingError
+        return False
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
 
 class TestDifyRetrieverLive(RetrieversIntegrationTests):
     @property

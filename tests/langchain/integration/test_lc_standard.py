@@ -32,6 +32,14 @@ class _ChatSuite(EmulatorWiring, ChatModelIntegrationTests):
     def supports_image_urls(self) -> bool:
         return True
 
+    @property
+    def has_tool_calling(self) -> bool:  # bind_tools raises DifyToolCallingError
+        return False
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
 
 class TestChatDifyInProcess(_ChatSuite):
     inprocess = True

@@ -23,6 +23,10 @@ class TestChatDifyUnit(ChatModelUnitTests):
         return False
 
     @property
+    def has_tool_calling(self) -> bool:  # bind_tools raises DifyToolCallingError
+        return False
+
+    @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
         return (
             {

@@ -184,10 +184,12 @@ def test_engine_construction() -> None:
 def test_unknown_keywords_are_refused_not_ignored() -> None:
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="temperature"):
-        DifyLLM(temperature=0.1)  # type: ignore[call-arg]
-    with pytest.raises(ValidationError, match="temperature"):
-        DifyChatEngine.from_defaults(api_key=SECRET, temperature=0.1)
+    with pytest.raises(ValidationError, match="temprature"):
+        DifyLLM(temprature=0.1)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="top_k"):
+        DifyChatEngine.from_defaults(api_key=SECRET, top_k=3)
+    # One policy with ChatDify: the standard sampling fields are accepted, never sent.
+    assert DifyLLM(temperature=0.1, max_tokens=5).temperature == 0.1
     llm = DifyLLM(api_key=SECRET, user="u")
     assert DifyLLM.from_dict(llm.to_dict()).user == "u"  # round trips still work
     assert DifyLLM.from_json(llm.to_json()).user == "u"
