@@ -15,18 +15,20 @@ connection pool. ``repr`` never shows the key.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from dify_transport._closing import ClosingContext
+from dify_transport._constants import ENV_DATASET_ID
 from dify_transport._errors import DifyConfigError
 
 if TYPE_CHECKING:
     from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes
 
-__all__ = ["ClientSettings", "LazyClients", "LazyClientsOwner", "secret_value"]
+__all__ = ["ClientSettings", "LazyClients", "LazyClientsOwner", "dataset_id_or_env", "secret_value"]
 
 
 def secret_value(value: object) -> str | None:
@@ -38,6 +40,19 @@ def secret_value(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     plain = getter() if callable(getter) else value
     return plain if isinstance(plain, str) and plain else None
+
+
+def dataset_id_or_env(dataset_id: str | None) -> str:
+    """``dataset_id``, else ``$DIFY_DATASET_ID``: a knowledge component's checked id.
+
+    Raises:
+        DifyConfigError: Neither is set (raised at construction, in both frameworks).
+    """
+    resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
+    if not resolved:
+        msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
+        raise DifyConfigError(msg)
+    return resolved
 
 
 @dataclass(frozen=True, slots=True)

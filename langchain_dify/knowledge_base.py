@@ -6,7 +6,6 @@ ignores the one LangChain passes).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any, Self
@@ -25,9 +24,13 @@ from dify_transport import (
     TextDocument,
     TimeoutTypes,
 )
-from dify_transport._constants import ENV_DATASET_ID
 from dify_transport._indexing import DEFAULT_MAX_WAIT
-from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
+from dify_transport._lifecycle import (
+    ClientSettings,
+    LazyClients,
+    LazyClientsOwner,
+    dataset_id_or_env,
+)
 from dify_transport.passages import segment_text
 from langchain_dify._errors import translate_errors
 from langchain_dify.retrievers import record_document
@@ -79,6 +82,8 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
         base_url: str | None = None,
         timeout: TimeoutTypes = None,
         max_retries: int = 2,
+        deadline: float | None = None,
+        max_connections: int | None = None,
         http_client: HttpClient | None = None,
         http_async_client: AsyncHttpClient | None = None,
         client: DifyKnowledgeClient | None = None,
@@ -97,6 +102,8 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
             base_url: Service API root (default ``$DIFY_BASE_URL``, else Dify Cloud).
             timeout: Per-request timeout.
             max_retries: Retries for retryable failures.
+            deadline: Total seconds per call, retries included (None: no total bound).
+            max_connections: Connection limit of the clients built here (None: 1,000).
             http_client: A caller-owned ``httpx.Client``.
             http_async_client: A caller-owned ``httpx.AsyncClient``.
             client: A ready knowledge client (used as is).
@@ -110,18 +117,14 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
         Raises:
             DifyConfigError: No dataset id given or set.
         """
-        resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
-        if not resolved:
-            msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
-            raise DifyConfigError(msg)
-        self.dataset_id = resolved
+        self.dataset_id = dataset_id_or_env(dataset_id)
         self._clients: LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient] = LazyClients(
             DifyKnowledgeClient,
             AsyncDifyKnowledgeClient,
             ClientSettings(
                 api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
                 http_client=http_client, async_http_client=http_async_client, client=client,
-                async_client=async_client,
+                async_client=async_client, deadline=deadline, max_connections=max_connections,
             ),
         )  # fmt: skip
         self._ingest: dict[str, Any] = {

@@ -21,7 +21,6 @@ from dify_transport import (
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
     DifyClient,
-    DifyConfigError,
     DifyKnowledgeClient,
     HttpClient,
     Result,
@@ -29,6 +28,7 @@ from dify_transport import (
     RetrieveResponse,
     TimeoutTypes,
 )
+from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.passages import segment_text
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
@@ -276,9 +276,7 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     def __init__(self, **data: Any) -> None:
         """Check the dataset id at construction, as ``llama_index_dify`` does."""
         super().__init__(**data)
-        if not self.dataset_id:
-            msg = "No knowledge base id: pass dataset_id= or set $DIFY_DATASET_ID."
-            raise DifyConfigError(msg)
+        self.dataset_id = dataset_id_or_env(self.dataset_id)
 
     def _request(
         self, query: str, top_k: int | None, filter: dict[str, Any] | None = None

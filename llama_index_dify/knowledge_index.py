@@ -6,7 +6,6 @@ Dify chunks and embeds by itself (a managed service), so ``insert`` sends each
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any, Self
@@ -19,14 +18,12 @@ from llama_index.core.storage.storage_context import StorageContext
 from dify_transport import (
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
-    DifyConfigError,
     DifyKnowledgeClient,
     HttpClient,
     TextDocument,
 )
-from dify_transport._constants import ENV_DATASET_ID
 from dify_transport._indexing import DEFAULT_MAX_WAIT
-from dify_transport._lifecycle import ClientSettings, LazyClients
+from dify_transport._lifecycle import ClientSettings, LazyClients, dataset_id_or_env
 from llama_index_dify.retrievers import DifyKnowledgeRetriever
 
 __all__ = ["DifyKnowledgeIndex"]
@@ -84,6 +81,8 @@ class DifyKnowledgeIndex(BaseManagedIndex):
         base_url: str | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        deadline: float | None = None,
+        max_connections: int | None = None,
         client: DifyKnowledgeClient | None = None,
         async_client: AsyncDifyKnowledgeClient | None = None,
         http_client: HttpClient | None = None,
@@ -104,6 +103,8 @@ class DifyKnowledgeIndex(BaseManagedIndex):
             base_url: Service API root (default ``$DIFY_BASE_URL``, else Dify Cloud).
             timeout: Seconds per request.
             max_retries: Retries for retryable failures.
+            deadline: Total seconds per call, retries included (None: no total bound).
+            max_connections: Connection limit of the clients built here (None: 1,000).
             client: A ready knowledge client (used as is).
             async_client: A ready async knowledge client (used as is).
             http_client: A caller-owned ``httpx.Client``.
@@ -120,18 +121,14 @@ class DifyKnowledgeIndex(BaseManagedIndex):
         Raises:
             DifyConfigError: No dataset id given or set.
         """
-        resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
-        if not resolved:
-            msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
-            raise DifyConfigError(msg)
-        self.dataset_id = resolved
+        self.dataset_id = dataset_id_or_env(dataset_id)
         self._clients: LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient] = LazyClients(
             DifyKnowledgeClient,
             AsyncDifyKnowledgeClient,
             ClientSettings(
                 api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
                 http_client=http_client, async_http_client=async_http_client, client=client,
-                async_client=async_client,
+                async_client=async_client, deadline=deadline, max_connections=max_connections,
             ),
         )  # fmt: skip
         self._ingest: dict[str, Any] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Generic, Literal, TypeVar
 
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -15,11 +14,10 @@ from dify_transport import (
     AsyncDifyKnowledgeClient,
     AsyncHttpClient,
     DifyClient,
-    DifyConfigError,
     DifyKnowledgeClient,
     HttpClient,
 )
-from dify_transport._constants import ENV_DATASET_ID
+from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.types import Result, RetrieveResponse
 from llama_index_dify._clients import (
     ClientSettings,
@@ -293,11 +291,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             callback_manager=callback_manager,
             verbose=verbose,
         )
-        resolved = dataset_id or os.environ.get(ENV_DATASET_ID)
-        if not resolved:
-            msg = f"No knowledge base id: pass dataset_id= or set ${ENV_DATASET_ID}."
-            raise DifyConfigError(msg)
-        self.dataset_id: str = resolved
+        self.dataset_id: str = dataset_id_or_env(dataset_id)
         """The knowledge base searched."""
         self.similarity_top_k = _top_k(similarity_top_k, k)
         """Number of hits (None: the knowledge base's setting)."""

@@ -133,3 +133,11 @@ def test_every_component_passes_its_deadline_to_its_clients() -> None:
     from_model = DifyChatMessageHistory.factory(ChatDify(**kw))("s1")
     assert from_model._clients.sync().deadline == 7.0
     assert ChatDify(api_key="app-x")._lazy_clients().sync().deadline is None
+
+
+def test_knowledge_base_takes_deadline_and_connection_limit() -> None:
+    from langchain_dify import DifyKnowledgeBase
+
+    kb = DifyKnowledgeBase("ds", api_key="dataset-x", deadline=7.0, max_connections=5)
+    assert kb._lazy_clients().sync().deadline == 7.0
+    assert kb._lazy_clients().async_().max_connections == 5

@@ -112,3 +112,11 @@ def test_every_component_passes_its_deadline_to_its_clients() -> None:
     assert kr._clients.sync().deadline == 7.0
     with pytest.raises(ValueError, match="deadline"):
         DifyLLM(api_key="app-x", deadline=0)
+
+
+def test_knowledge_index_takes_deadline_and_connection_limit() -> None:
+    from llama_index_dify import DifyKnowledgeIndex
+
+    index = DifyKnowledgeIndex("ds", api_key="dataset-x", deadline=7.0, max_connections=5)
+    assert index._clients.sync().deadline == 7.0
+    assert index._clients.async_().max_connections == 5
