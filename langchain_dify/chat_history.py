@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import ConfigurableFieldSpec
 from pydantic import SecretStr
 
 from dify_transport import (
@@ -22,10 +23,11 @@ from dify_transport import (
     TimeoutTypes,
 )
 from dify_transport._lifecycle import LazyClientsOwner
+from dify_transport.turns import split_transcript
 from langchain_dify._clients import ClientSettings, LazyClients, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
-from langchain_dify._session_store import InMemorySessionStore, SessionStore
+from langchain_dify._session_store import InMemorySessionStore, SessionMap, SessionStoreLike
 
 if TYPE_CHECKING:
     from langchain_dify.chat_models import ChatDify
@@ -43,9 +45,12 @@ _CLIENT_SETTINGS = frozenset(
 def messages_from_dify(message: Message) -> list[BaseMessage]:
     """One Dify message (a query and its answer) as a ``HumanMessage``/``AIMessage`` pair.
 
-    The ``AIMessage`` carries ``conversation_id``, ``message_id``,
-    ``retriever_resources`` and ``feedback`` in ``response_metadata``, so putting it
-    back into a ``ChatDify`` call continues the same conversation.
+    The ``HumanMessage`` holds the user's words: system messages ``ChatDify`` resent as
+    ``System:`` lines are decoded out of the stored query (``split_transcript``) and
+    kept in ``additional_kwargs["system_text"]``. The ``AIMessage`` carries
+    ``conversation_id``, ``message_id``, ``retriever_resources`` and ``feedback`` in
+    ``response_metadata``, so putting it back into a ``ChatDify`` call continues the
+    same conversation.
     """
     metadata: dict[str, Any] = {
         "model_provider": PROVIDER,
@@ -59,8 +64,9 @@ def messages_from_dify(message: Message) -> list[BaseMessage]:
         metadata["agent_thoughts"] = [t.model_dump(mode="json") for t in message.agent_thoughts]
     if message.message_files:
         metadata["message_files"] = list(message.message_files)
+    words, system = split_transcript(message.query)
     return [
-        HumanMessage(content=message.query),
+        HumanMessage(content=words, additional_kwargs={"system_text": system} if system else {}),
         AIMessage(content=message.answer, id=message.id, response_metadata=metadata),
     ]
 
@@ -119,7 +125,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         *,
         user: str | None = None,
         session_id: str | None = None,
-        session_store: SessionStore | None = None,
+        session_store: SessionStoreLike | SessionMap | None = None,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
         timeout: TimeoutTypes = None,
@@ -138,7 +144,9 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 ``"dify-integrations"``).
             session_id: The caller's session id, recorded in ``session_store`` when
                 a conversation id is learnt.
-            session_store: Where session ids map to conversation ids.
+            session_store: Where ``(user, session id)`` maps to a conversation id: a
+                LangChain ``BaseStore[str, str]`` / ``ByteStore`` (shared across
+                processes when Redis- or SQL-backed) or a :class:`SessionStore`.
             api_key: App key (``$DIFY_API_KEY``).
             base_url: Service API root (``$DIFY_BASE_URL``, else Dify Cloud).
             timeout: Read timeout in seconds (None: the transport default).
@@ -151,9 +159,13 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         super().__init__()
         self.user = user or os.environ.get("DIFY_USER") or DEFAULT_USER
         self.session_id = session_id
-        self.session_store = session_store
-        if conversation_id is None and session_id is not None and session_store is not None:
-            conversation_id = session_store.get(session_id)
+        self._sessions: SessionMap | None = None
+        if session_store is not None:
+            sessions = session_store
+            self._sessions = sessions if isinstance(sessions, SessionMap) else SessionMap(sessions)
+        self.session_store = self._sessions.store if self._sessions is not None else None
+        if conversation_id is None and session_id is not None and self._sessions is not None:
+            conversation_id = self._sessions.get(self.user, session_id)
         self.conversation_id = conversation_id
         settings = ClientSettings(
             api_key=secret_value(api_key),
@@ -172,26 +184,36 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         cls,
         chat_model: ChatDify | None = None,
         *,
-        session_store: SessionStore | None = None,
+        session_store: SessionStoreLike | None = None,
         user: str | None = None,
         **client_settings: Any,
-    ) -> Callable[[str], DifyChatMessageHistory]:
+    ) -> Callable[..., DifyChatMessageHistory]:
         """A ``get_session_history`` for ``RunnableWithMessageHistory``.
+
+        The callable takes ``session_id`` and, optionally, the session's end user as
+        ``user_id`` (or ``dify_user``): one Dify end user per session, so one chain
+        serves many users. Pass :meth:`history_factory_config` as the chain's
+        ``history_factory_config`` and both keys in ``configurable``; ``ChatDify``
+        reads the same key, so the turn and the history use the same Dify user.
 
         Args:
             chat_model: Use this model's key, URL, HTTP clients and ``user`` (recommended: the
                 history must read with the user that wrote).
-            session_store: Session id → conversation id (default: a new
-                :class:`~langchain_dify.InMemorySessionStore`).
-            user: End-user id (default: the chat model's, else ``$DIFY_USER``).
+            session_store: ``(user, session id)`` → conversation id: a LangChain
+                ``BaseStore[str, str]`` / ``ByteStore`` or a :class:`SessionStore`
+                (default: a new :class:`~langchain_dify.InMemorySessionStore`).
+            user: End-user id of sessions that name none (default: the chat
+                model's, else ``$DIFY_USER``).
             **client_settings: ``api_key``, ``base_url``, ``timeout``,
                 ``max_retries``, ``http_client``, ``http_async_client`` when no
                 ``chat_model`` is given.
 
         Returns:
-            A callable taking a session id and returning its history.
+            A callable ``(session_id, user_id=None, dify_user=None)`` returning the
+            session's history.
         """
         store = session_store if session_store is not None else InMemorySessionStore()
+        shared, per_user = SessionMap(store), SessionMap(store, per_user=True)
         if chat_model is not None:
             user = user or chat_model.user
             client_settings = {
@@ -211,12 +233,43 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         settings["async_http_client"] = settings.pop("http_async_client", None)
         clients = LazyClients(DifyClient, AsyncDifyClient, ClientSettings(**settings))
 
-        def get_session_history(session_id: str) -> DifyChatMessageHistory:
-            history = cls(session_id=session_id, session_store=store, user=user)
+        def get_session_history(
+            session_id: str, user_id: str | None = None, dify_user: str | None = None
+        ) -> DifyChatMessageHistory:
+            own = dify_user or user_id
+            sessions = per_user if own else shared
+            history = cls(session_id=session_id, session_store=sessions, user=own or user)
             history._clients = clients  # share one connection pool across sessions
             return history
 
         return get_session_history
+
+    @staticmethod
+    def history_factory_config() -> list[ConfigurableFieldSpec]:
+        """``history_factory_config`` for one Dify end user per session.
+
+        ``RunnableWithMessageHistory(llm, DifyChatMessageHistory.factory(llm),
+        history_factory_config=DifyChatMessageHistory.history_factory_config())``,
+        invoked with ``config={"configurable": {"user_id": ..., "session_id": ...}}``.
+        """
+        return [
+            ConfigurableFieldSpec(
+                id="user_id",
+                annotation=str,
+                name="User ID",
+                description="The Dify end user of the session (one per real user).",
+                default="",
+                is_shared=True,
+            ),
+            ConfigurableFieldSpec(
+                id="session_id",
+                annotation=str,
+                name="Session ID",
+                description="The session, mapped to one Dify conversation of that user.",
+                default="",
+                is_shared=True,
+            ),
+        ]
 
     # ---------------------------------------------------------------- reading
 
@@ -262,12 +315,27 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
 
         Dify stores every turn when it answers it, and offers no append endpoint.
         """
+        found = self._found(messages)
+        if found is not None:
+            self._follow(found)
+            if self._sessions is not None and self.session_id is not None:
+                self._sessions.set(self.user, self.session_id, found)
+
+    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Async :meth:`add_messages` (only the session store does I/O)."""
+        found = self._found(messages)
+        if found is not None:
+            self._follow(found)
+            if self._sessions is not None and self.session_id is not None:
+                await self._sessions.aset(self.user, self.session_id, found)
+
+    def _found(self, messages: Sequence[BaseMessage]) -> str | None:
+        """The conversation id of the newest Dify ``AIMessage`` (None: nothing to learn)."""
         answers = [m for m in messages if isinstance(m, AIMessage)]
         for message in reversed(answers):
             conversation_id = message.response_metadata.get("conversation_id")
             if isinstance(conversation_id, str) and conversation_id:
-                self._learn(conversation_id)
-                return
+                return conversation_id
         if answers and self.conversation_id is None:
             # The usual cause: ``RunnableWithMessageHistory(prompt | llm | parser, ...)``
             # hands us the parser's string, so the next turn starts a new conversation.
@@ -279,19 +347,14 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 "parser after it.",
                 self.session_id,
             )
-            return
+            return None
         logger.debug("add_messages: no Dify AIMessage among %d message(s)", len(messages))
+        return None
 
-    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Async :meth:`add_messages` (no I/O)."""
-        self.add_messages(messages)
-
-    def _learn(self, conversation_id: str) -> None:
+    def _follow(self, conversation_id: str) -> None:
         if conversation_id != self.conversation_id:
             logger.debug("History now follows Dify conversation %s", conversation_id)
             self.conversation_id = conversation_id
-        if self.session_store is not None and self.session_id is not None:
-            self.session_store.set(self.session_id, conversation_id)
 
     def clear(self) -> None:
         """Delete the conversation on the server (no error if it is already gone)."""
@@ -301,7 +364,9 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                     self.client.delete_conversation(self.conversation_id, user=self.user)
             except NotFoundError:
                 logger.debug("Conversation %s was already gone", self.conversation_id)
-        self._forget()
+        self.conversation_id = None
+        if self._sessions is not None and self.session_id is not None:
+            self._sessions.delete(self.user, self.session_id)
 
     async def aclear(self) -> None:
         """Async :meth:`clear`."""
@@ -313,12 +378,9 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                     )
             except NotFoundError:
                 logger.debug("Conversation %s was already gone", self.conversation_id)
-        self._forget()
-
-    def _forget(self) -> None:
         self.conversation_id = None
-        if self.session_store is not None and self.session_id is not None:
-            self.session_store.delete(self.session_id)
+        if self._sessions is not None and self.session_id is not None:
+            await self._sessions.adelete(self.user, self.session_id)
 
     # -------------------------------------------------------------- lifecycle
 

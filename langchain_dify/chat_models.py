@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.caches import BaseCache
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.language_models import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils import from_env, secret_from_env
@@ -24,7 +24,7 @@ from dify_transport import (
     TimeoutTypes,
     trace_headers,
 )
-from dify_transport.turns import aupload_files, upload_files
+from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
 from langchain_dify._clients import ClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
@@ -33,6 +33,7 @@ from langchain_dify._messages import (
     TurnChunks,
     build_turn,
 )
+from langchain_dify._request_user import RequestUserChatModel
 
 __all__ = ["DEFAULT_USER", "ChatDify"]
 
@@ -41,7 +42,7 @@ _IGNORED_KWARGS = frozenset({"stream"})  # set by BaseChatModel itself
 _RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
-class ChatDify(ClientOwner, BaseChatModel):
+class ChatDify(ClientOwner, RequestUserChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -208,11 +209,13 @@ class ChatDify(ClientOwner, BaseChatModel):
     max_retries: int = 2
     """Retries for failures that are safe to retry (a turn is never sent twice)."""
 
-    streaming: bool = False
+    streaming: bool | None = None
     """Make ``invoke`` go through ``stream`` so callbacks see every token.
 
-    Either way ``invoke`` reads Dify's stream, so agent apps work; with ``False``
-    it aggregates that stream without ``on_llm_new_token`` callbacks."""
+    Either way ``invoke`` reads Dify's stream, so agent apps work. None (default):
+    only when a streaming handler asks (``astream_events``, LangGraph's ``messages``
+    stream mode), also in a copy ``configurable_fields`` builds; ``False``:
+    aggregate without ``on_llm_new_token`` callbacks."""
 
     http_client: HttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send requests with (you own and close it)."""
@@ -308,7 +311,8 @@ class ChatDify(ClientOwner, BaseChatModel):
             "conversation_id": turn.conversation_id,
             "inputs": turn.inputs,
             "files": files or None,
-            "auto_generate_name": self.auto_generate_name,
+            # a transcript query would name the conversation "System: ...": named after
+            "auto_generate_name": self.auto_generate_name and turn.name is None,
         }
 
     def _stream(
@@ -330,6 +334,7 @@ class ChatDify(ClientOwner, BaseChatModel):
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else stream.final())
+            name_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
             yield self._emit(chunk, run_manager)
 
@@ -353,6 +358,7 @@ class ChatDify(ClientOwner, BaseChatModel):
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else await stream.final())
+            await aname_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
             yield await self._aemit(chunk, run_manager)
 

@@ -40,7 +40,7 @@ from dify_transport import (
     trace_headers,
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from dify_transport.turns import aupload_files, upload_files
+from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
 from dify_transport.types import FileInput
 from llama_index_dify._clients import (
     AppClientsOwner,
@@ -79,7 +79,8 @@ class _Call:
             "conversation_id": self.turn.conversation_id,
             "inputs": self.inputs or None,
             "files": files or None,
-            "auto_generate_name": self.auto_generate_name,
+            # a transcript query would name the conversation "system: ...": named after
+            "auto_generate_name": False if self.turn.name else self.auto_generate_name,
         }
 
 
@@ -276,6 +277,7 @@ class DifyLLM(AppClientsOwner, LLM):
                     text += response.delta or ""
                     yield response
             result = stream.final()
+        name_conversation(client, result.conversation_id, call.turn.name, user=call.user)
         yield response_from_result(result, model=self.model, delta="")
 
     async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
@@ -290,6 +292,7 @@ class DifyLLM(AppClientsOwner, LLM):
                     text += response.delta or ""
                     yield response
             result = await stream.final()
+        await aname_conversation(client, result.conversation_id, call.turn.name, user=call.user)
         yield response_from_result(result, model=self.model, delta="")
 
     # -- chat ------------------------------------------------------------------------------
