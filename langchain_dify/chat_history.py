@@ -191,10 +191,10 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         """A ``get_session_history`` for ``RunnableWithMessageHistory``.
 
         The callable takes ``session_id`` and, optionally, the session's end user as
-        ``user_id`` (or ``dify_user``): one Dify end user per session, so one chain
-        serves many users. Pass :meth:`history_factory_config` as the chain's
-        ``history_factory_config`` and both keys in ``configurable``; ``ChatDify``
-        reads the same key, so the turn and the history use the same Dify user.
+        ``user_id``: one Dify end user per session, so one chain serves many users.
+        Pass :meth:`history_factory_config` as the chain's ``history_factory_config``
+        and both keys in ``configurable``; ``ChatDify`` reads the same ``user_id``
+        key, so the turn and the history use the same Dify user.
 
         Args:
             chat_model: Use this model's key, URL, HTTP clients and ``user`` (recommended: the
@@ -209,8 +209,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 ``chat_model`` is given.
 
         Returns:
-            A callable ``(session_id, user_id=None, dify_user=None)`` returning the
-            session's history.
+            A callable ``(session_id, user_id=None)`` returning the session's history.
         """
         store = session_store if session_store is not None else InMemorySessionStore()
         shared, per_user = SessionMap(store), SessionMap(store, per_user=True)
@@ -234,11 +233,10 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         clients = LazyClients(DifyClient, AsyncDifyClient, ClientSettings(**settings))
 
         def get_session_history(
-            session_id: str, user_id: str | None = None, dify_user: str | None = None
+            session_id: str, user_id: str | None = None
         ) -> DifyChatMessageHistory:
-            own = dify_user or user_id
-            sessions = per_user if own else shared
-            history = cls(session_id=session_id, session_store=sessions, user=own or user)
+            sessions = per_user if user_id else shared
+            history = cls(session_id=session_id, session_store=sessions, user=user_id or user)
             history._clients = clients  # share one connection pool across sessions
             return history
 
