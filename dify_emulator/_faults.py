@@ -37,7 +37,7 @@ EventItem = dict[str, Any] | Sleep | Drop
 """What the generators yield: one event dict, a pause, or a dropped connection."""
 
 _INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
-                      "moderate", "t5", "tts", "detach_after", "quota")  # fmt: skip
+                      "moderate", "t5", "tts", "detach_after", "quota", "same_second")  # fmt: skip
 _FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval", "form_ttl")
 
 
@@ -70,6 +70,9 @@ class Faults:
         quota: 1 makes a 429 ``status`` the Cloud quota error ``rate_limit_error`` instead of
             the concurrency limit ``too_many_requests``.
         form_ttl: seconds until a human-input form of this run expires (default 3 days).
+        same_second: 1 makes ``GET /messages`` page like Dify's one-second clock: messages
+            of one second tie, come back in the reverse of their order, and the
+            ``first_id`` cursor skips the rest of its second.
     """
 
     chunk: int | None = None
@@ -88,6 +91,7 @@ class Faults:
     detach_after: int | None = None
     quota: int | None = None
     form_ttl: float | None = None
+    same_second: int | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
