@@ -16,7 +16,9 @@ from dify_transport import (
     DEFAULT_USER,
     AsyncDifyClient,
     AsyncHttpClient,
+    Conversation,
     DifyClient,
+    DifyConfigError,
     HttpClient,
     Message,
     NotFoundError,
@@ -379,6 +381,75 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         self.conversation_id = None
         if self._sessions is not None and self.session_id is not None:
             await self._sessions.adelete(self.user, self.session_id)
+
+    # ------------------------------------------------- the user's conversations
+
+    def list_conversations(self) -> list[Conversation]:
+        """This user's conversations (id, ``name``, times), most recently updated first."""
+        with translate_errors():
+            return list(self.client.iter_conversations(user=self.user))
+
+    async def alist_conversations(self) -> list[Conversation]:
+        """Async :meth:`list_conversations`."""
+        with translate_errors():
+            return [c async for c in self.async_client.iter_conversations(user=self.user)]
+
+    def rename_conversation(
+        self,
+        name: str | None = None,
+        *,
+        conversation_id: str | None = None,
+        auto_generate: bool = False,
+    ) -> Conversation:
+        """Rename this history's conversation (or ``conversation_id``, another of the user's).
+
+        ``auto_generate=True`` lets Dify name it from its first question instead.
+        """
+        with translate_errors():
+            return self.client.rename_conversation(
+                self._target(conversation_id), user=self.user, name=name,
+                auto_generate=auto_generate,
+            )  # fmt: skip
+
+    async def arename_conversation(
+        self,
+        name: str | None = None,
+        *,
+        conversation_id: str | None = None,
+        auto_generate: bool = False,
+    ) -> Conversation:
+        """Async :meth:`rename_conversation`."""
+        with translate_errors():
+            return await self.async_client.rename_conversation(
+                self._target(conversation_id), user=self.user, name=name,
+                auto_generate=auto_generate,
+            )  # fmt: skip
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete one of this user's conversations (its own: as :meth:`clear`)."""
+        if conversation_id == self.conversation_id:
+            self.clear()
+            return
+        with translate_errors():
+            self.client.delete_conversation(conversation_id, user=self.user)
+
+    async def adelete_conversation(self, conversation_id: str) -> None:
+        """Async :meth:`delete_conversation`."""
+        if conversation_id == self.conversation_id:
+            await self.aclear()
+            return
+        with translate_errors():
+            await self.async_client.delete_conversation(conversation_id, user=self.user)
+
+    def _target(self, conversation_id: str | None) -> str:
+        target = conversation_id or self.conversation_id
+        if not target:
+            msg = (
+                "This history has no Dify conversation yet (no turn was answered): pass "
+                "conversation_id= to name one of the user's conversations."
+            )
+            raise DifyConfigError(msg)
+        return target
 
     # -------------------------------------------------------------- lifecycle
 

@@ -221,3 +221,48 @@ def test_system_prompt_on_continuation_reads_back_without_system_lines(
     assert [m.additional_kwargs["system_text"] for m in humans] == ["Be brief."] * 2
     (conversation,) = [c for c in client.iter_conversations(user=llm.user) if c.id == cid]
     assert conversation.name == "Hi there"
+
+
+# ------------------------------------------------- listing, renaming, deleting
+
+
+def test_history_lists_renames_and_deletes_the_users_conversations(
+    emulator: Emulator, llm: ChatDify
+) -> None:
+    first = llm.invoke("What does the warranty cover?")
+    other = llm.invoke("Hello")
+    history = DifyChatMessageHistory(
+        first.response_metadata["conversation_id"],
+        user=llm.user,
+        api_key=emulator.keys.chat,
+        base_url=emulator.base_url,
+    )
+    listed = history.list_conversations()
+    assert {c.id for c in listed} == {
+        first.response_metadata["conversation_id"],
+        other.response_metadata["conversation_id"],
+    }
+    assert all(c.name for c in listed)  # Dify's generated names
+    assert history.rename_conversation("Warranty").name == "Warranty"
+    other_id = other.response_metadata["conversation_id"]
+    renamed = history.rename_conversation("Greeting", conversation_id=other_id)
+    assert renamed.id == other_id
+    history.delete_conversation(other_id)
+    assert [c.name for c in history.list_conversations()] == ["Warranty"]
+    history.delete_conversation(first.response_metadata["conversation_id"])
+    assert history.conversation_id is None
+    assert history.list_conversations() == []
+
+
+async def test_history_conversations_async(emulator: Emulator, llm: ChatDify) -> None:
+    answer = await llm.ainvoke("Hello")
+    cid = answer.response_metadata["conversation_id"]
+    history = DifyChatMessageHistory(
+        user=llm.user, api_key=emulator.keys.chat, base_url=emulator.base_url
+    )
+    with pytest.raises(ValueError, match="conversation_id="):
+        await history.arename_conversation("x")
+    assert [c.id for c in await history.alist_conversations()] == [cid]
+    assert (await history.arename_conversation("Hi", conversation_id=cid)).name == "Hi"
+    await history.adelete_conversation(cid)
+    assert await history.alist_conversations() == []
