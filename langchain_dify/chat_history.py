@@ -91,6 +91,13 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
     Conversations are scoped by ``user``: use the same ``user`` as the ``ChatDify``
     that talks to the conversation.
 
+    Reading back: each ``HumanMessage`` holds the user's words (system messages
+    ``ChatDify`` resent as ``System:`` lines are decoded out, into
+    ``additional_kwargs["system_text"]``), right before its ``AIMessage``; no turn is
+    skipped when several share one second (Dify's clock), and such turns keep Dify's
+    order. ``list_conversations`` / ``rename_conversation`` / ``delete_conversation``
+    (and async forms) manage the user's other conversations.
+
     With ``RunnableWithMessageHistory`` (deprecated upstream, still supported):
 
     ```python
@@ -106,7 +113,11 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
 
     The factory maps session ids to Dify conversation ids in a
     :class:`~langchain_dify.InMemorySessionStore` unless you pass your own
-    ``session_store``.
+    ``session_store`` (any LangChain ``BaseStore[str, str]`` / ``ByteStore``, e.g. a
+    Redis store shared by worker processes). One end user per session: pass
+    ``history_factory_config=DifyChatMessageHistory.history_factory_config()`` and
+    ``config={"configurable": {"user_id": ..., "session_id": ...}}`` (``ChatDify``
+    sends the same ``user_id``).
 
     Keep output parsers outside ``RunnableWithMessageHistory``: the history learns a
     new conversation's id from the ``AIMessage`` the wrapped runnable returns, and a
