@@ -266,3 +266,36 @@ async def test_history_conversations_async(emulator: Emulator, llm: ChatDify) ->
     assert (await history.arename_conversation("Hi", conversation_id=cid)).name == "Hi"
     await history.adelete_conversation(cid)
     assert await history.alist_conversations() == []
+
+
+# ------------------------------------------------------------- same-second turns
+
+
+def test_history_under_the_one_second_clock_reads_every_turn_in_pairs(
+    emulator: Emulator, llm: ChatDify
+) -> None:
+    from dify_emulator import Faults
+    from llama_index_dify import DifyChatStore
+
+    system = SystemMessage("Be brief.")
+    questions = [f"Question number {i}?" for i in range(5)]
+    messages: list[Any] = [system]
+    for question in questions:
+        messages.append(HumanMessage(question))
+        messages.append(llm.invoke(messages))
+    cid = messages[-1].response_metadata["conversation_id"]
+    history = DifyChatMessageHistory(
+        cid, user=llm.user, api_key=emulator.keys.chat, base_url=emulator.base_url
+    )
+    store = DifyChatStore(user=llm.user, api_key=emulator.keys.chat, base_url=emulator.base_url)
+    emulator.set_faults("chat", Faults(same_second=1))
+    try:
+        read = history.messages
+        other_framework = store.get_messages(cid)  # LangChain's "System:" lines decoded too
+    finally:
+        emulator.clear_faults()
+        store.close()
+    assert [type(m) for m in read] == [HumanMessage, AIMessage] * len(questions)
+    assert sorted(m.content for m in read[::2]) == questions  # each once, no System: text
+    assert all(m.additional_kwargs["system_text"] == "Be brief." for m in read[::2])
+    assert sorted(m.content for m in other_framework[::2]) == questions
