@@ -40,7 +40,7 @@ EventItem = dict[str, Any] | Sleep | Drop
 
 _INT_FIELDS: Final = ("chunk", "ping_every", "error_after", "drop_after", "status", "times",
                       "moderate", "t5", "tts", "detach_after", "quota", "replay",
-                      "progress")  # fmt: skip
+                      "progress", "same_second")  # fmt: skip
 _FLOAT_FIELDS: Final = ("first_byte_delay", "retry_after", "delay", "ping_interval", "form_ttl",
                         "chaos")  # fmt: skip
 
@@ -82,6 +82,9 @@ class Faults:
         chaos: chaos mode: with this probability (0-1) a request gets one random fault of
             a dropped stream, a 500/502/503, a 429 (``Retry-After: 0``) or a slow first
             byte (see :func:`chaos_pick`).
+        same_second: 1 makes ``GET /messages`` page like Dify's one-second clock: messages
+            of one second tie, come back in the reverse of their order, and the
+            ``first_id`` cursor skips the rest of its second.
     """
 
     chunk: int | None = None
@@ -103,6 +106,7 @@ class Faults:
     replay: int | None = None
     progress: int | None = None
     chaos: float | None = None
+    same_second: int | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Faults:

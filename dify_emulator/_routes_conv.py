@@ -141,7 +141,8 @@ def list_messages(ctx: Ctx) -> Response:
     if ctx.store.conversation(ctx.app.name, eu, cid) is None:
         raise not_found("Conversation Not Exists.")
     try:
-        rows, has_more = ctx.store.list_messages(cid, first_id, limit)
+        same_second = bool(ctx.faults is not None and ctx.faults.same_second)
+        rows, has_more = ctx.store.list_messages(cid, first_id, limit, same_second=same_second)
     except LookupError:
         raise not_found("First Message Not Exists.") from None
     return ctx.wire.json({"limit": limit, "has_more": has_more,

@@ -299,23 +299,34 @@ class Store(KnowledgeStore, KnowledgeExtraStore, ExtraStore):
         return None if row is None else _msg(row)
 
     def list_messages(
-        self, cid: str, first_id: str | None, limit: int
+        self, cid: str, first_id: str | None, limit: int, *, same_second: bool = False
     ) -> tuple[list[dict[str, Any]], bool]:
-        """Newest page first, items ascending; raises LookupError for an unknown cursor."""
+        """Newest page first, items ascending; raises LookupError for an unknown cursor.
+
+        ``same_second``: Dify's one-second clock: times tie within a second, ties come
+        in reverse order, and the cursor skips the rest of its second.
+        """
+        when = "CAST(created AS INTEGER)" if same_second else "created"
+        tie = "seq ASC" if same_second else "seq DESC"
         with self._lock:
             where, args = "conversation_id=?", [cid]
             if first_id:
                 cur = self._one(
-                    "SELECT created, seq FROM messages WHERE id=? AND conversation_id=?",
+                    f"SELECT {when} AS created, seq FROM messages "  # noqa: S608
+                    "WHERE id=? AND conversation_id=?",
                     first_id,
                     cid,
                 )
                 if cur is None:
                     raise LookupError(first_id)
-                where += " AND (created < ? OR (created = ? AND seq < ?))"
-                args += [cur["created"], cur["created"], cur["seq"]]
+                if same_second:
+                    where += f" AND {when} < ?"
+                    args += [cur["created"]]
+                else:
+                    where += " AND (created < ? OR (created = ? AND seq < ?))"
+                    args += [cur["created"], cur["created"], cur["seq"]]
             rows = self._all(
-                f"SELECT * FROM messages WHERE {where} ORDER BY created DESC, seq DESC LIMIT ?",  # noqa: S608
+                f"SELECT * FROM messages WHERE {where} ORDER BY {when} DESC, {tie} LIMIT ?",  # noqa: S608
                 *args,
                 limit + 1,
             )

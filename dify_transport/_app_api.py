@@ -27,7 +27,6 @@ from dify_transport.types import (
     Conversation,
     ConversationPage,
     FileInput,
-    Message,
     MessagePage,
     Result,
     UploadedFile,
@@ -63,7 +62,6 @@ __all__ = [
     "in_citation_order",
     "model_parser",
     "no_content",
-    "oldest_first",
     "rename_conversation",
     "run_workflow",
     "send_feedback",
@@ -330,18 +328,6 @@ class PageGuard:
             raise APIResponseValidationError(
                 f"Paging {self.what} passed {MAX_PAGES} pages with has_more=true; stopped"
             )
-
-
-def oldest_first(pages: list[list[Message]]) -> list[Message]:
-    """Pages arrive newest page first, each ascending; return all ascending, each once."""
-    seen: set[str] = set()
-    out: list[Message] = []
-    for page in reversed(pages):
-        for message in page:
-            if message.id not in seen:
-                seen.add(message.id)
-                out.append(message)
-    return out
 
 
 # -- app info --------------------------------------------------------------------------

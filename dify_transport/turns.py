@@ -25,6 +25,10 @@ model the whole message list. Each adapter maps its messages onto :class:`Turn`
 5. Structured output: an ``answer_format`` block (:func:`answer_format`: reply with
    one JSON object, valid for a JSON Schema) is appended to the query; reading the
    history back strips it again (:func:`strip_transcript`).
+6. Reading back: :func:`split_transcript` decodes a stored query that starts with
+   system lines into the user's words and the system text; a new conversation whose
+   query is a transcript gets a name from the user's words (:attr:`TurnPlan.name`,
+   :func:`name_conversation`) instead of Dify's, which would start with ``System:``.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ import binascii
 import json
 import logging
 import mimetypes
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
-from dify_transport._errors import DifyConfigError
+from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport.types import FileInput
 
 if TYPE_CHECKING:
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
     from dify_transport._sync._app_client import DifyClient
 
 __all__ = [
+    "SYSTEM_LABELS",
+    "USER_LABELS",
     "DifyInputError",
     "FilePart",
     "FileType",
@@ -53,13 +60,18 @@ __all__ = [
     "PriorTurns",
     "Role",
     "Turn",
+    "TranscriptSplit",
     "TurnPlan",
     "answer_format",
+    "aname_conversation",
     "aupload_files",
+    "conversation_name",
     "file_type_for_mime",
     "find_conversation",
+    "name_conversation",
     "plan_turn",
     "strip_transcript",
+    "split_transcript",
     "upload_files",
 ]
 
@@ -164,12 +176,17 @@ class TurnPlan:
         conversation_id: The conversation to continue, or None for a new one.
         inputs: System text routed to the ``system_input`` app variable (or empty).
         files: Files in block order: ready ``FileInput`` dicts and uploads still due.
+        name: For a new conversation whose query is a transcript (it would start
+            with ``System:``): the name to give it, from the user's words. Send
+            ``auto_generate_name=False`` and call :func:`name_conversation` after
+            the turn. None otherwise (Dify names the conversation itself).
     """
 
     query: str
     conversation_id: str | None
     inputs: dict[str, str] = field(default_factory=dict)
     files: tuple[FileInput | PendingUpload, ...] = ()
+    name: str | None = None
 
 
 def find_conversation(turns: Sequence[Turn], explicit: str | None = None) -> tuple[str | None, int]:
@@ -255,7 +272,12 @@ def plan_turn(
     files = tuple(_file(part) for t in users for part in t.files())
     if answer_format:
         query = f"{query}{answer_format}"
-    return TurnPlan(query=query, conversation_id=conversation, inputs=inputs, files=files)
+    name = None
+    if conversation is None and len(users) != len(pending):
+        name = conversation_name(next((t.text for t in users if t.text), ""))
+    return TurnPlan(
+        query=query, conversation_id=conversation, inputs=inputs, files=files, name=name or None
+    )
 
 
 # -- file parts -> Dify files -----------------------------------------------------------
@@ -354,3 +376,91 @@ def strip_transcript(query: str) -> str:
     """A sent query as the user wrote it: the package's answer-format block removed."""
     head = query.rfind(ANSWER_FORMAT_HEAD)
     return query[:head] if head >= 0 else query
+
+
+# -- reading the transcript back ------------------------------------------------------
+
+SYSTEM_LABELS = frozenset({"System", "system", "developer"})
+"""Transcript labels of system text (LangChain ``System``; LlamaIndex role values)."""
+
+USER_LABELS = frozenset({"Human", "user"})
+"""Transcript labels of the user's own words."""
+
+_OTHER_LABELS = frozenset({"AI", "assistant", "Tool", "tool", "Function", "function", "chatbot",
+                           "model"})  # fmt: skip
+_ALL_LABELS = "|".join(sorted(map(re.escape, SYSTEM_LABELS | USER_LABELS | _OTHER_LABELS)))
+_LABEL_LINE = re.compile(rf"^({_ALL_LABELS}): ?")
+_NAME_LIMIT = 40
+
+
+class TranscriptSplit(NamedTuple):
+    """A stored query, decoded: the user's words and the system text it carried."""
+
+    text: str
+    """The user's words (the query unchanged when it is not a transcript)."""
+    system: str
+    """The system text the query carried ("" when none)."""
+
+
+def split_transcript(query: str) -> TranscriptSplit:
+    """Decode a query :func:`plan_turn` wrote: the user's words apart from the system text.
+
+    When continuing a conversation (and on a first turn without ``system_input``)
+    system messages travel as ``System: ...`` lines before the user's words, so Dify
+    stores them as part of the question. A query whose first line starts with a
+    system label and that has a user line (``Human:`` / ``user:``) is decoded: the
+    system turns go to ``system``; ``text`` is the user turns' text (joined by a
+    blank line, as sent), or, when the query also carried other turns (earlier
+    ``AI:`` replies Dify had not seen), those turns as ``Label: text`` lines without
+    the system ones. The answer-format block of structured output is removed first.
+    Any other query is returned as the user's words unchanged (so a
+    user who types ``System: ...`` themselves, followed by a ``Human:`` line, is
+    read as a transcript: the one ambiguity of the format).
+    """
+    query = strip_transcript(query)  # an answer-format block is never the user's words
+    parts: list[tuple[str, list[str]]] = []
+    for line in query.split("\n"):
+        match = _LABEL_LINE.match(line)
+        if match:
+            parts.append((match.group(1), [line[match.end() :]]))
+        elif parts:
+            parts[-1][1].append(line)
+        else:
+            return TranscriptSplit(query, "")
+    if parts[0][0] not in SYSTEM_LABELS or not any(label in USER_LABELS for label, _ in parts):
+        return TranscriptSplit(query, "")
+    system = "\n\n".join("\n".join(lines) for label, lines in parts if label in SYSTEM_LABELS)
+    rest = [(label, "\n".join(lines)) for label, lines in parts if label not in SYSTEM_LABELS]
+    if all(label in USER_LABELS for label, _ in rest):
+        return TranscriptSplit("\n\n".join(text for _, text in rest), system)
+    return TranscriptSplit("\n".join(f"{label}: {text}" for label, text in rest), system)
+
+
+def conversation_name(text: str, limit: int = _NAME_LIMIT) -> str:
+    """A conversation name from the user's words: one line, at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "\u2026"
+
+
+def name_conversation(
+    client: DifyClient, conversation_id: str | None, name: str | None, *, user: str
+) -> None:
+    """Give a new conversation :attr:`TurnPlan.name` (best effort: a failure is logged)."""
+    if not conversation_id or not name:
+        return
+    try:
+        client.rename_conversation(conversation_id, user=user, name=name)
+    except DifyError as exc:
+        logger.warning("Could not name Dify conversation %s: %s", conversation_id, exc)
+
+
+async def aname_conversation(
+    client: AsyncDifyClient, conversation_id: str | None, name: str | None, *, user: str
+) -> None:
+    """Async :func:`name_conversation`."""
+    if not conversation_id or not name:
+        return
+    try:
+        await client.rename_conversation(conversation_id, user=user, name=name)
+    except DifyError as exc:
+        logger.warning("Could not name Dify conversation %s: %s", conversation_id, exc)

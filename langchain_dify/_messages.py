@@ -71,6 +71,8 @@ class DifyTurn:
     inputs: dict[str, Any] = field(default_factory=dict)
     files: list[dict[str, Any]] = field(default_factory=list)
     uploads: list[PendingUpload] = field(default_factory=list)
+    name: str | None = None
+    """A name for the new conversation (its query is a transcript), else None."""
 
 
 def _turn(message: BaseMessage) -> Turn:
@@ -130,6 +132,7 @@ def build_turn(
         inputs={**(inputs or {}), **plan.inputs},
         files=[dict(f) for f in plan.files if not isinstance(f, PendingUpload)],
         uploads=[f for f in plan.files if isinstance(f, PendingUpload)],
+        name=plan.name,
     )
 
 

@@ -9,23 +9,27 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import ConfigurableFieldSpec
 from pydantic import SecretStr
 
 from dify_transport import (
     DEFAULT_USER,
     AsyncDifyClient,
     AsyncHttpClient,
+    Conversation,
     DifyClient,
+    DifyConfigError,
     HttpClient,
     Message,
     NotFoundError,
     TimeoutTypes,
 )
 from dify_transport._lifecycle import LazyClientsOwner
+from dify_transport.turns import split_transcript
 from langchain_dify._clients import ClientSettings, LazyClients, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
-from langchain_dify._session_store import InMemorySessionStore, SessionStore
+from langchain_dify._session_store import InMemorySessionStore, SessionMap, SessionStoreLike
 
 if TYPE_CHECKING:
     from langchain_dify.chat_models import ChatDify
@@ -52,9 +56,12 @@ _CLIENT_SETTINGS = frozenset(
 def messages_from_dify(message: Message) -> list[BaseMessage]:
     """One Dify message (a query and its answer) as a ``HumanMessage``/``AIMessage`` pair.
 
-    The ``AIMessage`` carries ``conversation_id``, ``message_id``,
-    ``retriever_resources`` and ``feedback`` in ``response_metadata``, so putting it
-    back into a ``ChatDify`` call continues the same conversation.
+    The ``HumanMessage`` holds the user's words: system messages ``ChatDify`` resent as
+    ``System:`` lines are decoded out of the stored query (``split_transcript``) and
+    kept in ``additional_kwargs["system_text"]``. The ``AIMessage`` carries
+    ``conversation_id``, ``message_id``, ``retriever_resources`` and ``feedback`` in
+    ``response_metadata``, so putting it back into a ``ChatDify`` call continues the
+    same conversation.
     """
     metadata: dict[str, Any] = {
         "model_provider": PROVIDER,
@@ -68,8 +75,9 @@ def messages_from_dify(message: Message) -> list[BaseMessage]:
         metadata["agent_thoughts"] = [t.model_dump(mode="json") for t in message.agent_thoughts]
     if message.message_files:
         metadata["message_files"] = list(message.message_files)
+    words, system = split_transcript(message.query)
     return [
-        HumanMessage(content=message.query),
+        HumanMessage(content=words, additional_kwargs={"system_text": system} if system else {}),
         AIMessage(content=message.answer, id=message.id, response_metadata=metadata),
     ]
 
@@ -92,6 +100,13 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
     Conversations are scoped by ``user``: use the same ``user`` as the ``ChatDify``
     that talks to the conversation.
 
+    Reading back: each ``HumanMessage`` holds the user's words (system messages
+    ``ChatDify`` resent as ``System:`` lines are decoded out, into
+    ``additional_kwargs["system_text"]``), right before its ``AIMessage``; no turn is
+    skipped when several share one second (Dify's clock), and such turns keep Dify's
+    order. ``list_conversations`` / ``rename_conversation`` / ``delete_conversation``
+    (and async forms) manage the user's other conversations.
+
     With ``RunnableWithMessageHistory`` (deprecated upstream, still supported):
 
     ```python
@@ -107,7 +122,11 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
 
     The factory maps session ids to Dify conversation ids in a
     :class:`~langchain_dify.InMemorySessionStore` unless you pass your own
-    ``session_store``.
+    ``session_store`` (any LangChain ``BaseStore[str, str]`` / ``ByteStore``, e.g. a
+    Redis store shared by worker processes). One end user per session: pass
+    ``history_factory_config=DifyChatMessageHistory.history_factory_config()`` and
+    ``config={"configurable": {"user_id": ..., "session_id": ...}}`` (``ChatDify``
+    sends the same ``user_id``).
 
     Keep output parsers outside ``RunnableWithMessageHistory``: the history learns a
     new conversation's id from the ``AIMessage`` the wrapped runnable returns, and a
@@ -128,7 +147,7 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         *,
         user: str | None = None,
         session_id: str | None = None,
-        session_store: SessionStore | None = None,
+        session_store: SessionStoreLike | SessionMap | None = None,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
         timeout: TimeoutTypes = None,
@@ -149,7 +168,9 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 ``"dify-integrations"``).
             session_id: The caller's session id, recorded in ``session_store`` when
                 a conversation id is learnt.
-            session_store: Where session ids map to conversation ids.
+            session_store: Where ``(user, session id)`` maps to a conversation id: a
+                LangChain ``BaseStore[str, str]`` / ``ByteStore`` (shared across
+                processes when Redis- or SQL-backed) or a :class:`SessionStore`.
             api_key: App key (``$DIFY_API_KEY``).
             base_url: Service API root (``$DIFY_BASE_URL``, else Dify Cloud).
             timeout: Read timeout in seconds (None: the transport default).
@@ -164,9 +185,13 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         super().__init__()
         self.user = user or os.environ.get("DIFY_USER") or DEFAULT_USER
         self.session_id = session_id
-        self.session_store = session_store
-        if conversation_id is None and session_id is not None and session_store is not None:
-            conversation_id = session_store.get(session_id)
+        self._sessions: SessionMap | None = None
+        if session_store is not None:
+            sessions = session_store
+            self._sessions = sessions if isinstance(sessions, SessionMap) else SessionMap(sessions)
+        self.session_store = self._sessions.store if self._sessions is not None else None
+        if conversation_id is None and session_id is not None and self._sessions is not None:
+            conversation_id = self._sessions.get(self.user, session_id)
         self.conversation_id = conversation_id
         settings = ClientSettings(
             api_key=secret_value(api_key),
@@ -187,27 +212,36 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         cls,
         chat_model: ChatDify | None = None,
         *,
-        session_store: SessionStore | None = None,
+        session_store: SessionStoreLike | None = None,
         user: str | None = None,
         **client_settings: Any,
-    ) -> Callable[[str], DifyChatMessageHistory]:
+    ) -> Callable[..., DifyChatMessageHistory]:
         """A ``get_session_history`` for ``RunnableWithMessageHistory``.
+
+        The callable takes ``session_id`` and, optionally, the session's end user as
+        ``user_id``: one Dify end user per session, so one chain serves many users.
+        Pass :meth:`history_factory_config` as the chain's ``history_factory_config``
+        and both keys in ``configurable``; ``ChatDify`` reads the same ``user_id``
+        key, so the turn and the history use the same Dify user.
 
         Args:
             chat_model: Use this model's key, URL, HTTP clients and ``user`` (recommended: the
                 history must read with the user that wrote).
-            session_store: Session id → conversation id (default: a new
-                :class:`~langchain_dify.InMemorySessionStore`).
-            user: End-user id (default: the chat model's, else ``$DIFY_USER``).
+            session_store: ``(user, session id)`` → conversation id: a LangChain
+                ``BaseStore[str, str]`` / ``ByteStore`` or a :class:`SessionStore`
+                (default: a new :class:`~langchain_dify.InMemorySessionStore`).
+            user: End-user id of sessions that name none (default: the chat
+                model's, else ``$DIFY_USER``).
             **client_settings: ``api_key``, ``base_url``, ``timeout``,
                 ``max_retries``, ``deadline``, ``max_connections``, ``http_client``,
                 ``http_async_client`` when no
                 ``chat_model`` is given.
 
         Returns:
-            A callable taking a session id and returning its history.
+            A callable ``(session_id, user_id=None)`` returning the session's history.
         """
         store = session_store if session_store is not None else InMemorySessionStore()
+        shared, per_user = SessionMap(store), SessionMap(store, per_user=True)
         if chat_model is not None:
             user = user or chat_model.user
             client_settings = {
@@ -229,12 +263,42 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         settings["async_http_client"] = settings.pop("http_async_client", None)
         clients = LazyClients(DifyClient, AsyncDifyClient, ClientSettings(**settings))
 
-        def get_session_history(session_id: str) -> DifyChatMessageHistory:
-            history = cls(session_id=session_id, session_store=store, user=user)
+        def get_session_history(
+            session_id: str, user_id: str | None = None
+        ) -> DifyChatMessageHistory:
+            sessions = per_user if user_id else shared
+            history = cls(session_id=session_id, session_store=sessions, user=user_id or user)
             history._clients = clients  # share one connection pool across sessions
             return history
 
         return get_session_history
+
+    @staticmethod
+    def history_factory_config() -> list[ConfigurableFieldSpec]:
+        """``history_factory_config`` for one Dify end user per session.
+
+        ``RunnableWithMessageHistory(llm, DifyChatMessageHistory.factory(llm),
+        history_factory_config=DifyChatMessageHistory.history_factory_config())``,
+        invoked with ``config={"configurable": {"user_id": ..., "session_id": ...}}``.
+        """
+        return [
+            ConfigurableFieldSpec(
+                id="user_id",
+                annotation=str,
+                name="User ID",
+                description="The Dify end user of the session (one per real user).",
+                default="",
+                is_shared=True,
+            ),
+            ConfigurableFieldSpec(
+                id="session_id",
+                annotation=str,
+                name="Session ID",
+                description="The session, mapped to one Dify conversation of that user.",
+                default="",
+                is_shared=True,
+            ),
+        ]
 
     # ---------------------------------------------------------------- reading
 
@@ -280,12 +344,27 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
 
         Dify stores every turn when it answers it, and offers no append endpoint.
         """
+        found = self._found(messages)
+        if found is not None:
+            self._follow(found)
+            if self._sessions is not None and self.session_id is not None:
+                self._sessions.set(self.user, self.session_id, found)
+
+    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Async :meth:`add_messages` (only the session store does I/O)."""
+        found = self._found(messages)
+        if found is not None:
+            self._follow(found)
+            if self._sessions is not None and self.session_id is not None:
+                await self._sessions.aset(self.user, self.session_id, found)
+
+    def _found(self, messages: Sequence[BaseMessage]) -> str | None:
+        """The conversation id of the newest Dify ``AIMessage`` (None: nothing to learn)."""
         answers = [m for m in messages if isinstance(m, AIMessage)]
         for message in reversed(answers):
             conversation_id = message.response_metadata.get("conversation_id")
             if isinstance(conversation_id, str) and conversation_id:
-                self._learn(conversation_id)
-                return
+                return conversation_id
         if answers and self.conversation_id is None:
             # The usual cause: ``RunnableWithMessageHistory(prompt | llm | parser, ...)``
             # hands us the parser's string, so the next turn starts a new conversation.
@@ -297,19 +376,14 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                 "parser after it.",
                 self.session_id,
             )
-            return
+            return None
         logger.debug("add_messages: no Dify AIMessage among %d message(s)", len(messages))
+        return None
 
-    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Async :meth:`add_messages` (no I/O)."""
-        self.add_messages(messages)
-
-    def _learn(self, conversation_id: str) -> None:
+    def _follow(self, conversation_id: str) -> None:
         if conversation_id != self.conversation_id:
             logger.debug("History now follows Dify conversation %s", conversation_id)
             self.conversation_id = conversation_id
-        if self.session_store is not None and self.session_id is not None:
-            self.session_store.set(self.session_id, conversation_id)
 
     def clear(self) -> None:
         """Delete the conversation on the server (no error if it is already gone)."""
@@ -319,7 +393,9 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                     self.client.delete_conversation(self.conversation_id, user=self.user)
             except NotFoundError:
                 logger.debug("Conversation %s was already gone", self.conversation_id)
-        self._forget()
+        self.conversation_id = None
+        if self._sessions is not None and self.session_id is not None:
+            self._sessions.delete(self.user, self.session_id)
 
     async def aclear(self) -> None:
         """Async :meth:`clear`."""
@@ -331,12 +407,78 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
                     )
             except NotFoundError:
                 logger.debug("Conversation %s was already gone", self.conversation_id)
-        self._forget()
-
-    def _forget(self) -> None:
         self.conversation_id = None
-        if self.session_store is not None and self.session_id is not None:
-            self.session_store.delete(self.session_id)
+        if self._sessions is not None and self.session_id is not None:
+            await self._sessions.adelete(self.user, self.session_id)
+
+    # ------------------------------------------------- the user's conversations
+
+    def list_conversations(self) -> list[Conversation]:
+        """This user's conversations (id, ``name``, times), most recently updated first."""
+        with translate_errors():
+            return list(self.client.iter_conversations(user=self.user))
+
+    async def alist_conversations(self) -> list[Conversation]:
+        """Async :meth:`list_conversations`."""
+        with translate_errors():
+            return [c async for c in self.async_client.iter_conversations(user=self.user)]
+
+    def rename_conversation(
+        self,
+        name: str | None = None,
+        *,
+        conversation_id: str | None = None,
+        auto_generate: bool = False,
+    ) -> Conversation:
+        """Rename this history's conversation (or ``conversation_id``, another of the user's).
+
+        ``auto_generate=True`` lets Dify name it from its first question instead.
+        """
+        with translate_errors():
+            return self.client.rename_conversation(
+                self._target(conversation_id), user=self.user, name=name,
+                auto_generate=auto_generate,
+            )  # fmt: skip
+
+    async def arename_conversation(
+        self,
+        name: str | None = None,
+        *,
+        conversation_id: str | None = None,
+        auto_generate: bool = False,
+    ) -> Conversation:
+        """Async :meth:`rename_conversation`."""
+        with translate_errors():
+            return await self.async_client.rename_conversation(
+                self._target(conversation_id), user=self.user, name=name,
+                auto_generate=auto_generate,
+            )  # fmt: skip
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete one of this user's conversations (its own: as :meth:`clear`)."""
+        if conversation_id == self.conversation_id:
+            self.clear()
+            return
+        with translate_errors():
+            self.client.delete_conversation(conversation_id, user=self.user)
+
+    async def adelete_conversation(self, conversation_id: str) -> None:
+        """Async :meth:`delete_conversation`."""
+        if conversation_id == self.conversation_id:
+            await self.aclear()
+            return
+        with translate_errors():
+            await self.async_client.delete_conversation(conversation_id, user=self.user)
+
+    def _target(self, conversation_id: str | None) -> str:
+        target = conversation_id or self.conversation_id
+        if not target:
+            msg = (
+                "This history has no Dify conversation yet (no turn was answered): pass "
+                "conversation_id= to name one of the user's conversations."
+            )
+            raise DifyConfigError(msg)
+        return target
 
     # -------------------------------------------------------------- lifecycle
 

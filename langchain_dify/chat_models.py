@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.caches import BaseCache
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams
+from langchain_core.language_models import LangSmithParams
 from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -26,7 +26,7 @@ from dify_transport import (
     TimeoutTypes,
     trace_headers,
 )
-from dify_transport.turns import aupload_files, upload_files
+from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
 from langchain_dify._agent_steps import AgentToolRuns, AsyncAgentToolRuns
 from langchain_dify._answers import AnswerActions
 from langchain_dify._chat_pause import asettle, settle
@@ -38,6 +38,7 @@ from langchain_dify._messages import (
     TurnChunks,
     build_turn,
 )
+from langchain_dify._request_user import RequestUserChatModel
 from langchain_dify._session_store import SessionStore
 from langchain_dify._structured import StructuredMethod, structured_runnable, tools_error
 from langchain_dify.tools import DifyAppTool
@@ -50,7 +51,7 @@ _BOUND_KWARGS = frozenset({"answer_format"})  # bound by with_structured_output
 _RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
-class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
+class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -242,11 +243,13 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
     carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
     (the gap between reads) bounds a call."""
 
-    streaming: bool = False
+    streaming: bool | None = None
     """Make ``invoke`` go through ``stream`` so callbacks see every token.
 
-    Either way ``invoke`` reads Dify's stream, so agent apps work; with ``False``
-    it aggregates that stream without ``on_llm_new_token`` callbacks."""
+    Either way ``invoke`` reads Dify's stream, so agent apps work. None (default):
+    only when a streaming handler asks (``astream_events``, LangGraph's ``messages``
+    stream mode), also in a copy ``configurable_fields`` builds; ``False``:
+    aggregate without ``on_llm_new_token`` callbacks."""
 
     http_client: HttpClient | None = Field(default=None, exclude=True)
     """An ``httpx.Client`` to send requests with (you own and close it)."""
@@ -419,7 +422,8 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
             "conversation_id": turn.conversation_id,
             "inputs": turn.inputs,
             "files": files or None,
-            "auto_generate_name": self.auto_generate_name,
+            # a transcript query would name the conversation "System: ...": named after
+            "auto_generate_name": self.auto_generate_name and turn.name is None,
         }
 
     def _stream(
@@ -443,6 +447,7 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else stream.final())
+            name_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
             yield self._emit(chunk, run_manager)
 
@@ -468,6 +473,7 @@ class ChatDify(AnswerActions, ClientOwner, BaseChatModel):
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else await stream.final())
+            await aname_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
             yield await self._aemit(chunk, run_manager)
 

@@ -253,7 +253,9 @@ def messages_from_history(item: Message) -> list[ChatMessage]:
     The assistant message carries ``conversation_id`` and ``message_id`` (so it
     continues the conversation when passed back) and, when present,
     ``retriever_resources`` and ``feedback``. User files with a URL come back as
-    image blocks.
+    image blocks. The user message holds the user's words: system messages sent as
+    ``system:`` transcript lines are decoded out of the stored query
+    (``split_transcript``) and kept in ``additional_kwargs["system_text"]``.
 
     Args:
         item: A ``GET /messages`` item.
@@ -261,13 +263,15 @@ def messages_from_history(item: Message) -> list[ChatMessage]:
     Returns:
         ``[user, assistant]`` (the assistant message is left out while empty).
     """
-    blocks: list[Any] = [TextBlock(text=item.query)]
+    words, system = turns.split_transcript(item.query)
+    blocks: list[Any] = [TextBlock(text=words)]
     for file in item.message_files:
         if file.get("belongs_to", "user") == "user" and file.get("type") == "image":
             url = file.get("url")
             if isinstance(url, str) and url.startswith(("http://", "https://")):
                 blocks.append(ImageBlock(url=url))
-    messages = [ChatMessage(role=MessageRole.USER, blocks=blocks)]
+    extra_user = {"system_text": system} if system else {}
+    messages = [ChatMessage(role=MessageRole.USER, blocks=blocks, additional_kwargs=extra_user)]
     if item.answer or item.status == "normal":
         extra: dict[str, Any] = {"message_id": item.id}
         if item.conversation_id:

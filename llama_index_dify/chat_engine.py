@@ -279,6 +279,11 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
         if exc.conversation_id:
             self._follow(exc.conversation_id)
 
+    def _abandoned(self, seen: dict[str, Any], out: DifyStreamingChatResponse) -> None:
+        """A stream left early (break, close, cancel): keep the conversation it reached."""
+        if out.message is None and seen.get("conversation_id"):
+            self._follow(seen["conversation_id"])
+
     def _answer(self, final: ChatResponse) -> AgentChatResponse:
         self._learn(final)
         return AgentChatResponse(
@@ -290,9 +295,11 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
         )
 
     def _watch(self, chunks: ChatResponseGen, out: DifyStreamingChatResponse) -> ChatResponseGen:
+        seen: dict[str, Any] = {}  # the ids of the deltas, kept if the stream is abandoned
         try:
             for chunk in chunks:
                 if chunk.delta:
+                    seen = chunk.message.additional_kwargs
                     yield chunk
                 else:  # the final response: delta == "", full message and metadata
                     self._learn(chunk)
@@ -302,13 +309,16 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
             raise
         finally:
             chunks.close()
+            self._abandoned(seen, out)
 
     async def _awatch(
         self, chunks: ChatResponseAsyncGen, out: DifyStreamingChatResponse
     ) -> ChatResponseAsyncGen:
+        seen: dict[str, Any] = {}
         try:
             async for chunk in chunks:
                 if chunk.delta:
+                    seen = chunk.message.additional_kwargs
                     yield chunk
                 else:
                     self._learn(chunk)
@@ -318,6 +328,7 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
             raise
         finally:
             await chunks.aclose()
+            self._abandoned(seen, out)
 
     # -- BaseChatEngine ----------------------------------------------------------------
 

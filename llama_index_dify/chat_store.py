@@ -14,6 +14,7 @@ from dify_transport import (
     DEFAULT_BASE_URL,
     AsyncDifyClient,
     AsyncHttpClient,
+    Conversation,
     ConversationNotFoundError,
     DifyClient,
     HttpClient,
@@ -50,7 +51,12 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
     ``conversation_id``, so passing them to ``DifyLLM`` continues the
     conversation; an unknown key gives ``[]``), ``get_keys`` lists the user's
     conversations and ``delete_messages`` deletes one (an unknown key is a
-    no-op). Dify writes history itself as the app answers and cannot append or
+    no-op); ``list_conversations`` gives them with their names and
+    ``rename_conversation`` renames one (async forms too). A user message's text is
+    the user's words: system text sent as ``system:`` transcript lines is decoded out
+    into ``additional_kwargs["system_text"]``. Dify's times count seconds; the
+    history is read so that no same-second message is skipped at a page boundary.
+    Dify writes history itself as the app answers and cannot append or
     edit messages, so ``set_messages``,
     ``add_message``, ``delete_message`` and ``delete_last_message`` (and their
     async forms) raise :class:`DifyReadOnlyHistoryError`.
@@ -212,6 +218,37 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         """Async :meth:`get_keys`."""
         client = self._app_clients().async_()
         return [conversation.id async for conversation in client.iter_conversations(user=self.user)]
+
+    def list_conversations(self) -> list[Conversation]:
+        """This user's conversations (id, ``name``, times), most recently updated first."""
+        return list(self._app_clients().sync().iter_conversations(user=self.user))
+
+    async def alist_conversations(self) -> list[Conversation]:
+        """Async :meth:`list_conversations`."""
+        client = self._app_clients().async_()
+        return [conversation async for conversation in client.iter_conversations(user=self.user)]
+
+    def rename_conversation(
+        self, key: str, name: str | None = None, *, auto_generate: bool = False
+    ) -> Conversation:
+        """Rename conversation ``key`` (``auto_generate=True``: Dify names it itself).
+
+        Delete a conversation with :meth:`delete_messages`.
+        """
+        return (
+            self._app_clients()
+            .sync()
+            .rename_conversation(key, user=self.user, name=name, auto_generate=auto_generate)
+        )
+
+    async def arename_conversation(
+        self, key: str, name: str | None = None, *, auto_generate: bool = False
+    ) -> Conversation:
+        """Async :meth:`rename_conversation`."""
+        client = self._app_clients().async_()
+        return await client.rename_conversation(
+            key, user=self.user, name=name, auto_generate=auto_generate
+        )
 
     # -- writes (Dify cannot do these) ------------------------------------------------------
 

@@ -40,7 +40,7 @@ from dify_transport import (
     trace_headers,
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from dify_transport.turns import aupload_files, upload_files
+from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
 from dify_transport.types import FileInput
 from llama_index_dify._agent_steps import AgentToolEvents
 from llama_index_dify._answers import AnswerActions
@@ -85,7 +85,8 @@ class _Call:
             "conversation_id": self.turn.conversation_id,
             "inputs": self.inputs or None,
             "files": files or None,
-            "auto_generate_name": self.auto_generate_name,
+            # a transcript query would name the conversation "system: ...": named after
+            "auto_generate_name": False if self.turn.name else self.auto_generate_name,
         }
 
 
@@ -340,6 +341,7 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
                     yield response
             result = stream.final()
         steps.finish()
+        name_conversation(client, result.conversation_id, call.turn.name, user=call.user)
         yield response_from_result(result, model=self.model, delta="", user=call.user)
 
     async def _aiter_chat(self, call: _Call) -> ChatResponseAsyncGen:
@@ -356,6 +358,7 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
                     yield response
             result = await stream.final()
         steps.finish()
+        await aname_conversation(client, result.conversation_id, call.turn.name, user=call.user)
         yield response_from_result(result, model=self.model, delta="", user=call.user)
 
     # -- chat ------------------------------------------------------------------------------

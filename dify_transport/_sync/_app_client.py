@@ -17,6 +17,7 @@ from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
 from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
 from dify_transport._files import FileTypes
+from dify_transport._history import MessagePager
 from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import Stream
@@ -374,19 +375,17 @@ class DifyClient(AppEndpoints1x):
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Iterator[Message]:
-        """The whole conversation, oldest first, each message once (fetches every page)."""
-        pages: list[list[Message]] = []
-        first_id: str | None = None
-        guard = api.PageGuard(f"the messages of conversation {conversation_id!r}")
-        while True:
-            call = api.get_messages(conversation_id, user=user, first_id=first_id, limit=page_size)
-            page = self._send(call, timeout, extra_headers)
-            pages.append(page.data)
-            if not page.has_more or not page.data or page.data[0].id == first_id:
-                break
-            guard.next_page([m.id for m in page.data])
-            first_id = page.data[0].id
-        yield from api.oldest_first(pages)
+        """The whole conversation, oldest first, each message once (fetches every page).
+
+        Same-second messages are never skipped at a page boundary (see ``_history``).
+        """
+        pager = MessagePager(conversation_id, page_size)
+        while not pager.done:
+            call = api.get_messages(
+                conversation_id, user=user, first_id=pager.first_id, limit=pager.limit
+            )
+            pager.add(self._send(call, timeout, extra_headers))
+        yield from pager.messages()
 
     def get_conversations(
         self,
