@@ -102,7 +102,7 @@ def make_one(impl: str, base_url: str) -> tuple[One, Callable[[], Awaitable[None
         return raw, http.aclose
     if impl == "transport":
         (cls,) = c.require("dify_transport", "AsyncDifyClient")
-        client = cls(api_key=c.API_KEY, base_url=base_url, timeout=TIMEOUT)
+        client = cls(api_key=c.API_KEY, base_url=base_url, timeout=httpx.Timeout(TIMEOUT))
 
         async def transport(query: str, gate: Any) -> tuple[str, float]:
             t0, first = clock(), 0.0
@@ -116,7 +116,7 @@ def make_one(impl: str, base_url: str) -> tuple[One, Callable[[], Awaitable[None
 
         return transport, client.aclose
     (chat_cls,) = c.require("langchain_dify", "ChatDify")
-    llm = chat_cls(api_key=c.API_KEY, base_url=base_url, timeout=TIMEOUT)
+    llm = chat_cls(api_key=c.API_KEY, base_url=base_url, timeout=httpx.Timeout(TIMEOUT))
 
     async def chatdify(query: str, gate: Any) -> tuple[str, float]:
         t0, first, parts = clock(), 0.0, []
