@@ -30,7 +30,13 @@ def test_generated_sync_clients_match_their_async_source() -> None:
 def test_every_async_module_has_its_generated_twin() -> None:
     wanted = _load_script().expected()
     names = {path.name for path in wanted}
-    assert names == {"_engine.py", "_app_client.py", "_app_client_1x.py", "_knowledge_client.py"}
+    assert names == {
+        "_engine.py",
+        "_app_client.py",
+        "_app_client_1x.py",
+        "_knowledge_client.py",
+        "_pool.py",
+    }
     for text in wanted.values():
         assert "async def" not in text
         assert "await " not in text

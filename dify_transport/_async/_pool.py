@@ -1,7 +1,7 @@
 """The HTTP client a transport client builds: httpx, with its connections in several pools.
 
 One ``httpx.AsyncClient`` whose transport (`AsyncShardedTransport`) spreads requests
-over httpx's own ``AsyncHTTPTransport`` pools of at most ``POOL_SHARD_SIZE``
+over httpx's own ``httpx.AsyncHTTPTransport`` pools of at most ``POOL_SHARD_SIZE``
 connections each (``max_connections`` in total). httpcore rescans a pool's every
 connection on each request start and finish, so 1,000 streams in one pool cost
 ~1,000x more bookkeeping per request than in pools of 64. A request goes to the
