@@ -76,10 +76,11 @@ class SyncAPIClient(BaseAPIClient):
                 "max_connections applies to the HTTP client this client builds; with "
                 "http_client=... set the limit on it (httpx.Limits(max_connections=...))"
             )
-        self.max_connections = None if http_client else checked_max_connections(max_connections)
+        owned = http_client is None
+        self.max_connections = checked_max_connections(max_connections) if owned else None
         # Built now (no I/O), so a first call pays no setup; rebuilt if the loop changes.
-        self._client: httpx.Client | None = http_client or build_http_client(
-            self.timeout, self.max_connections or 0
+        self._client: httpx.Client | None = (
+            build_http_client(self.timeout, self.max_connections or 0) if owned else http_client
         )
         self._owns_client = http_client is None
         if http_client is not None:
