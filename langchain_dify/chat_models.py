@@ -11,7 +11,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import LangSmithParams
 from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
@@ -39,6 +39,7 @@ from langchain_dify._messages import (
     build_turn,
 )
 from langchain_dify._request_user import RequestUserChatModel
+from langchain_dify._results import aggregate_chunks, moderated
 from langchain_dify._session_store import SessionStore
 from langchain_dify._structured import StructuredMethod, structured_runnable, tools_error
 from langchain_dify.tools import DifyAppTool
@@ -494,7 +495,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         # a chatflow paused for human input: interrupt inside LangGraph, else raise
         generate = super()._generate_with_cache
         return settle(
-            self, lambda: _moderated(generate(messages, stop, run_manager, **kwargs)), run_manager
+            self, lambda: moderated(generate(messages, stop, run_manager, **kwargs)), run_manager
         )
 
     async def _agenerate_with_cache(
@@ -507,7 +508,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         agenerate = super()._agenerate_with_cache
 
         async def generate() -> ChatResult:
-            return _moderated(await agenerate(messages, stop, run_manager, **kwargs))
+            return moderated(await agenerate(messages, stop, run_manager, **kwargs))
 
         return await asettle(self, generate, run_manager)
 
@@ -537,7 +538,9 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         # Not streaming (``streaming=False``): read the same stream, but fire no
         # per-token callbacks (langchain-core routes ``streaming=True`` to ``_stream``).
         run_id = run_manager.run_id if run_manager else None
-        return _aggregate(list(self._stream(messages, stop=stop, **{**kwargs, _RUN_ID: run_id})))
+        return aggregate_chunks(
+            list(self._stream(messages, stop=stop, **{**kwargs, _RUN_ID: run_id}))
+        )
 
     async def _agenerate(
         self,
@@ -549,7 +552,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         # no per-token callbacks when not streaming (see ``_generate``); the run id is kept
         run_id = run_manager.run_id if run_manager else None
         chunks = self._astream(messages, stop=stop, **{**kwargs, _RUN_ID: run_id})
-        return _aggregate([chunk async for chunk in chunks])
+        return aggregate_chunks([chunk async for chunk in chunks])
 
 
 def _fingerprint(api_key: SecretStr | str | None) -> str | None:
@@ -558,48 +561,3 @@ def _fingerprint(api_key: SecretStr | str | None) -> str | None:
     if key is None:
         return None
     return hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-def _moderated(result: ChatResult) -> ChatResult:
-    """``result`` with each message's content replaced by Dify's ``message_replace``.
-
-    Output moderation: when Dify sent a replacement, it is the answer, whichever path
-    (aggregate or merged stream chunks) built the message.
-    """
-    generations: list[ChatGeneration] = []
-    changed = False
-    for generation in result.generations:
-        message = generation.message
-        replacement = message.response_metadata.get("message_replace")
-        if isinstance(message, AIMessage) and isinstance(replacement, str):
-            content: str | list[str | dict[str, Any]] = replacement
-            if isinstance(message.content, list):  # output_version="v1": content blocks
-                content = [{"type": "text", "text": replacement}]
-            if message.content != content:
-                changed = True
-                generation = ChatGeneration(  # noqa: PLW2901 - rebuilt, .text follows content
-                    message=message.model_copy(update={"content": content}),
-                    generation_info=generation.generation_info,
-                )
-        generations.append(generation)
-    if not changed:
-        return result
-    return ChatResult(generations=generations, llm_output=result.llm_output)
-
-
-def _aggregate(chunks: list[ChatGenerationChunk]) -> ChatResult:
-    """Fold a stream's chunks into one ``AIMessage`` (moderation replacement applied)."""
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total += chunk
-    aggregated = total.message
-    metadata = dict(aggregated.response_metadata)
-    replacement = metadata.get("message_replace")
-    message = AIMessage(
-        content=replacement if isinstance(replacement, str) else aggregated.content,
-        id=aggregated.id,
-        additional_kwargs=dict(aggregated.additional_kwargs),  # reasoning_content
-        response_metadata=metadata,
-        usage_metadata=getattr(aggregated, "usage_metadata", None),
-    )
-    return ChatResult(generations=[ChatGeneration(message=message)])

@@ -22,7 +22,7 @@ import dify_transport as dt
 import langchain_dify as ld
 from langchain_dify._errors import as_langchain_error, translate_errors
 from langchain_dify._messages import final_chunk
-from langchain_dify.chat_models import _aggregate
+from langchain_dify._results import aggregate_chunks as _aggregate
 
 
 @pytest.mark.parametrize(
