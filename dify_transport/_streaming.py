@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from dify_transport._base_client import AsyncStop, Stop
-from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
+from dify_transport._constants import LOGGER_NAME
 from dify_transport._drain import drain_async, drain_in_thread
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
-from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError, SSEDecoder
+from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError
+from dify_transport._stopping import bounded_stop, bounded_sync_stop, close_later, shielded, spawn
 from dify_transport._stream_state import StreamState, shutdown_socket
 from dify_transport.types import Result
 
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncStream", "Stream"]
 
 _log = logging.getLogger(LOGGER_NAME)
-_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 class Stream(StreamState):
@@ -239,7 +239,7 @@ class Stream(StreamState):
                 self.response.close()
         finally:
             if stopping and task_id is not None and self._stop is not None:
-                _bounded_sync_stop(self._stop, task_id)
+                bounded_sync_stop(self._stop, task_id)
             if draining:
                 drain_in_thread(self._chunks, self._decoder, self.response)
 
@@ -500,9 +500,9 @@ class AsyncStream(StreamState):
                 await self._release()
         finally:
             if stopping and task_id is not None and self._stop is not None:
-                await _shielded(_bounded_stop(self._stop, task_id))
+                await shielded(bounded_stop(self._stop, task_id))
             if draining:
-                _spawn(drain_async(self._chunks, self._decoder, self.response))
+                spawn(drain_async(self._chunks, self._decoder, self.response))
 
     async def _release(self) -> None:
         chunks = self._chunks
@@ -528,7 +528,7 @@ class AsyncStream(StreamState):
             return
         drains = stop is not None and self._drains() and not self._reading
         decoder = self._decoder if drains else None
-        coro = _close_later(self.response, self._chunks, stop, task_id, decoder)
+        coro = close_later(self.response, self._chunks, stop, task_id, decoder)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -538,9 +538,9 @@ class AsyncStream(StreamState):
             if loop is None or loop.is_closed():
                 raise RuntimeError("no event loop to stop the stream on")
             if loop is running:
-                self._closing = _spawn(coro)
+                self._closing = spawn(coro)
             else:
-                loop.call_soon_threadsafe(_spawn, coro)
+                loop.call_soon_threadsafe(spawn, coro)
         except RuntimeError:
             coro.close()
             _log.debug("dify stream dropped with no running loop; stop not sent")
@@ -585,70 +585,7 @@ class _AsyncEvents:
                 stream._abandon()
 
 
-def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-    task = asyncio.ensure_future(coro)
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-    return task
-
-
 def _expire(ref: weakref.ref[Stream]) -> None:
     stream = ref()
     if stream is not None:
         stream._on_deadline()
-
-
-def _bounded_sync_stop(stop: Stop, task_id: str) -> None:
-    """Send the stop on a daemon thread and wait for it at most ``STOP_TIMEOUT``.
-
-    httpx has no overall deadline (each phase has its own timeout); failures are
-    logged at DEBUG, never raised: a failed stop must not mask anything.
-    """
-
-    def send() -> None:
-        try:
-            stop(task_id)
-        except Exception:  # noqa: BLE001 - best effort
-            _log.debug("dify stop call failed", exc_info=True)
-
-    worker = threading.Thread(target=send, name="dify-stop", daemon=True)
-    worker.start()
-    worker.join(STOP_TIMEOUT)
-    if worker.is_alive():
-        _log.debug("dify stop call still running after %.1fs; not waiting", STOP_TIMEOUT)
-
-
-async def _bounded_stop(stop: AsyncStop, task_id: str) -> None:
-    try:
-        await asyncio.wait_for(stop(task_id), STOP_TIMEOUT)
-    except Exception:  # noqa: BLE001 - best effort
-        _log.debug("dify stop call failed", exc_info=True)
-
-
-async def _shielded(coro: Coroutine[Any, Any, None]) -> None:
-    """Run ``coro`` as a task and wait for it; cancelling the waiter leaves it running."""
-    await asyncio.shield(_spawn(coro))
-
-
-async def _close_later(
-    response: httpx.Response,
-    chunks: AsyncIterator[bytes] | None,
-    stop: AsyncStop | None,
-    task_id: str | None,
-    decoder: SSEDecoder | None = None,
-) -> None:
-    """Close an abandoned stream and stop its task (a workflow: stop, then drain apart)."""
-    if decoder is not None and stop is not None and task_id is not None:
-        await _bounded_stop(stop, task_id)
-        _spawn(drain_async(chunks, decoder, response))
-        return
-    try:
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):
-                await closer()
-        await response.aclose()
-    except Exception:  # noqa: BLE001 - best effort
-        _log.debug("closing an abandoned dify stream failed", exc_info=True)
-    if stop is not None and task_id is not None:
-        await _bounded_stop(stop, task_id)

@@ -186,7 +186,7 @@ async def test_async_task_cancellation_stops_once_shielded():
 
 
 async def test_async_stop_is_bounded():
-    from dify_transport import _streaming
+    from dify_transport import _stopping as _streaming  # the bounded stop lives there
 
     async def slow_stop(task_id: str) -> None:
         await asyncio.sleep(30)

@@ -188,7 +188,7 @@ async def test_async_stop_carries_extra_headers_and_follows_the_response_close()
 
 
 def test_sync_stop_is_bounded_in_total(monkeypatch: pytest.MonkeyPatch):
-    from dify_transport import _streaming
+    from dify_transport import _stopping as _streaming  # the bounded stop lives there
 
     monkeypatch.setattr(_streaming, "STOP_TIMEOUT", 0.3)
     release = threading.Event()
