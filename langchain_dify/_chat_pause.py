@@ -22,7 +22,6 @@ from langchain_dify._agent_steps import model_run
 from langchain_dify._errors import translate_errors
 from langchain_dify._langgraph import arun_values_in_graph, in_graph, run_values_in_graph
 from langchain_dify._messages import final_chunk
-from langchain_dify.workflows import _form_token
 
 if TYPE_CHECKING:
     from langchain_dify.chat_models import ChatDify
@@ -93,7 +92,7 @@ def _continue(
     client = model._client
     with translate_errors():
         client.submit_human_input_form(
-            _form_token(paused, node_id), user=user, action=action, inputs=inputs
+            paused.form_token(node_id), user=user, action=action, inputs=inputs
         )
         with client.stream_workflow_events(paused.workflow_run_id or "", user=user) as events:
             return events.final()
@@ -106,7 +105,7 @@ async def _acontinue(
     client = model._async_client
     with translate_errors():
         await client.submit_human_input_form(
-            _form_token(paused, node_id), user=user, action=action, inputs=inputs
+            paused.form_token(node_id), user=user, action=action, inputs=inputs
         )
         events = await client.stream_workflow_events(paused.workflow_run_id or "", user=user)
         async with events:

@@ -89,18 +89,6 @@ class DifyWorkflowPausedError(DifyError):
         return self._workflow._outputs(result)
 
 
-def _form_token(paused: PausedRun, node_id: str | None) -> str:
-    forms = paused.forms
-    if node_id is None and len(forms) != 1:
-        msg = f"{len(forms)} forms are pending; pass node_id= (one of {list(forms)})"
-        raise DifyError(msg)
-    form = forms.get(node_id) if node_id is not None else next(iter(forms.values()))
-    if form is None or not form.form_token:
-        msg = "Dify delivers this form elsewhere (no form token), or no such form: answer it there"
-        raise DifyError(msg)
-    return form.form_token
-
-
 class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, Any]]):
     """A Dify workflow app as a ``Runnable[dict, dict]``.
 
@@ -251,7 +239,7 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
         user = paused.user or self.user
         with translate_errors():
             self._client.submit_human_input_form(
-                _form_token(paused, node_id), user=user, action=action, inputs=inputs
+                paused.form_token(node_id), user=user, action=action, inputs=inputs
             )
             events = self._client.stream_workflow_events(paused.workflow_run_id or "", user=user)
             with events:
@@ -264,7 +252,7 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
         user = paused.user or self.user
         with translate_errors():
             await self._async_client.submit_human_input_form(
-                _form_token(paused, node_id), user=user, action=action, inputs=inputs
+                paused.form_token(node_id), user=user, action=action, inputs=inputs
             )
             events = await self._async_client.stream_workflow_events(
                 paused.workflow_run_id or "", user=user

@@ -35,7 +35,7 @@ from typing import Any
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.workflow import Context, HumanResponseEvent, InputRequiredEvent
 
-from dify_transport import AsyncDifyClient, DifyError, PausedRun, Result
+from dify_transport import AsyncDifyClient, PausedRun, Result
 
 __all__ = ["DifyHumanResponseEvent", "DifyInputRequiredEvent", "arun_dify_workflow"]
 
@@ -83,18 +83,6 @@ def _forms(paused: PausedRun) -> dict[str, dict[str, Any]]:
     }
 
 
-def _token(paused: PausedRun, node_id: str | None) -> str:
-    forms = paused.forms
-    if node_id is None and len(forms) != 1:
-        msg = f"{len(forms)} forms are pending; respond with node_id= (one of {list(forms)})"
-        raise DifyError(msg)
-    form = forms.get(node_id) if node_id is not None else next(iter(forms.values()))
-    if form is None or not form.form_token:
-        msg = "Dify delivers this form elsewhere (no form token), or no such form: answer it there"
-        raise DifyError(msg)
-    return form.form_token
-
-
 async def _start(client: AsyncDifyClient, inputs: dict[str, Any], user: str) -> Result:
     stream = await client.stream_workflow(user=user, inputs=inputs)
     async with stream:
@@ -105,7 +93,10 @@ async def _answer(
     client: AsyncDifyClient, paused: PausedRun, response: DifyHumanResponseEvent, user: str
 ) -> Result:
     await client.submit_human_input_form(
-        _token(paused, response.node_id), user=user, action=response.action, inputs=response.inputs
+        paused.form_token(response.node_id),
+        user=user,
+        action=response.action,
+        inputs=response.inputs,
     )
     events = await client.stream_workflow_events(paused.workflow_run_id or "", user=user)
     async with events:

@@ -186,6 +186,28 @@ class PausedRun(DifyModel):
     outputs: dict[str, Any] = {}
     """Partial outputs so far."""
 
+    def form_token(self, node_id: str | None = None) -> str:
+        """The token that answers the form of ``node_id`` (None: the one pending form).
+
+        Raises:
+            DifyError: Several forms are pending and no ``node_id`` was named, there is
+                no such form, or Dify delivers it elsewhere (no token).
+        """
+        from dify_transport._errors import DifyError  # noqa: PLC0415 - types stay import-light
+
+        forms = self.forms
+        if node_id is None and len(forms) != 1:
+            msg = f"{len(forms)} forms are pending; pass node_id= (one of {list(forms)})"
+            raise DifyError(msg)
+        form = forms.get(node_id) if node_id is not None else next(iter(forms.values()))
+        if form is None or not form.form_token:
+            msg = (
+                "Dify delivers this form elsewhere (no form token), or no such form: "
+                "answer it there"
+            )
+            raise DifyError(msg)
+        return form.form_token
+
 
 class Result(DifyModel):
     """The complete answer of one generation: a blocking call, or an aggregated stream."""
