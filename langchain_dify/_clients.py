@@ -21,14 +21,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from pydantic import BaseModel, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from dify_transport import AsyncDifyClient, DifyClient
+from dify_transport import AsyncDifyClient, AsyncHttpClient, DifyClient, HttpClient, TimeoutTypes
 from dify_transport._closing import ClosingContext
 from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner, secret_value
-
-if TYPE_CHECKING:
-    from dify_transport import AsyncHttpClient, HttpClient, TimeoutTypes
 
 __all__ = ["ClientOwner", "ClientSettings", "ClosingContext", "LazyClients", "secret_value"]
 
@@ -53,7 +50,11 @@ def _import_first_call_modules() -> None:
 
 
 class ClientOwner(LazyClientsOwner, BaseModel):
-    """Base for components that hold transport clients built from their own fields."""
+    """Base for components that hold transport clients built from their own fields.
+
+    It declares the connection fields every component shares (timeout, retries,
+    deadline, injected httpx clients, connection limit).
+    """
 
     _client_factories: ClassVar[tuple[Callable[..., Any], Callable[..., Any]]] = (
         DifyClient,
@@ -61,15 +62,36 @@ class ClientOwner(LazyClientsOwner, BaseModel):
     )
     _dify_clients: LazyClients[Any, Any] | None = PrivateAttr(default=None)
 
-    if TYPE_CHECKING:
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    if TYPE_CHECKING:  # each component declares its key (app or dataset) and base_url
         api_key: SecretStr | None
         base_url: str
-        timeout: TimeoutTypes
-        max_retries: int
-        deadline: float | None
-        http_client: HttpClient | None
-        http_async_client: AsyncHttpClient | None
-        max_connections: int | None
+
+    timeout: TimeoutTypes = None
+    """Read timeout in seconds (or an ``httpx.Timeout``); None keeps the SSE-friendly default
+    (60 s between reads, 5 s to connect)."""
+
+    max_retries: int = 2
+    """Retries for failures that are safe to retry (a turn or run is never sent twice)."""
+
+    deadline: float | None = None
+    """Total seconds for each call to Dify, retries and the whole stream included; when it
+    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
+    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
+    (the gap between reads) bounds a call."""
+
+    http_client: HttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.Client`` to send requests with (you own and close it)."""
+
+    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
+    """An ``httpx.AsyncClient`` for the async methods (you own and close it)."""
+
+    max_connections: int | None = Field(default=None, ge=1)
+    """Connections (so concurrent streams) each client built here may open; None: the
+    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
+    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
+    keeps its own limits."""
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         """The clients, told the current settings (a changed field builds new ones)."""

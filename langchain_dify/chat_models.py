@@ -20,10 +20,7 @@ from dify_transport import (
     DEFAULT_BASE_URL,
     DEFAULT_USER,
     AsyncDifyClient,
-    AsyncHttpClient,
     DifyClient,
-    HttpClient,
-    TimeoutTypes,
     trace_headers,
 )
 from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
@@ -231,19 +228,6 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
     max_tokens: int | None = None
     """Accepted, never sent (see ``temperature``): the app's settings decide."""
 
-    timeout: TimeoutTypes = None
-    """Read timeout in seconds (or an ``httpx.Timeout``); None keeps the SSE-friendly default
-    (60 s between reads, 5 s to connect)."""
-
-    max_retries: int = 2
-    """Retries for failures that are safe to retry (a turn is never sent twice)."""
-
-    deadline: float | None = None
-    """Total seconds for each call to Dify, retries and the whole stream included; when it
-    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
-    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
-    (the gap between reads) bounds a call."""
-
     streaming: bool | None = None
     """Make ``invoke`` go through ``stream`` so callbacks see every token.
 
@@ -251,18 +235,6 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
     only when a streaming handler asks (``astream_events``, LangGraph's ``messages``
     stream mode), also in a copy ``configurable_fields`` builds; ``False``:
     aggregate without ``on_llm_new_token`` callbacks."""
-
-    http_client: HttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.Client`` to send requests with (you own and close it)."""
-
-    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.AsyncClient`` for the async methods (you own and close it)."""
-
-    max_connections: int | None = Field(default=None, ge=1)
-    """Connections (so concurrent streams) each client built here may open; None: the
-    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
-    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
-    keeps its own limits."""
 
     cache: BaseCache | bool | None = Field(default=False, exclude=True)
     """LLM caching, off by default (even under ``set_llm_cache``).

@@ -15,12 +15,9 @@ from dify_transport import (
     DEFAULT_BASE_URL,
     DEFAULT_USER,
     AsyncDifyClient,
-    AsyncHttpClient,
     DifyClient,
-    HttpClient,
     Result,
     StreamEvent,
-    TimeoutTypes,
     trace_headers,
 )
 from langchain_dify._clients import ClientOwner
@@ -66,30 +63,6 @@ class DifyCompletion(ClientOwner, BaseLLM):
 
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Values for the app's other input variables."""
-
-    timeout: TimeoutTypes = None
-    """Read timeout in seconds (None: the transport default)."""
-
-    max_retries: int = 2
-    """Retries for failures that are safe to retry (a generation is never sent twice)."""
-
-    deadline: float | None = None
-    """Total seconds for each call to Dify, retries and the whole stream included; when it
-    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
-    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
-    (the gap between reads) bounds a call."""
-
-    http_client: HttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.Client`` to send requests with (you own it)."""
-
-    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.AsyncClient`` for the async methods (you own it)."""
-
-    max_connections: int | None = Field(default=None, ge=1)
-    """Connections (so concurrent streams) each client built here may open; None: the
-    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
-    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
-    keeps its own limits."""
 
     @property
     def _llm_type(self) -> str:

@@ -19,14 +19,11 @@ from dify_transport import (
     DEFAULT_USER,
     AsyncDifyClient,
     AsyncDifyKnowledgeClient,
-    AsyncHttpClient,
     DifyClient,
     DifyKnowledgeClient,
-    HttpClient,
     Result,
     RetrieveRecord,
     RetrieveResponse,
-    TimeoutTypes,
 )
 from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.passages import segment_text
@@ -80,30 +77,6 @@ class DifyRetriever(ClientOwner, BaseRetriever):
 
     k: int | None = None
     """Return at most this many passages (None: all the app cited)."""
-
-    timeout: TimeoutTypes = None
-    """Read timeout in seconds (None: the transport default)."""
-
-    max_retries: int = 2
-    """Retries for failures that are safe to retry."""
-
-    deadline: float | None = None
-    """Total seconds for each call to Dify, retries and the whole stream included; when it
-    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
-    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
-    (the gap between reads) bounds a call."""
-
-    http_client: HttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.Client`` to send requests with (you own it)."""
-
-    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.AsyncClient`` for the async methods (you own it)."""
-
-    max_connections: int | None = Field(default=None, ge=1)
-    """Connections (so concurrent streams) each client built here may open; None: the
-    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
-    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
-    keeps its own limits."""
 
     @property
     def client(self) -> DifyClient:
@@ -233,30 +206,6 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 
     filter: dict[str, Any] | None = None
     """Metadata filter applied to every search (see the class docstring)."""
-
-    timeout: TimeoutTypes = None
-    """Read timeout in seconds (None: the transport default)."""
-
-    max_retries: int = 2
-    """Retries for failures that are safe to retry."""
-
-    deadline: float | None = None
-    """Total seconds for each call to Dify, retries and the whole stream included; when it
-    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
-    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
-    (the gap between reads) bounds a call."""
-
-    http_client: HttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.Client`` to send requests with (you own it)."""
-
-    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.AsyncClient`` for the async methods (you own it)."""
-
-    max_connections: int | None = Field(default=None, ge=1)
-    """Connections (so concurrent streams) each client built here may open; None: the
-    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
-    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
-    keeps its own limits."""
 
     @property
     def client(self) -> DifyKnowledgeClient:

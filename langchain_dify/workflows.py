@@ -29,14 +29,11 @@ from dify_transport import (
     DEFAULT_USER,
     AppInfo,
     AsyncDifyClient,
-    AsyncHttpClient,
     DifyClient,
     DifyError,
-    HttpClient,
     PausedRun,
     Result,
     StreamEvent,
-    TimeoutTypes,
     trace_headers,
 )
 from dify_transport.inputs import (
@@ -122,30 +119,6 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
 
     check_inputs: bool = True
     """Check inputs against the app's form (read once from ``GET /parameters``)."""
-
-    timeout: TimeoutTypes = None
-    """Read timeout in seconds (None: the transport default)."""
-
-    max_retries: int = 2
-    """Retries for failures that are safe to retry (a run is never sent twice)."""
-
-    deadline: float | None = None
-    """Total seconds for each call to Dify, retries and the whole stream included; when it
-    passes mid-answer the call raises (``APITimeoutError`` / a langchain ``Model*Error``
-    carrying the partial answer) and the Dify task is stopped. None: only ``timeout``
-    (the gap between reads) bounds a call."""
-
-    http_client: HttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.Client`` to send requests with (you own it)."""
-
-    http_async_client: AsyncHttpClient | None = Field(default=None, exclude=True)
-    """An ``httpx.AsyncClient`` for the async methods (you own it)."""
-
-    max_connections: int | None = Field(default=None, ge=1)
-    """Connections (so concurrent streams) each client built here may open; None: the
-    transport default, 1,000. A call that finds them all busy for the timeout's ``pool``
-    phase raises ``PoolTimeoutError`` (nothing is sent). An injected ``http_client``
-    keeps its own limits."""
 
     _fields: list[InputField] | None = PrivateAttr(default=None)
 
