@@ -96,14 +96,19 @@ def no_content(response: httpx.Response) -> None:
     """The parser of endpoints whose answer carries nothing (204, ``{"result": ...}``)."""
 
 
-def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
+def raw_content(response: httpx.Response) -> bytes:
+    """The parser of endpoints that answer with a file's bytes."""
+    return response.content
+
+
+def drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
 def _generation(
     path: str, stop: str, *, user: str, streaming: bool, body: Mapping[str, Any], files: Files
 ) -> Call[Result]:
-    full = _drop_none(
+    full = drop_none(
         {
             **body,
             "user": user,
@@ -260,7 +265,7 @@ def rename_conversation(
     conversation_id: str, *, user: str, name: str | None, auto_generate: bool
 ) -> Call[Conversation]:
     """``POST /conversations/{id}/name`` (repeating it changes nothing more)."""
-    body = _drop_none({"user": user, "auto_generate": auto_generate, "name": name})
+    body = drop_none({"user": user, "auto_generate": auto_generate, "name": name})
     return Call(
         "POST",
         f"/conversations/{seg(conversation_id)}/name",
@@ -417,5 +422,5 @@ def text_to_audio(
     *, user: str, text: str | None, message_id: str | None, voice: str | None
 ) -> Call[bytes]:
     """``POST /text-to-audio``."""
-    body = _drop_none({"user": user, "text": text, "message_id": message_id, "voice": voice})
+    body = drop_none({"user": user, "text": text, "message_id": message_id, "voice": voice})
     return Call("POST", "/text-to-audio", parse=_audio_bytes, json=body, user=user)

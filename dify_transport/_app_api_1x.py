@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeAlias
 
 import httpx
 
-from dify_transport._app_api import model_parser, no_content
+from dify_transport._app_api import model_parser, no_content, raw_content
 from dify_transport._base_client import Call, parse_json, seg
 from dify_transport.types import (
     Annotation,
@@ -83,14 +83,12 @@ def get_end_user(end_user_id: str) -> Call[EndUser]:
     return Call("GET", f"/end-users/{seg(end_user_id)}", parse=model_parser(EndUser), since="1.13")
 
 
-def _content(response: httpx.Response) -> bytes:
-    return response.content
-
-
 def get_file_preview(file_id: str, *, user: str | None, as_attachment: bool) -> Call[bytes]:
     """``GET /files/{id}/preview``: the bytes of an uploaded or generated file."""
     params = {"user": user, "as_attachment": "true" if as_attachment else None}
-    return Call("GET", f"/files/{seg(file_id)}/preview", parse=_content, params=params, user=user)
+    return Call(
+        "GET", f"/files/{seg(file_id)}/preview", parse=raw_content, params=params, user=user
+    )
 
 
 def get_app_feedbacks(*, page: int, limit: int) -> Call[AppFeedbackPage]:

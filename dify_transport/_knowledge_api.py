@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dify_transport._app_api import model_parser, no_content
+from dify_transport._app_api import drop_none, model_parser, no_content
 from dify_transport._base_client import Call, seg
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._errors import APIResponseValidationError, APIStatusError
@@ -189,7 +189,7 @@ def list_datasets(
 
 def create_dataset(name: str, settings: Mapping[str, Any]) -> Call[Dataset]:
     """``POST /datasets``: an empty knowledge base (``settings``: None values dropped)."""
-    body = {"name": name, **{k: v for k, v in settings.items() if v is not None}}
+    body = {"name": name, **drop_none(settings)}
     return Call("POST", "/datasets", parse=model_parser(Dataset), json=body)
 
 
@@ -200,7 +200,7 @@ def get_dataset(dataset_id: str) -> Call[Dataset]:
 
 def update_dataset(dataset_id: str, settings: Mapping[str, Any]) -> Call[Dataset]:
     """``PATCH /datasets/{id}`` (only the settings given; None values dropped)."""
-    body = {k: v for k, v in settings.items() if v is not None}
+    body = drop_none(settings)
     return Call("PATCH", f"/datasets/{seg(dataset_id)}", parse=model_parser(Dataset), json=body)
 
 

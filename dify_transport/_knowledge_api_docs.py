@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 
 import httpx
 
-from dify_transport._app_api import model_parser, no_content
+from dify_transport._app_api import drop_none, model_parser, no_content, raw_content
 from dify_transport._base_client import Call, parse_json, seg
 from dify_transport._files import FileTypes, file_part
 from dify_transport.types import (
@@ -66,14 +66,6 @@ def _segments(dataset_id: str, document_id: str) -> str:
     return f"{_docs(dataset_id)}/{seg(document_id)}/segments"
 
 
-def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def _content(response: httpx.Response) -> bytes:
-    return response.content
-
-
 def create_document_by_text(
     dataset_id: str, name: str, text: str, settings: Mapping[str, Any]
 ) -> Call[DocumentCreated]:
@@ -82,7 +74,7 @@ def create_document_by_text(
     ``settings``: ``indexing_technique``, ``doc_form``, ``process_rule``, ... (None dropped;
     ``process_rule`` defaults to automatic).
     """
-    body = {"name": name, "text": text, **_drop_none(settings)}
+    body = {"name": name, "text": text, **drop_none(settings)}
     body.setdefault("process_rule", {"mode": "automatic"})
     path = f"/datasets/{seg(dataset_id)}/document/create-by-text"
     return Call("POST", path, parse=model_parser(DocumentCreated), json=body)
@@ -97,7 +89,7 @@ def create_document_by_file(
     mime_type: str | None,
 ) -> Call[DocumentCreated]:
     """``POST /datasets/{id}/document/create-by-file`` (multipart: ``file`` + ``data`` JSON)."""
-    data = _drop_none(settings)
+    data = drop_none(settings)
     data.setdefault("process_rule", {"mode": "automatic"})
     return Call(
         "POST",
@@ -113,7 +105,7 @@ def update_document_by_text(
 ) -> Call[DocumentCreated]:
     """``POST /datasets/{id}/documents/{document_id}/update-by-text`` (re-indexes)."""
     path = f"{_docs(dataset_id)}/{seg(document_id)}/update-by-text"
-    return Call("POST", path, parse=model_parser(DocumentCreated), json=_drop_none(settings))
+    return Call("POST", path, parse=model_parser(DocumentCreated), json=drop_none(settings))
 
 
 def update_document_by_file(
@@ -131,7 +123,7 @@ def update_document_by_file(
         f"{_docs(dataset_id)}/{seg(document_id)}/update-by-file",
         parse=model_parser(DocumentCreated),
         files={"file": file_part(file, filename, mime_type)},
-        data={"data": json.dumps(_drop_none(settings))},
+        data={"data": json.dumps(drop_none(settings))},
     )
 
 
@@ -164,7 +156,7 @@ def download_documents_zip(dataset_id: str, document_ids: Sequence[str]) -> Call
     """``POST /datasets/{id}/documents/download-zip``: the files as one ZIP archive."""
     body = {"document_ids": list(document_ids)}
     path = f"{_docs(dataset_id)}/download-zip"
-    return Call("POST", path, parse=_content, json=body, creates_work=False)
+    return Call("POST", path, parse=raw_content, json=body, creates_work=False)
 
 
 def set_documents_status(

@@ -193,7 +193,7 @@ class SSEDecoder:
             self._scan_from = max(len(buf) - 1, 0)
             self._check_size(len(buf))
             return []
-        complete = bytes(buf[:end])
+        complete = bytes(memoryview(buf)[:end])  # one copy (a bytearray slice is another)
         del buf[: end + 2]
         self._scan_from = 0
         out: list[dict[str, Any]] = []

@@ -57,7 +57,6 @@ _SIMPLE: Final[Mapping[str, str]] = {
 NEUTRAL_OPERATORS: Final = frozenset({*_BY_TYPE, *_SIMPLE})
 """The neutral operator names `Condition` takes."""
 
-_NUMERIC: Final = frozenset({">", "<", "≥", "≤", "=", "≠"})
 _NO_VALUE: Final = frozenset({"empty", "not empty"})
 _LISTS: Final = frozenset({"in", "not in"})
 
