@@ -4,7 +4,8 @@
 and description come from the app (``GET /info``). Conversations continue per
 (end user, thread) only: give a `SessionStore` and the tool continues the Dify
 conversation of the caller's ``configurable["thread_id"]`` (and
-``configurable["user_id"]``, else the model's ``user``); a call without a thread
+``configurable["dify_user"]`` or ``["user_id"]``, as ``ChatDify`` reads them, else the
+model's ``user``); a call without a thread
 starts a new conversation, so callers never share one. A failed run raises
 ``ToolException`` whose ``__cause__`` (and ``error``) is the typed Dify error.
 Workflow apps: ``DifyWorkflow.as_tool()`` (or `DifyAppTool.from_workflow`).
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 from dify_transport import AppInfo, DifyError
 from dify_transport.inputs import tool_name
 from langchain_dify._errors import translate_errors
+from langchain_dify._request_user import config_user
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -123,7 +125,7 @@ class DifyAppTool(StructuredTool):
 
         def where() -> tuple[str, str | None, str | None]:
             configurable = ensure_config().get("configurable") or {}
-            user = str(configurable.get("user_id") or model.user)
+            user = config_user(None) or model.user  # the same keys ChatDify reads
             thread = configurable.get("thread_id")
             if conversations is None or thread is None:
                 return user, None, None

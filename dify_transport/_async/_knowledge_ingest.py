@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dify_transport import _knowledge_api_docs as docs_api
 from dify_transport import _retry
 from dify_transport._app_api import Headers
 from dify_transport._async._knowledge_docs import AsyncKnowledgeDocuments
@@ -61,8 +60,9 @@ class AsyncKnowledgeIngest(AsyncKnowledgeDocuments, AsyncKnowledgeMeta):
         listing: IndexingStatusList | None = None
         try:
             while True:
-                call = docs_api.get_indexing_status(dataset_id, batch)
-                listing = await self._send(call, timeout, extra_headers)
+                listing = await self.get_indexing_status(
+                    dataset_id, batch, timeout=timeout, extra_headers=extra_headers
+                )
                 if watch.done(listing):
                     return listing
                 left = watch.remaining()

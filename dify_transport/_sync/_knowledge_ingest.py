@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dify_transport import _knowledge_api_docs as docs_api
 from dify_transport import _retry
 from dify_transport._app_api import Headers
 from dify_transport._base_client import TimeoutTypes
@@ -63,8 +62,9 @@ class KnowledgeIngest(KnowledgeDocuments, KnowledgeMeta):
         listing: IndexingStatusList | None = None
         try:
             while True:
-                call = docs_api.get_indexing_status(dataset_id, batch)
-                listing = self._send(call, timeout, extra_headers)
+                listing = self.get_indexing_status(
+                    dataset_id, batch, timeout=timeout, extra_headers=extra_headers
+                )
                 if watch.done(listing):
                     return listing
                 left = watch.remaining()
