@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from dify_transport._aggregate import StreamAccumulator
-from dify_transport._base_client import BAD_PAYLOAD, payload_problem
+from dify_transport._base_client import BAD_PAYLOAD, deadline_error, payload_problem
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import error_from_event
 from dify_transport._errors import (
@@ -194,12 +194,8 @@ class StreamState:
     def _deadline_error(self) -> APIError:
         """``APITimeoutError`` for a passed deadline, with the partial answer attached."""
         self._timed_out = True
-        err = APITimeoutError(
-            f"The deadline of {self._deadline or 0:g} s passed while streaming {self._where()}; "
-            "the Dify task is stopped. Pass a larger deadline=... (or none) to allow more time",
-            request=request_of(self.response),
-        )
-        return self._attach(err)
+        where = f"while streaming {self._where()} (the Dify task is stopped)"
+        return self._attach(deadline_error(self._deadline or 0, where, request_of(self.response)))
 
     def _transport_error(self, exc: Exception) -> APIError:
         where = self._where()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from dify_transport._base_client import AsyncStop, Stop
+from dify_transport._base_client import AsyncStop, Stop, async_deadline
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._drain import drain_async, drain_in_thread
 from dify_transport._errors import APIError
@@ -452,7 +452,7 @@ class AsyncStream(StreamState):
         if left <= 0 and not self._acc.terminal:
             raise self._deadline_error()
         try:
-            async with asyncio.timeout(max(left, 0.0) if not self._acc.terminal else None):
+            async with async_deadline(None if self._acc.terminal else self._expires):
                 return await chunks.__anext__()
         except TimeoutError:
             raise self._deadline_error() from None

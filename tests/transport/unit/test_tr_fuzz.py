@@ -160,8 +160,11 @@ def json_payloads(draw: st.DrawFn) -> str:
     if kind == 0:
         return "[" * draw(st.integers(1000, 30000))  # deep nesting (never closed)
     if kind == 1:
-        depth = draw(st.integers(100, 3000))
-        return "[" * depth + "]" * depth  # deep but valid
+        # Deep but valid. CPython's json gives up near the recursion limit (1,000), at a
+        # depth that depends on the caller's stack: the band around it is left out so both
+        # parsers, called from different depths, judge the same payload alike.
+        depth = draw(st.integers(100, 600) | st.integers(2000, 3000))
+        return "[" * depth + "]" * depth
     if kind == 2:
         return draw(st.sampled_from(["NaN", '{"a": Infinity}', '{"u": -Infinity}', "[DONE]"]))
     if kind == 3:
