@@ -15,6 +15,7 @@ from dify_transport import _app_api_1x as api1x
 from dify_transport._app_api import Headers
 from dify_transport._app_api_1x import ReplyAction
 from dify_transport._base_client import Call, TimeoutTypes
+from dify_transport._errors import DifyConfigError
 from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._streaming import Stream
 from dify_transport._sync._engine import SyncAPIClient
@@ -28,6 +29,8 @@ from dify_transport.types import (
     ConversationVariablePage,
     EndUser,
     HumanInputForm,
+    PausedRun,
+    Result,
 )
 
 __all__ = ["AppEndpoints1x"]
@@ -239,3 +242,42 @@ class AppEndpoints1x(SyncAPIClient):
         call = api1x.stream_workflow_events(workflow_run_id, user=user)
         resume = self._resumer(call, reconnect, timeout, extra_headers)
         return self._stream(call, timeout, extra_headers, resume=resume)
+
+    def answer_form(
+        self,
+        paused: PausedRun,
+        *,
+        action: str,
+        inputs: dict[str, Any] | None = None,
+        node_id: str | None = None,
+        user: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Result:
+        """Answer a paused run's form and follow the same run to its end (never a new POST).
+
+        `submit_human_input_form` with ``paused.form_token(node_id)``, then
+        `stream_workflow_events` read to its `Result` (which may pause again at a later
+        form: ``result.paused``). The run's own ``paused.user`` is used; ``user`` only
+        when the handle has none.
+        """
+        run_user = paused.user or user
+        if not run_user:
+            raise DifyConfigError("The paused run names no user: pass user=... (the run's user)")
+        token = paused.form_token(node_id)
+        self.submit_human_input_form(
+            token,
+            user=run_user,
+            action=action,
+            inputs=inputs,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        events = self.stream_workflow_events(
+            paused.workflow_run_id or "",
+            user=run_user,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        with events:
+            return events.final()

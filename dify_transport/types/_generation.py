@@ -168,9 +168,8 @@ class PendingForm(DifyModel):
 class PausedRun(DifyModel):
     """Where a paused workflow or chatflow run stands: plain data a checkpointer can store.
 
-    Answer a form with ``submit_human_input_form(form.form_token, user=paused.user,
-    ...)``, then follow the rest with ``stream_workflow_events(paused.workflow_run_id,
-    user=paused.user)``.
+    Answer a form and follow the rest of the run with the client's
+    ``answer_form(paused, action=..., inputs=...)``.
     """
 
     workflow_run_id: str | None = None
