@@ -29,7 +29,7 @@ def _paused(user: str | None = "alice") -> PausedRun:
     )
 
 
-def _handle(seen: list[httpx.Request]):  # noqa: ANN202
+def _handle(seen: list[httpx.Request]):
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if request.method == "POST":
