@@ -37,9 +37,6 @@ __all__ = ["AsyncAppEndpoints1x"]
 class AsyncAppEndpoints1x(AsyncAPIClient):
     """Conversation variables, end users, feedbacks, annotations, human input, run events."""
 
-    _reconnect: ReconnectPolicy | None = ReconnectPolicy()
-    """How a dropped workflow/chatflow stream resumes (the client's ``reconnect=``)."""
-
     def _resumer(
         self,
         call: Call[Any],

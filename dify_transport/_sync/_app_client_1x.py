@@ -39,9 +39,6 @@ __all__ = ["AppEndpoints1x"]
 class AppEndpoints1x(SyncAPIClient):
     """Conversation variables, end users, feedbacks, annotations, human input, run events."""
 
-    _reconnect: ReconnectPolicy | None = ReconnectPolicy()
-    """How a dropped workflow/chatflow stream resumes (the client's ``reconnect=``)."""
-
     def _resumer(
         self,
         call: Call[Any],

@@ -32,8 +32,6 @@ from dify_transport._base_client import (
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
-from dify_transport._pools import checked_max_connections
-from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
 from dify_transport._streaming import Stream
 from dify_transport._sync._pool import build_http_client
 
@@ -46,48 +44,13 @@ T = TypeVar("T")
 _log = logging.getLogger(LOGGER_NAME)
 
 
-class SyncAPIClient(BaseAPIClient):
+class SyncAPIClient(BaseAPIClient[httpx.Client]):
     """The synchronous engine: one lazily built ``httpx.Client``, retries, error mapping."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: TimeoutTypes,
-        max_retries: int,
-        http_client: httpx.Client | None,
-        deadline: float | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        max_connections: int | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_event_size=max_event_size,
-        )
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise DifyConfigError("http_client must be an httpx.Client for this client")
-        if http_client is not None and max_connections is not None:
-            raise DifyConfigError(
-                "max_connections applies to the HTTP client this client builds; with "
-                "http_client=... set the limit on it (httpx.Limits(max_connections=...))"
-            )
-        owned = http_client is None
-        self.max_connections = checked_max_connections(max_connections) if owned else None
-        # Built now (no I/O), so a first call pays no setup; rebuilt if the loop changes.
-        self._client: httpx.Client | None = (
-            build_http_client(self.timeout, self.max_connections or 0) if owned else http_client
-        )
-        self._owns_client = http_client is None
-        if http_client is not None:
-            self._adopt_timeout(http_client.timeout)
-        self._sleep: Sleep | None = None
-        self._loop: object | None = None
-        """The event loop the pool was first used on (None: not used yet, or sync)."""
+    _http_type = httpx.Client
+    _build_http = staticmethod(build_http_client)
+    _sleep: Sleep | None = None
+    """Replaces the retry backoff's sleep (tests)."""
 
     def _http(self) -> httpx.Client:
         """The HTTP client for the current event loop.
@@ -106,7 +69,7 @@ class SyncAPIClient(BaseAPIClient):
                 )
             self._client = None  # bound to the old (closed) loop; its sockets are dropped
         if self._client is None:
-            self._client = build_http_client(self.timeout, self.max_connections or 0)
+            self._client = self._own_http()
         self._loop = loop
         return self._client
 
