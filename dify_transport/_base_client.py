@@ -575,11 +575,9 @@ class BaseAPIClient(Generic[H]):
 
     def _not_a_stream(
         self, call: Call[Any], response: httpx.Response, body: bytes
-    ) -> APIResponseValidationError | None:
+    ) -> APIResponseValidationError:
         """The error for a 200 to a streaming call that is a page or JSON, not SSE."""
         ctype = _content_type(response)
-        if ctype not in _NOT_STREAM_TYPES:
-            return None
         start = body[:300].decode("utf-8", "replace")
         return APIResponseValidationError(
             f"Dify answered {call.method} {self._shown_url}{call.path} with {ctype}, not an "

@@ -83,6 +83,9 @@ class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
     ) -> httpx.Response:
         """Send ``call`` with retries; return a 2xx response (streamed if asked).
 
+        A streamed 2xx that is an HTML page or JSON, not an event stream, raises
+        ``APIResponseValidationError``.
+
         ``deadline`` is ``(seconds, monotonic expiry)`` from ``_expires``: every phase
         timeout is shortened to the time left, and a retry whose wait would pass the
         expiry is not made (the last error is raised).
@@ -116,6 +119,8 @@ class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
                     continue
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
+                if stream and not_a_stream(response):
+                    raise self._not_a_stream(call, response, await _read_closed(response))
                 return response
             body = await _read_closed(response)
             err = make_status_error(
@@ -177,11 +182,6 @@ class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
         )
-        if not_a_stream(response):
-            body = await _read_closed(response)
-            err = self._not_a_stream(call, response, body)
-            if err is not None:
-                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)

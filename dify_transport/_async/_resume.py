@@ -12,8 +12,7 @@ from dify_transport import _app_api as api
 from dify_transport import _app_api_1x as api1x
 from dify_transport import _retry
 from dify_transport._aggregate import StreamAccumulator
-from dify_transport._async._engine import _read_closed
-from dify_transport._base_client import TimeoutTypes, not_a_stream
+from dify_transport._base_client import TimeoutTypes
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._errors import APIError
 from dify_transport._reconnect import ReconnectPolicy, Resumption, find_message
@@ -69,11 +68,6 @@ class AsyncResumer(Resumption):
                     call, timeout=self._timeout, extra_headers=self._headers, stream=True,
                     max_retries=0, deadline=self.deadline,
                 )  # fmt: skip
-                if not_a_stream(response):
-                    body = await _read_closed(response)
-                    err = self._client._not_a_stream(call, response, body)
-                    if err is not None:
-                        raise err
             except APIError as exc:
                 _log.debug("dify reconnect to run %s failed: %s", run_id, type(exc).__name__)
                 last = exc

@@ -85,6 +85,9 @@ class SyncAPIClient(BaseAPIClient[httpx.Client]):
     ) -> httpx.Response:
         """Send ``call`` with retries; return a 2xx response (streamed if asked).
 
+        A streamed 2xx that is an HTML page or JSON, not an event stream, raises
+        ``APIResponseValidationError``.
+
         ``deadline`` is ``(seconds, monotonic expiry)`` from ``_expires``: every phase
         timeout is shortened to the time left, and a retry whose wait would pass the
         expiry is not made (the last error is raised).
@@ -118,6 +121,8 @@ class SyncAPIClient(BaseAPIClient[httpx.Client]):
                     continue
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
+                if stream and not_a_stream(response):
+                    raise self._not_a_stream(call, response, _read_closed(response))
                 return response
             body = _read_closed(response)
             err = make_status_error(
@@ -179,11 +184,6 @@ class SyncAPIClient(BaseAPIClient[httpx.Client]):
         response = self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
         )
-        if not_a_stream(response):
-            body = _read_closed(response)
-            err = self._not_a_stream(call, response, body)
-            if err is not None:
-                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)
