@@ -112,8 +112,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return await self._stream(call, timeout, extra_headers, deadline, resume)
+        return await self._stream(call, timeout, extra_headers, deadline, reconnect)
 
     async def chat(
         self,
@@ -192,8 +191,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return await self._stream(call, timeout, extra_headers, deadline, resume)
+        return await self._stream(call, timeout, extra_headers, deadline, reconnect)
 
     async def run_workflow(
         self,

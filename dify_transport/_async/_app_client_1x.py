@@ -6,17 +6,15 @@ one endpoint defined in ``dify_transport/_app_api_1x.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from dify_transport import _app_api_1x as api1x
 from dify_transport._app_api import Headers
 from dify_transport._app_api_1x import ReplyAction
 from dify_transport._async._engine import AsyncAPIClient
-from dify_transport._async._resume import AsyncResumer
-from dify_transport._base_client import Call, TimeoutTypes
+from dify_transport._base_client import TimeoutTypes
 from dify_transport._errors import DifyConfigError
-from dify_transport._reconnect import ReconnectPolicy, resolve_policy
+from dify_transport._reconnect import ReconnectPolicy
 from dify_transport._streaming import AsyncStream
 from dify_transport.types import (
     Annotation,
@@ -36,21 +34,6 @@ __all__ = ["AsyncAppEndpoints1x"]
 
 class AsyncAppEndpoints1x(AsyncAPIClient):
     """Conversation variables, end users, feedbacks, annotations, human input, run events."""
-
-    def _resumer(
-        self,
-        call: Call[Any],
-        reconnect: bool | ReconnectPolicy | None,
-        timeout: TimeoutTypes,
-        extra_headers: Mapping[str, str] | None,
-    ) -> AsyncResumer | None:
-        """The reconnect of one run stream (None when turned off)."""
-        policy = resolve_policy(reconnect, self._reconnect)
-        if policy is None:
-            return None
-        return AsyncResumer(
-            self, policy, user=call.user, timeout=timeout, extra_headers=extra_headers
-        )
 
     # -- Dify 1.x: conversation variables, end users, feedbacks ------------------------
 
@@ -239,8 +222,7 @@ class AsyncAppEndpoints1x(AsyncAPIClient):
         `stream_workflow` (``reconnect``: None = the client's setting, False = off).
         """
         call = api1x.stream_workflow_events(workflow_run_id, user=user)
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return await self._stream(call, timeout, extra_headers, resume=resume)
+        return await self._stream(call, timeout, extra_headers, reconnect=reconnect)
 
     async def answer_form(
         self,

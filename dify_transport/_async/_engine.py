@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
 from dify_transport import _retry
 from dify_transport._app_api import stop_task
 from dify_transport._async._pool import build_http_client
+from dify_transport._async._resume import AsyncResumer
 from dify_transport._base_client import (
     BAD_PAYLOAD,
     STOP_HTTP_TIMEOUT,
@@ -31,10 +32,8 @@ from dify_transport._base_client import (
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._streaming import AsyncStream
-
-if TYPE_CHECKING:
-    from dify_transport._async._resume import AsyncResumer
 
 __all__ = ["AsyncAPIClient"]
 
@@ -167,17 +166,23 @@ class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
-        resume: AsyncResumer | None = None,
+        reconnect: bool | ReconnectPolicy | None = False,
     ) -> AsyncStream:
         """Open a streaming ``call``; HTTP errors before the first event raise here.
 
         ``deadline`` (else the client's) bounds the opening, its retries and the whole
         stream (a reconnection included): when it passes mid-stream, the read raises
         ``APITimeoutError`` with the partial answer and the Dify task is stopped.
-        ``resume``: how a workflow/chatflow stream that drops resumes (None: it does not).
+        ``reconnect``: how a workflow/chatflow stream that drops resumes from the run's
+        events (None: the client's ``reconnect``; False, the default: it does not).
         """
         limit = self._expires(deadline)
-        if resume is not None:
+        resume = None
+        policy = resolve_policy(reconnect, self._reconnect)
+        if policy is not None:
+            resume = AsyncResumer(
+                self, policy, user=call.user, timeout=timeout, extra_headers=extra_headers
+            )
             resume.deadline = limit
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit

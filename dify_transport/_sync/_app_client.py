@@ -114,8 +114,7 @@ class DifyClient(AppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return self._stream(call, timeout, extra_headers, deadline, resume)
+        return self._stream(call, timeout, extra_headers, deadline, reconnect)
 
     def chat(
         self,
@@ -194,8 +193,7 @@ class DifyClient(AppEndpoints1x):
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return self._stream(call, timeout, extra_headers, deadline, resume)
+        return self._stream(call, timeout, extra_headers, deadline, reconnect)
 
     def run_workflow(
         self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -32,11 +32,10 @@ from dify_transport._base_client import (
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._streaming import Stream
 from dify_transport._sync._pool import build_http_client
-
-if TYPE_CHECKING:
-    from dify_transport._sync._resume import Resumer
+from dify_transport._sync._resume import Resumer
 
 __all__ = ["SyncAPIClient"]
 
@@ -169,17 +168,23 @@ class SyncAPIClient(BaseAPIClient[httpx.Client]):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
-        resume: Resumer | None = None,
+        reconnect: bool | ReconnectPolicy | None = False,
     ) -> Stream:
         """Open a streaming ``call``; HTTP errors before the first event raise here.
 
         ``deadline`` (else the client's) bounds the opening, its retries and the whole
         stream (a reconnection included): when it passes mid-stream, the read raises
         ``APITimeoutError`` with the partial answer and the Dify task is stopped.
-        ``resume``: how a workflow/chatflow stream that drops resumes (None: it does not).
+        ``reconnect``: how a workflow/chatflow stream that drops resumes from the run's
+        events (None: the client's ``reconnect``; False, the default: it does not).
         """
         limit = self._expires(deadline)
-        if resume is not None:
+        resume = None
+        policy = resolve_policy(reconnect, self._reconnect)
+        if policy is not None:
+            resume = Resumer(
+                self, policy, user=call.user, timeout=timeout, extra_headers=extra_headers
+            )
             resume.deadline = limit
         response = self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
