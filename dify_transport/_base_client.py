@@ -1,8 +1,8 @@
 """What the sync and async engines share: `Call`, configuration, request building, auth.
 
-Every public client method hands one `Call` (built by ``_endpoints``) to its engine
-(``_async/_engine.py``, and the generated ``_sync/_engine.py``), which owns retries,
-error mapping and logging. The API key is only ever placed in the ``Authorization``
+Every public client method hands one `Call` (built in ``_app_api`` / ``_knowledge_api``)
+to its engine (``_async/_engine.py``, and the generated ``_sync/_engine.py``), which
+owns retries, error mapping and logging. The API key is only ever placed in the ``Authorization``
 header; it is never logged, never in a ``repr`` and scrubbed from error text.
 """
 
