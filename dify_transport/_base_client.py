@@ -297,13 +297,7 @@ def invalid_payload(exc: BaseException, response: httpx.Response) -> APIResponse
 
 
 def parse_json(response: httpx.Response) -> Any:
-    """Decode a JSON body; an empty body (e.g. 204) is None.
-
-    Args:
-        response: A read response.
-
-    Returns:
-        The decoded JSON.
+    """Decode a read response's JSON body (an empty one, e.g. a 204, is None).
 
     Raises:
         APIResponseValidationError: The body was not JSON.
@@ -323,14 +317,9 @@ def parse_json(response: httpx.Response) -> Any:
 
 
 def resolve_timeout(value: TimeoutTypes, default: httpx.Timeout) -> httpx.Timeout:
-    """Turn a timeout argument into an ``httpx.Timeout``.
+    """A timeout argument as an ``httpx.Timeout``.
 
-    Args:
-        value: None (use ``default``), seconds, or an ``httpx.Timeout``.
-        default: The client's timeout.
-
-    Returns:
-        A float ``t`` becomes ``Timeout(t, connect=min(t, 5))``.
+    None is ``default`` (the client's); a float ``t`` is ``Timeout(t, connect=min(t, 5))``.
     """
     if value is None:
         return default
@@ -508,12 +497,8 @@ class BaseAPIClient(Generic[H]):
     def _blocking_timeout(self, timeout: TimeoutTypes) -> TimeoutTypes:
         """Timeout of a blocking generation call (wire trap T19: no byte until the run ends).
 
-        Args:
-            timeout: The per-call timeout, if any.
-
-        Returns:
-            ``timeout`` if given, else the client's timeout if it was given explicitly,
-            else ``DEFAULT_BLOCKING_TIMEOUT`` (300 s read).
+        The call's ``timeout`` if given, else the client's if it was given explicitly,
+        else ``DEFAULT_BLOCKING_TIMEOUT`` (300 s read).
         """
         if timeout is not None:
             return timeout

@@ -227,17 +227,7 @@ class AsyncDifyClient(AsyncAppEndpoints1x):
         The turn streams (agent apps refuse blocking), starts a new conversation that
         Dify is asked not to title (``auto_generate_name=False`` saves an LLM call),
         and ``retriever_resources`` come in citation order (``position``).
-
-        Args:
-            query: The question.
-            user: End-user id.
-            inputs: App input variables.
-            delete_conversation: Delete the conversation the question created.
-            timeout: Per-call timeout.
-            extra_headers: Extra HTTP headers for these requests.
-
-        Returns:
-            The aggregated turn.
+        ``delete_conversation=True`` deletes the conversation the question created.
         """
         stream = await self.stream_chat(
             query,
