@@ -75,15 +75,12 @@ class RetrieverResource(DifyModel):
     dataset_id: str | None = None
     """Knowledge base id."""
     dataset_name: str | None = None
-    """Knowledge base name."""
     document_id: str | None = None
     """Document id (external knowledge: maybe the title)."""
     document_name: str | None = None
-    """Document name."""
     segment_id: str | None = None
     """Segment (chunk) id."""
     score: float | None = None
-    """Retrieval score."""
     content: str | None = None
     """The passage text."""
 
