@@ -2,8 +2,9 @@
 
 Every public client method hands one `Call` (built in ``_app_api`` / ``_knowledge_api``)
 to its engine (``_async/_engine.py``, and the generated ``_sync/_engine.py``), which
-owns retries, error mapping and logging. The API key is only ever placed in the ``Authorization``
-header; it is never logged, never in a ``repr`` and scrubbed from error text.
+owns retries, error mapping and logging. The API key is only ever placed in the
+``Authorization`` header; it is never logged, never in a ``repr`` and scrubbed from
+error text.
 """
 
 from __future__ import annotations
