@@ -71,6 +71,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 Headers: TypeAlias = Mapping[str, str] | None
 Inputs: TypeAlias = Mapping[str, Any] | None
@@ -371,19 +372,17 @@ def get_site() -> Call[AppSite]:
 # -- files and audio -------------------------------------------------------------------
 
 
+def _multipart(path: str, part: Any, user: str, parse: Callable[[httpx.Response], T]) -> Call[T]:
+    """A multipart ``POST`` of one file part and the ``user`` field."""
+    return Call("POST", path, parse=parse, files={"file": part}, data={"user": user}, user=user)
+
+
 def upload_file(
     file: FileTypes, *, user: str, filename: str | None, mime_type: str | None
 ) -> Call[UploadedFile]:
     """``POST /files/upload`` (multipart)."""
     part = file_part(file, filename, mime_type)
-    return Call(
-        "POST",
-        "/files/upload",
-        parse=model_parser(UploadedFile),
-        files={"file": part},
-        data={"user": user},
-        user=user,
-    )
+    return _multipart("/files/upload", part, user, model_parser(UploadedFile))
 
 
 def _transcript(response: httpx.Response) -> str:
@@ -395,15 +394,7 @@ def audio_to_text(
     file: FileTypes, *, user: str, filename: str | None, mime_type: str | None
 ) -> Call[str]:
     """``POST /audio-to-text`` (multipart; the part's MIME type is one Dify accepts)."""
-    part = audio_part(file, filename, mime_type)
-    return Call(
-        "POST",
-        "/audio-to-text",
-        parse=_transcript,
-        files={"file": part},
-        data={"user": user},
-        user=user,
-    )
+    return _multipart("/audio-to-text", audio_part(file, filename, mime_type), user, _transcript)
 
 
 def _audio_bytes(response: httpx.Response) -> bytes:

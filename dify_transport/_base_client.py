@@ -1,9 +1,10 @@
 """What the sync and async engines share: `Call`, configuration, request building, auth.
 
-Every public client method hands one `Call` (built by ``_endpoints``) to its engine
-(``_async/_engine.py``, and the generated ``_sync/_engine.py``), which owns retries,
-error mapping and logging. The API key is only ever placed in the ``Authorization``
-header; it is never logged, never in a ``repr`` and scrubbed from error text.
+Every public client method hands one `Call` (built in ``_app_api`` / ``_knowledge_api``)
+to its engine (``_async/_engine.py``, and the generated ``_sync/_engine.py``), which
+owns retries, error mapping and logging. The API key is only ever placed in the
+``Authorization`` header; it is never logged, never in a ``repr`` and scrubbed from
+error text.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dify_transport._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_BLOCKING_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_BASE_URL,
     LOGGER_NAME,
@@ -40,6 +42,8 @@ from dify_transport._errors import (
     DifyConfigError,
     PoolTimeoutError,
 )
+from dify_transport._pools import checked_max_connections
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, loads_strict
 
 __all__ = [
@@ -72,6 +76,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 HttpClient: TypeAlias = httpx.Client
 """The sync HTTP client type adapters may inject (``http_client=``)."""
@@ -293,13 +298,7 @@ def invalid_payload(exc: BaseException, response: httpx.Response) -> APIResponse
 
 
 def parse_json(response: httpx.Response) -> Any:
-    """Decode a JSON body; an empty body (e.g. 204) is None.
-
-    Args:
-        response: A read response.
-
-    Returns:
-        The decoded JSON.
+    """Decode a read response's JSON body (an empty one, e.g. a 204, is None).
 
     Raises:
         APIResponseValidationError: The body was not JSON.
@@ -319,14 +318,9 @@ def parse_json(response: httpx.Response) -> Any:
 
 
 def resolve_timeout(value: TimeoutTypes, default: httpx.Timeout) -> httpx.Timeout:
-    """Turn a timeout argument into an ``httpx.Timeout``.
+    """A timeout argument as an ``httpx.Timeout``.
 
-    Args:
-        value: None (use ``default``), seconds, or an ``httpx.Timeout``.
-        default: The client's timeout.
-
-    Returns:
-        A float ``t`` becomes ``Timeout(t, connect=min(t, 5))``.
+    None is ``default`` (the client's); a float ``t`` is ``Timeout(t, connect=min(t, 5))``.
     """
     if value is None:
         return default
@@ -386,25 +380,43 @@ class _Secret:
     __str__ = __repr__
 
 
-class BaseAPIClient:
-    """Configuration shared by the sync and async engines."""
+class BaseAPIClient(Generic[H]):
+    """Configuration shared by the sync and async engines, and every client's constructor."""
 
     _env_key: str = ""
     _key_hint: str = "an app key"
     max_connections: int | None = None
     """Connections the client's own HTTP client may open at once (None: an injected one)."""
     _key_source: str = "the app's 'API Access' page"
+    _http_type: type[H]
+    """What ``http_client=`` must be: ``httpx.AsyncClient`` (async) or ``httpx.Client``."""
+    _build_http: Callable[[httpx.Timeout, int], H]
+    """Builds the client's own HTTP client (``_pool.build_http_client``)."""
+    _loop: object | None = None
+    """The event loop the pool was first used on (None: not used yet, or sync)."""
 
     def __init__(
         self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: H | None = None,
         *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: TimeoutTypes,
-        max_retries: int,
         deadline: float | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        max_connections: int | None = None,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> None:
+        """Configure the client (no I/O).
+
+        ``timeout`` bounds each phase (connect, and each read: the gap between two
+        stream events). ``deadline`` (seconds) bounds a whole call, retries and
+        stream included, unless a call passes its own ``deadline=``. A stream event
+        larger than ``max_event_size`` bytes (default 8 MiB; None: unbounded) raises
+        ``APIResponseValidationError``. ``reconnect``: how a dropped workflow or
+        chatflow stream resumes (False: it does not; a `ReconnectPolicy`).
+        """
         key = api_key if api_key is not None else os.environ.get(self._env_key)
         if not key or not key.strip():
             raise DifyConfigError(
@@ -444,6 +456,27 @@ class BaseAPIClient:
             )
         self.max_event_size: int | None = max_event_size
         """Largest SSE event a stream accepts, in bytes (None: unbounded)."""
+        if http_client is not None and not isinstance(http_client, self._http_type):
+            raise DifyConfigError(
+                f"http_client must be an httpx.{self._http_type.__name__} for this client"
+            )
+        if http_client is not None and max_connections is not None:
+            raise DifyConfigError(
+                "max_connections applies to the HTTP client this client builds; with "
+                "http_client=... set the limit on it (httpx.Limits(max_connections=...))"
+            )
+        self._owns_client = http_client is None
+        if http_client is None:
+            self.max_connections = checked_max_connections(max_connections)
+        else:
+            self._adopt_timeout(http_client.timeout)
+        # Built now (no I/O), so a first call pays no setup (async: rebuilt if the loop changes).
+        self._client: H | None = http_client if http_client is not None else self._own_http()
+        self._reconnect = resolve_policy(reconnect, None)
+
+    def _own_http(self) -> H:
+        """A new HTTP client of the kind this client builds itself."""
+        return self._build_http(self.timeout, self.max_connections or 0)
 
     def _expires(self, deadline: float | None) -> tuple[float | None, float | None]:
         """The call's deadline (its own, else the client's) and its monotonic expiry."""
@@ -465,12 +498,8 @@ class BaseAPIClient:
     def _blocking_timeout(self, timeout: TimeoutTypes) -> TimeoutTypes:
         """Timeout of a blocking generation call (wire trap T19: no byte until the run ends).
 
-        Args:
-            timeout: The per-call timeout, if any.
-
-        Returns:
-            ``timeout`` if given, else the client's timeout if it was given explicitly,
-            else ``DEFAULT_BLOCKING_TIMEOUT`` (300 s read).
+        The call's ``timeout`` if given, else the client's if it was given explicitly,
+        else ``DEFAULT_BLOCKING_TIMEOUT`` (300 s read).
         """
         if timeout is not None:
             return timeout
@@ -532,11 +561,9 @@ class BaseAPIClient:
 
     def _not_a_stream(
         self, call: Call[Any], response: httpx.Response, body: bytes
-    ) -> APIResponseValidationError | None:
+    ) -> APIResponseValidationError:
         """The error for a 200 to a streaming call that is a page or JSON, not SSE."""
         ctype = _content_type(response)
-        if ctype not in _NOT_STREAM_TYPES:
-            return None
         start = body[:300].decode("utf-8", "replace")
         return APIResponseValidationError(
             f"Dify answered {call.method} {self._shown_url}{call.path} with {ctype}, not an "

@@ -88,28 +88,19 @@ def _message(result: Result, model: ChatDify, before: str) -> AIMessage:
 def _continue(
     model: ChatDify, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
 ) -> Result:
-    user = paused.user or model.user
-    client = model._client
     with translate_errors():
-        client.submit_human_input_form(
-            paused.form_token(node_id), user=user, action=action, inputs=inputs
+        return model._client.answer_form(
+            paused, action=action, inputs=inputs, node_id=node_id, user=model.user
         )
-        with client.stream_workflow_events(paused.workflow_run_id or "", user=user) as events:
-            return events.final()
 
 
 async def _acontinue(
     model: ChatDify, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
 ) -> Result:
-    user = paused.user or model.user
-    client = model._async_client
     with translate_errors():
-        await client.submit_human_input_form(
-            paused.form_token(node_id), user=user, action=action, inputs=inputs
+        return await model._async_client.answer_form(
+            paused, action=action, inputs=inputs, node_id=node_id, user=model.user
         )
-        events = await client.stream_workflow_events(paused.workflow_run_id or "", user=user)
-        async with events:
-            return await events.final()
 
 
 def _first(result: ChatResult) -> AIMessage:

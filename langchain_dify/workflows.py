@@ -209,29 +209,19 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
         self, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
     ) -> Result:
         """Answer a form of a paused run and follow the same run (no new POST)."""
-        user = paused.user or self.user
         with translate_errors():
-            self._client.submit_human_input_form(
-                paused.form_token(node_id), user=user, action=action, inputs=inputs
+            return self._client.answer_form(
+                paused, action=action, inputs=inputs, node_id=node_id, user=self.user
             )
-            events = self._client.stream_workflow_events(paused.workflow_run_id or "", user=user)
-            with events:
-                return events.final()
 
     async def _acontinue(
         self, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
     ) -> Result:
         """Async `_continue`."""
-        user = paused.user or self.user
         with translate_errors():
-            await self._async_client.submit_human_input_form(
-                paused.form_token(node_id), user=user, action=action, inputs=inputs
+            return await self._async_client.answer_form(
+                paused, action=action, inputs=inputs, node_id=node_id, user=self.user
             )
-            events = await self._async_client.stream_workflow_events(
-                paused.workflow_run_id or "", user=user
-            )
-            async with events:
-                return await events.final()
 
     def _run(
         self, value: dict[str, Any], run_manager: CallbackManagerForChainRun

@@ -89,20 +89,6 @@ async def _start(client: AsyncDifyClient, inputs: dict[str, Any], user: str) -> 
         return await stream.final()
 
 
-async def _answer(
-    client: AsyncDifyClient, paused: PausedRun, response: DifyHumanResponseEvent, user: str
-) -> Result:
-    await client.submit_human_input_form(
-        paused.form_token(response.node_id),
-        user=user,
-        action=response.action,
-        inputs=response.inputs,
-    )
-    events = await client.stream_workflow_events(paused.workflow_run_id or "", user=user)
-    async with events:
-        return await events.final()
-
-
 async def arun_dify_workflow(
     ctx: Context,
     client: AsyncDifyClient,
@@ -148,7 +134,13 @@ async def arun_dify_workflow(
             requirements={"run_id": run_id},
             timeout=timeout,
         )
-        result = await _answer(client, paused, response, paused.user or user)
+        result = await client.answer_form(
+            paused,
+            action=response.action,
+            inputs=response.inputs,
+            node_id=response.node_id,
+            user=user,
+        )
         if result.paused is None:
             await ctx.store.set(key, None)
             return dict(result.outputs or {})

@@ -6,16 +6,15 @@ one endpoint defined in ``dify_transport/_app_api_1x.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from dify_transport import _app_api_1x as api1x
 from dify_transport._app_api import Headers
 from dify_transport._app_api_1x import ReplyAction
 from dify_transport._async._engine import AsyncAPIClient
-from dify_transport._async._resume import AsyncResumer
-from dify_transport._base_client import Call, TimeoutTypes
-from dify_transport._reconnect import ReconnectPolicy, resolve_policy
+from dify_transport._base_client import TimeoutTypes
+from dify_transport._errors import DifyConfigError
+from dify_transport._reconnect import ReconnectPolicy
 from dify_transport._streaming import AsyncStream
 from dify_transport.types import (
     Annotation,
@@ -26,6 +25,8 @@ from dify_transport.types import (
     ConversationVariablePage,
     EndUser,
     HumanInputForm,
+    PausedRun,
+    Result,
 )
 
 __all__ = ["AsyncAppEndpoints1x"]
@@ -33,24 +34,6 @@ __all__ = ["AsyncAppEndpoints1x"]
 
 class AsyncAppEndpoints1x(AsyncAPIClient):
     """Conversation variables, end users, feedbacks, annotations, human input, run events."""
-
-    _reconnect: ReconnectPolicy | None = ReconnectPolicy()
-    """How a dropped workflow/chatflow stream resumes (the client's ``reconnect=``)."""
-
-    def _resumer(
-        self,
-        call: Call[Any],
-        reconnect: bool | ReconnectPolicy | None,
-        timeout: TimeoutTypes,
-        extra_headers: Mapping[str, str] | None,
-    ) -> AsyncResumer | None:
-        """The reconnect of one run stream (None when turned off)."""
-        policy = resolve_policy(reconnect, self._reconnect)
-        if policy is None:
-            return None
-        return AsyncResumer(
-            self, policy, user=call.user, timeout=timeout, extra_headers=extra_headers
-        )
 
     # -- Dify 1.x: conversation variables, end users, feedbacks ------------------------
 
@@ -239,5 +222,43 @@ class AsyncAppEndpoints1x(AsyncAPIClient):
         `stream_workflow` (``reconnect``: None = the client's setting, False = off).
         """
         call = api1x.stream_workflow_events(workflow_run_id, user=user)
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return await self._stream(call, timeout, extra_headers, resume=resume)
+        return await self._stream(call, timeout, extra_headers, reconnect=reconnect)
+
+    async def answer_form(
+        self,
+        paused: PausedRun,
+        *,
+        action: str,
+        inputs: dict[str, Any] | None = None,
+        node_id: str | None = None,
+        user: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Result:
+        """Answer a paused run's form and follow the same run to its end (never a new POST).
+
+        `submit_human_input_form` with ``paused.form_token(node_id)``, then
+        `stream_workflow_events` read to its `Result` (which may pause again at a later
+        form: ``result.paused``). The run's own ``paused.user`` is used; ``user`` only
+        when the handle has none.
+        """
+        run_user = paused.user or user
+        if not run_user:
+            raise DifyConfigError("The paused run names no user: pass user=... (the run's user)")
+        token = paused.form_token(node_id)
+        await self.submit_human_input_form(
+            token,
+            user=run_user,
+            action=action,
+            inputs=inputs,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        events = await self.stream_workflow_events(
+            paused.workflow_run_id or "",
+            user=run_user,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        async with events:
+            return await events.final()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
 from dify_transport import _retry
 from dify_transport._app_api import stop_task
 from dify_transport._async._pool import build_http_client
+from dify_transport._async._resume import AsyncResumer
 from dify_transport._base_client import (
     BAD_PAYLOAD,
     STOP_HTTP_TIMEOUT,
@@ -31,12 +32,8 @@ from dify_transport._base_client import (
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
-from dify_transport._pools import checked_max_connections
-from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
+from dify_transport._reconnect import ReconnectPolicy, resolve_policy
 from dify_transport._streaming import AsyncStream
-
-if TYPE_CHECKING:
-    from dify_transport._async._resume import AsyncResumer
 
 __all__ = ["AsyncAPIClient"]
 
@@ -44,48 +41,13 @@ T = TypeVar("T")
 _log = logging.getLogger(LOGGER_NAME)
 
 
-class AsyncAPIClient(BaseAPIClient):
+class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
     """The asynchronous engine: one lazily built ``httpx.AsyncClient``, retries, error mapping."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: TimeoutTypes,
-        max_retries: int,
-        http_client: httpx.AsyncClient | None,
-        deadline: float | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        max_connections: int | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            max_event_size=max_event_size,
-        )
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise DifyConfigError("http_client must be an httpx.AsyncClient for this client")
-        if http_client is not None and max_connections is not None:
-            raise DifyConfigError(
-                "max_connections applies to the HTTP client this client builds; with "
-                "http_client=... set the limit on it (httpx.Limits(max_connections=...))"
-            )
-        owned = http_client is None
-        self.max_connections = checked_max_connections(max_connections) if owned else None
-        # Built now (no I/O), so a first call pays no setup; rebuilt if the loop changes.
-        self._client: httpx.AsyncClient | None = (
-            build_http_client(self.timeout, self.max_connections or 0) if owned else http_client
-        )
-        self._owns_client = http_client is None
-        if http_client is not None:
-            self._adopt_timeout(http_client.timeout)
-        self._sleep: AsyncSleep | None = None
-        self._loop: object | None = None
-        """The event loop the pool was first used on (None: not used yet, or sync)."""
+    _http_type = httpx.AsyncClient
+    _build_http = staticmethod(build_http_client)
+    _sleep: AsyncSleep | None = None
+    """Replaces the retry backoff's sleep (tests)."""
 
     def _http(self) -> httpx.AsyncClient:
         """The HTTP client for the current event loop.
@@ -104,7 +66,7 @@ class AsyncAPIClient(BaseAPIClient):
                 )
             self._client = None  # bound to the old (closed) loop; its sockets are dropped
         if self._client is None:
-            self._client = build_http_client(self.timeout, self.max_connections or 0)
+            self._client = self._own_http()
         self._loop = loop
         return self._client
 
@@ -119,6 +81,9 @@ class AsyncAPIClient(BaseAPIClient):
         deadline: tuple[float | None, float | None] = (None, None),
     ) -> httpx.Response:
         """Send ``call`` with retries; return a 2xx response (streamed if asked).
+
+        A streamed 2xx that is an HTML page or JSON, not an event stream, raises
+        ``APIResponseValidationError``.
 
         ``deadline`` is ``(seconds, monotonic expiry)`` from ``_expires``: every phase
         timeout is shortened to the time left, and a retry whose wait would pass the
@@ -153,6 +118,8 @@ class AsyncAPIClient(BaseAPIClient):
                     continue
                 raise self._connection_error(exc, call) from exc
             if response.is_success:
+                if stream and not_a_stream(response):
+                    raise self._not_a_stream(call, response, await _read_closed(response))
                 return response
             body = await _read_closed(response)
             err = make_status_error(
@@ -199,26 +166,27 @@ class AsyncAPIClient(BaseAPIClient):
         timeout: TimeoutTypes = None,
         extra_headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
-        resume: AsyncResumer | None = None,
+        reconnect: bool | ReconnectPolicy | None = False,
     ) -> AsyncStream:
         """Open a streaming ``call``; HTTP errors before the first event raise here.
 
         ``deadline`` (else the client's) bounds the opening, its retries and the whole
         stream (a reconnection included): when it passes mid-stream, the read raises
         ``APITimeoutError`` with the partial answer and the Dify task is stopped.
-        ``resume``: how a workflow/chatflow stream that drops resumes (None: it does not).
+        ``reconnect``: how a workflow/chatflow stream that drops resumes from the run's
+        events (None: the client's ``reconnect``; False, the default: it does not).
         """
         limit = self._expires(deadline)
-        if resume is not None:
+        resume = None
+        policy = resolve_policy(reconnect, self._reconnect)
+        if policy is not None:
+            resume = AsyncResumer(
+                self, policy, user=call.user, timeout=timeout, extra_headers=extra_headers
+            )
             resume.deadline = limit
         response = await self._request(
             call, timeout=timeout, extra_headers=extra_headers, stream=True, deadline=limit
         )
-        if not_a_stream(response):
-            body = await _read_closed(response)
-            err = self._not_a_stream(call, response, body)
-            if err is not None:
-                raise err
         stop = None
         if call.stop is not None:
             stop = self._stopper(call.stop, call.user or "", extra_headers)

@@ -1,16 +1,10 @@
 """The HTTP client a transport client builds: httpx, with its connections in several pools.
 
 One ``httpx.AsyncClient`` whose transport (`AsyncShardedTransport`) spreads requests
-over httpx's own ``httpx.AsyncHTTPTransport`` pools of at most ``POOL_SHARD_SIZE``
-connections each (``max_connections`` in total). httpcore rescans a pool's every
-connection (and, per idle one, all of them again) on each request start and finish:
-at 1,000 concurrent streams one pool spent ~12x the CPU on that bookkeeping of pools
-of 64 (``benchmarks/load.py``). A request goes to the
-first pool with a free connection (pools are built as they are first needed);
-when every connection is busy it waits in the least busy pool, at most the
-timeout's ``pool`` phase (then ``httpx.PoolTimeout``, which the engine turns into
-``PoolTimeoutError``). With a proxy in the environment, httpx builds the client
-itself (its proxy mounts) with one pool of ``max_connections``.
+over httpx's own pools of at most ``POOL_SHARD_SIZE`` connections (``max_connections``
+in all), because httpcore's bookkeeping grows with a pool's size: why, and the rules
+(first free pool, waiting, ``PoolTimeoutError``, proxies), in docs/architecture.md,
+"Connection pools".
 """
 
 from __future__ import annotations

@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-
 from dify_transport import _app_api as api
 from dify_transport._app_api import Files, Headers, Inputs, Rating, SortBy
 from dify_transport._base_client import TimeoutTypes
-from dify_transport._constants import DEFAULT_MAX_RETRIES, ENV_API_KEY
+from dify_transport._constants import ENV_API_KEY
 from dify_transport._files import FileTypes
 from dify_transport._history import MessagePager
-from dify_transport._reconnect import ReconnectPolicy, resolve_policy
-from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE
+from dify_transport._reconnect import ReconnectPolicy
 from dify_transport._streaming import Stream
 from dify_transport._sync._app_client_1x import AppEndpoints1x
 from dify_transport.types import (
@@ -69,39 +66,6 @@ class DifyClient(AppEndpoints1x):
 
     _env_key = ENV_API_KEY
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
-        *,
-        deadline: float | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        max_connections: int | None = None,
-        reconnect: bool | ReconnectPolicy = True,
-    ) -> None:
-        """Configure the client (no I/O).
-
-        ``timeout`` bounds each phase (connect, and each read: the gap between two
-        stream events). ``deadline`` (seconds) bounds a whole call, retries and
-        stream included, unless a call passes its own ``deadline=``. A stream event
-        larger than ``max_event_size`` bytes (default 8 MiB; None: unbounded) raises
-        ``APIResponseValidationError``.
-        """
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            http_client=http_client,
-            deadline=deadline,
-            max_event_size=max_event_size,
-            max_connections=max_connections,
-        )
-        self._reconnect = resolve_policy(reconnect, None)
-
     # -- generation -------------------------------------------------------------------
 
     def stream_chat(
@@ -150,8 +114,7 @@ class DifyClient(AppEndpoints1x):
             auto_generate_name=auto_generate_name,
             workflow_id=workflow_id,
         )
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return self._stream(call, timeout, extra_headers, deadline, resume)
+        return self._stream(call, timeout, extra_headers, deadline, reconnect)
 
     def chat(
         self,
@@ -230,8 +193,7 @@ class DifyClient(AppEndpoints1x):
         call = api.run_workflow(
             user=user, streaming=True, inputs=inputs, files=files, workflow_id=workflow_id
         )
-        resume = self._resumer(call, reconnect, timeout, extra_headers)
-        return self._stream(call, timeout, extra_headers, deadline, resume)
+        return self._stream(call, timeout, extra_headers, deadline, reconnect)
 
     def run_workflow(
         self,
@@ -267,17 +229,7 @@ class DifyClient(AppEndpoints1x):
         The turn streams (agent apps refuse blocking), starts a new conversation that
         Dify is asked not to title (``auto_generate_name=False`` saves an LLM call),
         and ``retriever_resources`` come in citation order (``position``).
-
-        Args:
-            query: The question.
-            user: End-user id.
-            inputs: App input variables.
-            delete_conversation: Delete the conversation the question created.
-            timeout: Per-call timeout.
-            extra_headers: Extra HTTP headers for these requests.
-
-        Returns:
-            The aggregated turn.
+        ``delete_conversation=True`` deletes the conversation the question created.
         """
         stream = self.stream_chat(
             query,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -14,18 +14,17 @@ from dify_transport import _app_api as api
 from dify_transport import _app_api_1x as api1x
 from dify_transport import _retry
 from dify_transport._aggregate import StreamAccumulator
-from dify_transport._base_client import TimeoutTypes, not_a_stream
+from dify_transport._base_client import Call, TimeoutTypes
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._errors import APIError
 from dify_transport._reconnect import ReconnectPolicy, Resumption, find_message
-from dify_transport._sync._engine import _read_closed
-from dify_transport.types import Message, WorkflowRun
 
 if TYPE_CHECKING:
     from dify_transport._sync._engine import SyncAPIClient
 
 __all__ = ["Resumer"]
 
+T = TypeVar("T")
 _log = logging.getLogger(LOGGER_NAME)
 _MESSAGE_PAGE = 20
 
@@ -71,11 +70,6 @@ class Resumer(Resumption):
                     call, timeout=self._timeout, extra_headers=self._headers, stream=True,
                     max_retries=0, deadline=self.deadline,
                 )  # fmt: skip
-                if not_a_stream(response):
-                    body = _read_closed(response)
-                    err = self._client._not_a_stream(call, response, body)
-                    if err is not None:
-                        raise err
             except APIError as exc:
                 _log.debug("dify reconnect to run %s failed: %s", run_id, type(exc).__name__)
                 last = exc
@@ -92,21 +86,20 @@ class Resumer(Resumption):
         run_id = acc.workflow_run_id or ""
         acc.lost_ends()
         if acc.conversation_id is not None and acc.message_id is not None:
-            message: Message | None = None
             call = api.get_messages(
                 acc.conversation_id, user=self.user or "", first_id=None, limit=_MESSAGE_PAGE
             )
-            try:
-                page = self._client._send(call, self._timeout, self._headers)
-                message = find_message(page.data, acc.message_id)
-            except APIError as exc:
-                _log.debug("dify: reading back message %s failed: %r", acc.message_id, exc)
+            page = self._read_back(call, f"message {acc.message_id}")
+            message = find_message(page.data, acc.message_id) if page is not None else None
             self.complete_chat(acc, message, run_id)
             return
-        run: WorkflowRun | None = None
-        try:
-            call_run = api.get_workflow_run(run_id)
-            run = self._client._send(call_run, self._timeout, self._headers)
-        except APIError as exc:
-            _log.debug("dify: reading back run %s failed: %r", run_id, exc)
+        run = self._read_back(api.get_workflow_run(run_id), f"run {run_id}")
         self.complete_workflow(acc, run)
+
+    def _read_back(self, call: Call[T], what: str) -> T | None:
+        """``call``'s answer, or None when it fails (the stream ends with what it has)."""
+        try:
+            return self._client._send(call, self._timeout, self._headers)
+        except APIError as exc:
+            _log.debug("dify: reading back %s failed: %r", what, exc)
+            return None

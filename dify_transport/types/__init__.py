@@ -9,144 +9,42 @@ The models live in modules named for what they hold: ``_common`` (the base model
 wire helpers), ``_generation`` (a generation's result, usage, citations, agent steps),
 ``_conversations`` (history), ``_workflows`` (run detail, logs), ``_app`` (app
 parameters, info, uploads) and ``_knowledge`` (datasets, documents, segments,
-retrieve). Import them from here.
+retrieve), ``_knowledge_admin`` (chunks, metadata, tags, models), ``_app_extras`` (1.x
+app answers) and ``_stream_events`` (typed run events). Import them from here: this
+package re-exports each module's ``__all__``.
 """
 
 from __future__ import annotations
 
-from dify_transport.types._app import AppInfo, AppMeta, AppParameters, AppSite, UploadedFile
-from dify_transport.types._app_extras import (
-    Annotation,
-    AnnotationPage,
-    AnnotationReplyJob,
-    AppFeedback,
-    AppFeedbackPage,
-    ConversationVariable,
-    ConversationVariablePage,
-    EndUser,
-    HumanInputForm,
+from dify_transport.types import (
+    _app,
+    _app_extras,
+    _common,
+    _conversations,
+    _generation,
+    _knowledge,
+    _knowledge_admin,
+    _stream_events,
+    _workflows,
 )
-from dify_transport.types._common import DifyModel
-from dify_transport.types._conversations import (
-    Conversation,
-    ConversationPage,
-    Message,
-    MessagePage,
-)
-from dify_transport.types._generation import (
-    AgentThought,
-    FileInput,
-    NodeRun,
-    PausedRun,
-    PendingForm,
-    Result,
-    RetrieverResource,
-    Usage,
-)
-from dify_transport.types._knowledge import (
-    Dataset,
-    DatasetPage,
-    Document,
-    DocumentCreated,
-    DocumentPage,
-    IndexingStatus,
-    IndexingStatusList,
-    RetrieveRecord,
-    RetrieveResponse,
-    Segment,
-    SegmentDocument,
-    SegmentPage,
-)
-from dify_transport.types._knowledge_admin import (
-    BuiltInField,
-    ChildChunk,
-    ChildChunkPage,
-    DatasetTags,
-    DocumentDownload,
-    DocumentMetadataValue,
-    KnowledgeTag,
-    MetadataField,
-    MetadataFieldList,
-    ModelProvider,
-    ModelProviderList,
-    SegmentDetail,
-    SegmentList,
-)
-from dify_transport.types._stream_events import (
-    AgentLogEvent,
-    AgentLogStep,
-    IterationEvent,
-    LoopEvent,
-    NodeRetryEvent,
-    RunEventEnvelope,
-    TextChunkEvent,
-    TTSMessageEvent,
-    WorkflowStartedEvent,
-)
-from dify_transport.types._workflows import WorkflowLogPage, WorkflowRun
+from dify_transport.types._app import *  # noqa: F403
+from dify_transport.types._app_extras import *  # noqa: F403
+from dify_transport.types._common import *  # noqa: F403
+from dify_transport.types._conversations import *  # noqa: F403
+from dify_transport.types._generation import *  # noqa: F403
+from dify_transport.types._knowledge import *  # noqa: F403
+from dify_transport.types._knowledge_admin import *  # noqa: F403
+from dify_transport.types._stream_events import *  # noqa: F403
+from dify_transport.types._workflows import *  # noqa: F403
 
-__all__ = [
-    "AgentLogEvent",
-    "AgentLogStep",
-    "AgentThought",
-    "Annotation",
-    "AnnotationPage",
-    "AnnotationReplyJob",
-    "AppFeedback",
-    "AppFeedbackPage",
-    "AppInfo",
-    "AppMeta",
-    "AppParameters",
-    "AppSite",
-    "BuiltInField",
-    "ChildChunk",
-    "ChildChunkPage",
-    "Conversation",
-    "ConversationPage",
-    "ConversationVariable",
-    "ConversationVariablePage",
-    "Dataset",
-    "DatasetPage",
-    "DatasetTags",
-    "DifyModel",
-    "Document",
-    "DocumentCreated",
-    "DocumentDownload",
-    "DocumentMetadataValue",
-    "DocumentPage",
-    "EndUser",
-    "FileInput",
-    "HumanInputForm",
-    "IndexingStatus",
-    "IndexingStatusList",
-    "KnowledgeTag",
-    "Message",
-    "MessagePage",
-    "MetadataField",
-    "MetadataFieldList",
-    "ModelProvider",
-    "ModelProviderList",
-    "IterationEvent",
-    "LoopEvent",
-    "NodeRetryEvent",
-    "NodeRun",
-    "PausedRun",
-    "PendingForm",
-    "Result",
-    "RetrieveRecord",
-    "RetrieveResponse",
-    "RetrieverResource",
-    "RunEventEnvelope",
-    "Segment",
-    "SegmentDetail",
-    "SegmentDocument",
-    "SegmentList",
-    "SegmentPage",
-    "TTSMessageEvent",
-    "TextChunkEvent",
-    "UploadedFile",
-    "Usage",
-    "WorkflowLogPage",
-    "WorkflowRun",
-    "WorkflowStartedEvent",
-]
+__all__ = (
+    _app.__all__
+    + _app_extras.__all__
+    + _common.__all__
+    + _conversations.__all__
+    + _generation.__all__
+    + _knowledge.__all__
+    + _knowledge_admin.__all__
+    + _stream_events.__all__
+    + _workflows.__all__
+)

@@ -59,11 +59,8 @@ class AppInfo(DifyModel):
     """Basic app info (``GET /info``; 0.15 has no ``mode``/``author_name``)."""
 
     name: str | None = None
-    """App name."""
     description: str | None = None
-    """App description."""
     tags: list[str] = []
-    """Tags."""
     mode: str | None = None
     """App mode (1.x)."""
     author_name: str | None = None
@@ -74,25 +71,17 @@ class AppSite(DifyModel):
     """The app's WebApp settings (``GET /site``, 1.x)."""
 
     title: str | None = None
-    """WebApp title."""
     description: str | None = None
-    """Description."""
     icon_type: str | None = None
     """``emoji`` or ``image``."""
     icon: str | None = None
-    """Icon."""
     icon_background: str | None = None
-    """Icon background colour."""
     icon_url: str | None = None
-    """Icon URL."""
     default_language: str | None = None
-    """Default language."""
     copyright: str | None = None
-    """Copyright text."""
     privacy_policy: str | None = None
     """Privacy policy URL."""
     custom_disclaimer: str | None = None
-    """Disclaimer."""
 
 
 class UploadedFile(DifyModel):
@@ -101,13 +90,11 @@ class UploadedFile(DifyModel):
     id: str
     """Upload file id."""
     name: str | None = None
-    """File name."""
     size: int | None = None
     """Size in bytes."""
     extension: str | None = None
     """Extension without dot."""
     mime_type: str | None = None
-    """MIME type."""
     created_by: str | None = None
     """End-user id that owns it."""
     created_at: int | None = None

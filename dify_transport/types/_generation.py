@@ -75,15 +75,12 @@ class RetrieverResource(DifyModel):
     dataset_id: str | None = None
     """Knowledge base id."""
     dataset_name: str | None = None
-    """Knowledge base name."""
     document_id: str | None = None
     """Document id (external knowledge: maybe the title)."""
     document_name: str | None = None
-    """Document name."""
     segment_id: str | None = None
     """Segment (chunk) id."""
     score: float | None = None
-    """Retrieval score."""
     content: str | None = None
     """The passage text."""
 
@@ -168,9 +165,8 @@ class PendingForm(DifyModel):
 class PausedRun(DifyModel):
     """Where a paused workflow or chatflow run stands: plain data a checkpointer can store.
 
-    Answer a form with ``submit_human_input_form(form.form_token, user=paused.user,
-    ...)``, then follow the rest with ``stream_workflow_events(paused.workflow_run_id,
-    user=paused.user)``.
+    Answer a form and follow the rest of the run with the client's
+    ``answer_form(paused, action=..., inputs=...)``.
     """
 
     workflow_run_id: str | None = None

@@ -54,8 +54,8 @@ class WorkflowStartedEvent(RunEventEnvelope):
     data: WorkflowStartedData = WorkflowStartedData()
 
 
-class NodeRetryData(DifyModel):
-    """``node_retry.data``: like ``node_finished`` plus ``retry_index``."""
+class NodeData(DifyModel):
+    """What the ``data`` of node, iteration and loop events share."""
 
     id: str | None = None
     """The node execution id (kept across retries)."""
@@ -64,9 +64,14 @@ class NodeRetryData(DifyModel):
     title: str | None = None
     status: str | None = None
     error: str | None = None
+    elapsed_time: float | None = None
+
+
+class NodeRetryData(NodeData):
+    """``node_retry.data``: like ``node_finished`` plus ``retry_index``."""
+
     retry_index: int | None = None
     """0-based: the retry that is about to run."""
-    elapsed_time: float | None = None
 
 
 class NodeRetryEvent(RunEventEnvelope):
@@ -75,20 +80,13 @@ class NodeRetryEvent(RunEventEnvelope):
     data: NodeRetryData = NodeRetryData()
 
 
-class ContainerData(DifyModel):
+class ContainerData(NodeData):
     """``iteration_*`` / ``loop_*`` ``data``."""
 
-    id: str | None = None
-    node_id: str | None = None
-    node_type: str | None = None
-    title: str | None = None
     index: int | None = None
     """``*_next``: the 0-based round that starts."""
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
-    status: str | None = None
-    error: str | None = None
-    elapsed_time: float | None = None
     total_tokens: int | None = None
     steps: int | None = None
     """``*_completed``: rounds run."""

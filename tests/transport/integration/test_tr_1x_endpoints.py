@@ -203,3 +203,28 @@ def test_expired_form_is_a_named_error(emulator: Emulator) -> None:
             client.submit_human_input_form(
                 form.form_token or "", user=user, action="approve", inputs={"priority": "high"}
             )
+
+
+def test_answer_form_follows_the_same_run(emulator: Emulator) -> None:
+    user = _user()
+    with _client(emulator, "review_workflow") as client:
+        paused = client.run_workflow(user=user, inputs={"text": "Ship it?"}).paused
+        assert paused is not None  # a blocking pause names no user: pass the run's
+        done = client.answer_form(paused, action="approve", inputs={"priority": "high"}, user=user)
+        assert (done.status, done.paused) == ("succeeded", None)
+        assert done.workflow_run_id == paused.workflow_run_id
+        with pytest.raises(HumanInputFormSubmittedError):  # the form worked once
+            client.answer_form(paused, action="approve", inputs={"priority": "high"}, user=user)
+
+
+async def test_async_answer_form(emulator: Emulator) -> None:
+    user = _user()
+    key = emulator.keys.review_workflow
+    async with AsyncDifyClient(api_key=key, base_url=emulator.base_url) as client:
+        stream = await client.stream_workflow(user=user, inputs={"text": "Ship it?"})
+        async with stream:
+            paused = (await stream.final()).paused
+        assert paused is not None
+        done = await client.answer_form(paused, action="approve", inputs={"priority": "high"})
+        assert done.status == "succeeded"
+        assert done.outputs == (await client.get_workflow_run(paused.workflow_run_id or "")).outputs
