@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from pathlib import PurePath
+from typing import Any, Final, TypeAlias
 
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._errors import DifyConfigError
@@ -29,13 +30,16 @@ from dify_transport.types import MetadataField
 
 __all__ = [
     "BUILT_IN_NAMES",
+    "NAME_LIMIT",
     "RESERVED_PREFIX",
     "TextDocument",
     "dify_key",
     "dify_value",
+    "document_name",
     "field_type",
     "missing_fields",
     "operations",
+    "text_documents",
 ]
 
 _log = logging.getLogger(LOGGER_NAME)
@@ -46,6 +50,12 @@ BUILT_IN_NAMES: Final = frozenset(
 """Dify's built-in metadata field names (a custom field may not use them)."""
 RESERVED_PREFIX: Final = "doc_"
 """Prefix of a metadata key that is a built-in field name."""
+NAME_LIMIT: Final = 255
+"""Dify's longest document name."""
+_NAME_KEYS: Final = ("title", "file_name", "file_path", "source")
+
+Passage: TypeAlias = tuple[str, Mapping[str, Any], str | None]
+"""A framework document as ``(text, metadata, id)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,29 @@ class TextDocument:
             raise DifyConfigError(msg)
         if not isinstance(self.name, str) or not self.name.strip():
             raise DifyConfigError("A document needs a non-empty name.")
+
+
+def document_name(metadata: Mapping[str, Any], doc_id: str | None, number: int) -> str:
+    """A document's Dify name (at most `NAME_LIMIT` characters).
+
+    Its metadata ``title``, else the file name in ``file_name``, ``file_path`` or
+    ``source``, else its id, else ``document-<number>.txt``.
+    """
+    for key in _NAME_KEYS:
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            name = value if key == "title" else PurePath(value).name
+            if name:
+                return name[:NAME_LIMIT]
+    return (doc_id or f"document-{number}.txt")[:NAME_LIMIT]
+
+
+def text_documents(passages: Iterable[Passage]) -> list[TextDocument]:
+    """One `TextDocument` per ``(text, metadata, id)``, named by `document_name`."""
+    return [
+        TextDocument(document_name(meta, doc_id, number), text, dict(meta))
+        for number, (text, meta, doc_id) in enumerate(passages, 1)
+    ]
 
 
 def dify_key(key: str) -> str:

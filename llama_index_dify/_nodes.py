@@ -7,7 +7,7 @@ from typing import Any
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from dify_transport.passages import segment_text
+from dify_transport.passages import hit_metadata, segment_text
 from dify_transport.types import RetrieveRecord
 
 __all__ = ["node_from_record", "node_from_resource", "nodes_from_resources"]
@@ -73,9 +73,8 @@ def nodes_from_resources(resources: Iterable[Mapping[str, Any]]) -> list[NodeWit
 def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
     """Build a node from one knowledge-API retrieve hit.
 
-    Q&A segments read ``question: ...`` / ``answer: ...``, as Dify cites them. The
-    document's Dify metadata fields come first (shown to LLMs); ids, names and positions
-    win on a clash.
+    Text and metadata as `dify_transport.passages` gives them; the document's Dify
+    metadata fields are shown to LLMs, the rest is hidden.
 
     Args:
         record: The hit.
@@ -86,15 +85,6 @@ def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
     """
     segment = record.segment
     document = segment.document
-    metadata: dict[str, Any] = dict((document.doc_metadata or {}) if document else {})
-    metadata["dataset_id"] = dataset_id
-    candidates = {
-        "document_id": segment.document_id or (document.id if document else None),
-        "document_name": document.name if document else None,
-        "data_source_type": document.data_source_type if document else None,
-        "position": segment.position,
-    }
-    metadata.update({key: value for key, value in candidates.items() if value is not None})
     shown = frozenset(document.doc_metadata or {}) if document else frozenset()
-    node = _node(segment.id, segment_text(segment), metadata, visible=shown)
+    node = _node(segment.id, segment_text(segment), hit_metadata(record, dataset_id), shown)
     return NodeWithScore(node=node, score=record.score)
