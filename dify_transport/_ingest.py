@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._errors import DifyConfigError
@@ -39,7 +39,6 @@ __all__ = [
     "field_type",
     "missing_fields",
     "operations",
-    "text_documents",
 ]
 
 _log = logging.getLogger(LOGGER_NAME)
@@ -53,9 +52,6 @@ RESERVED_PREFIX: Final = "doc_"
 NAME_LIMIT: Final = 255
 """Dify's longest document name."""
 _NAME_KEYS: Final = ("title", "file_name", "file_path", "source")
-
-Passage: TypeAlias = tuple[str, Mapping[str, Any], str | None]
-"""A framework document as ``(text, metadata, id)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +83,6 @@ def document_name(metadata: Mapping[str, Any], doc_id: str | None, number: int) 
             if name:
                 return name[:NAME_LIMIT]
     return (doc_id or f"document-{number}.txt")[:NAME_LIMIT]
-
-
-def text_documents(passages: Iterable[Passage]) -> list[TextDocument]:
-    """One `TextDocument` per ``(text, metadata, id)``, named by `document_name`."""
-    return [
-        TextDocument(document_name(meta, doc_id, number), text, dict(meta))
-        for number, (text, meta, doc_id) in enumerate(passages, 1)
-    ]
 
 
 def dify_key(key: str) -> str:

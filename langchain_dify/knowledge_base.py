@@ -23,8 +23,7 @@ from dify_transport import (
     TimeoutTypes,
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
-from dify_transport._ingest import Passage
-from dify_transport._knowledge_store import KnowledgeStore
+from dify_transport._knowledge_store import KnowledgeStore, Passage
 from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify.retrievers import record_document
@@ -45,12 +44,6 @@ def _documents(texts: Iterable[str], metadatas: list[dict[str, Any]] | None) -> 
         Document(page_content=text, metadata=(metadatas[i] if metadatas else None) or {})
         for i, text in enumerate(texts)
     ]
-
-
-def _ids(ids: list[str] | None) -> list[str]:
-    if not ids:
-        raise DifyConfigError("Pass the document ids to delete (delete(ids=[...])).")
-    return ids
 
 
 class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
@@ -183,16 +176,14 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
     # -- deleting and reading --------------------------------------------------------------
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
         """Delete Dify documents by the ids ``add_documents`` returned."""
-        targets = _ids(ids)
         with translate_errors():
-            self._store.delete(targets)
+            self._store.delete(ids)
         return True
 
     async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
         """Async `delete`."""
-        targets = _ids(ids)
         with translate_errors():
-            await self._store.adelete(targets)
+            await self._store.adelete(ids)
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:

@@ -21,8 +21,7 @@ from dify_transport import (
     HttpClient,
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
-from dify_transport._ingest import Passage
-from dify_transport._knowledge_store import KnowledgeStore
+from dify_transport._knowledge_store import KnowledgeStore, Passage
 from dify_transport._lifecycle import ClientSettings
 from llama_index_dify.retrievers import DifyKnowledgeRetriever
 
