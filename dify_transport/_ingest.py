@@ -71,11 +71,7 @@ class TextDocument:
 
 
 def document_name(metadata: Mapping[str, Any], doc_id: str | None, number: int) -> str:
-    """A document's Dify name (at most `NAME_LIMIT` characters).
-
-    Its metadata ``title``, else the file name in ``file_name``, ``file_path`` or
-    ``source``, else its id, else ``document-<number>.txt``.
-    """
+    """A document's Dify name: its title, a file name, its id, or ``document-<number>.txt``."""
     for key in _NAME_KEYS:
         value = metadata.get(key)
         if isinstance(value, str) and value.strip():

@@ -22,12 +22,7 @@ def segment_text(segment: Segment) -> str:
 
 
 def hit_metadata(record: RetrieveRecord, dataset_id: str) -> dict[str, Any]:
-    """The metadata of a knowledge-API hit, for both frameworks' documents and nodes.
-
-    The document's Dify metadata fields come first; ``dataset_id``, ``document_id``,
-    ``document_name``, ``data_source_type``, ``segment_id``, ``score`` and ``position``
-    win on a clash (None when Dify left one out).
-    """
+    """A knowledge hit's metadata: its document's Dify fields, then (winning) ids, score, ..."""
     segment = record.segment
     document = segment.document
     return {
