@@ -71,17 +71,9 @@ def nodes_from_resources(resources: Iterable[Mapping[str, Any]]) -> list[NodeWit
 
 
 def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
-    """Build a node from one knowledge-API retrieve hit.
+    """A knowledge-API hit as a node (text and metadata: `dify_transport.passages`).
 
-    Text and metadata as `dify_transport.passages` gives them; the document's Dify
-    metadata fields are shown to LLMs, the rest is hidden.
-
-    Args:
-        record: The hit.
-        dataset_id: The knowledge base it came from.
-
-    Returns:
-        ``NodeWithScore(TextNode(id_=segment.id, text=content, metadata=...), score)``.
+    The document's Dify metadata fields are shown to LLMs, the rest is hidden.
     """
     segment = record.segment
     document = segment.document

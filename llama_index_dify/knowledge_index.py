@@ -22,7 +22,7 @@ from dify_transport import (
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
 from dify_transport._knowledge_store import KnowledgeStore, Passage
-from dify_transport._lifecycle import ClientSettings
+from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
 from llama_index_dify.retrievers import DifyKnowledgeRetriever
 
 __all__ = ["DifyKnowledgeIndex"]
@@ -39,7 +39,7 @@ def _passages(nodes: Sequence[BaseNode]) -> list[Passage]:
     return [(n.get_content(metadata_mode=MetadataMode.NONE), n.metadata, n.node_id) for n in nodes]
 
 
-class DifyKnowledgeIndex(BaseManagedIndex):
+class DifyKnowledgeIndex(LazyClientsOwner, BaseManagedIndex):
     """A Dify knowledge base (dataset key) as a LlamaIndex index.
 
     ``insert(document)`` / ``from_documents(...)`` / ``add_documents(...)`` create one
@@ -220,10 +220,5 @@ class DifyKnowledgeIndex(BaseManagedIndex):
             **kwargs,
         )
 
-    def close(self) -> None:
-        """Close the sync client built here (injected clients are yours)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close every client built here."""
-        await self._clients.aclose()
+    def _lazy_clients(self) -> LazyClients[Any, Any]:
+        return self._clients
