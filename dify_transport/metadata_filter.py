@@ -160,6 +160,10 @@ _MONGO: Final[Mapping[str, str]] = {
 }
 
 
+def _fields(spec: Mapping[str, Any]) -> list[Condition]:
+    return [cond for name, value in spec.items() for cond in _field(name, value)]
+
+
 def _field(name: str, spec: Any) -> list[Condition]:
     if name.startswith("$"):
         msg = f"Dify metadata filters cannot express {name!r} here (only one top-level $and/$or)."
@@ -205,10 +209,6 @@ def from_mongo(spec: Mapping[str, Any]) -> dict[str, Any]:
                 raise MetadataFilterError(
                     "Dify cannot nest conditions: each $or item must be one condition."
                 )
-            for name, value in part.items():
-                items.extend(_field(name, value))
+            items.extend(_fields(part))
         return conditions(items, key[1:])
-    flat: list[Condition] = []
-    for name, value in spec.items():
-        flat.extend(_field(name, value))
-    return conditions(flat, "and")
+    return conditions(_fields(spec), "and")
