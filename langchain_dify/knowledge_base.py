@@ -6,7 +6,7 @@ ignores the one LangChain passes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Self
 
 from langchain_core.documents import Document
@@ -37,13 +37,6 @@ def _passages(documents: Sequence[Document], ids: Any) -> list[Passage]:
             "Dify assigns document ids; add without ids= and keep the ids returned."
         )
     return [(doc.page_content, doc.metadata, doc.id) for doc in documents]
-
-
-def _documents(texts: Iterable[str], metadatas: list[dict[str, Any]] | None) -> list[Document]:
-    return [
-        Document(page_content=text, metadata=(metadatas[i] if metadatas else None) or {})
-        for i, text in enumerate(texts)
-    ]
 
 
 class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
@@ -150,28 +143,6 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
         passages = _passages(documents, kwargs.pop("ids", None))
         with translate_errors():
             return await self._store.aadd(passages)
-
-    def add_texts(
-        self,
-        texts: Iterable[str],
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> list[str]:
-        """Add texts with optional metadata; returns the Dify document ids."""
-        return self.add_documents(_documents(texts, metadatas), ids=ids, **kwargs)
-
-    async def aadd_texts(
-        self,
-        texts: Iterable[str],
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> list[str]:
-        """Async `add_texts`."""
-        return await self.aadd_documents(_documents(texts, metadatas), ids=ids, **kwargs)
 
     # -- deleting and reading --------------------------------------------------------------
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
