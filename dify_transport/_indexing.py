@@ -139,7 +139,7 @@ class IndexingWatch:
         if state == self._last:
             return
         self._last = state
-        if self._bar is None and not self._plain():
+        if self._bar is None and self._stream is None:
             self._bar = self._make_bar(total)
         if self._bar is not None:
             self._bar.total = max(total, 1)
@@ -150,9 +150,6 @@ class IndexingWatch:
         out = self._stream or sys.stderr
         out.write(f"Indexing batch {self.batch}: {done}/{total} segments ({phase})\n")
         out.flush()
-
-    def _plain(self) -> bool:
-        return self._stream is not None
 
     def _make_bar(self, total: int) -> Any:
         try:

@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Final
 
 from dify_transport._constants import LOGGER_NAME
@@ -29,10 +30,12 @@ from dify_transport.types import MetadataField
 
 __all__ = [
     "BUILT_IN_NAMES",
+    "NAME_LIMIT",
     "RESERVED_PREFIX",
     "TextDocument",
     "dify_key",
     "dify_value",
+    "document_name",
     "field_type",
     "missing_fields",
     "operations",
@@ -46,6 +49,9 @@ BUILT_IN_NAMES: Final = frozenset(
 """Dify's built-in metadata field names (a custom field may not use them)."""
 RESERVED_PREFIX: Final = "doc_"
 """Prefix of a metadata key that is a built-in field name."""
+NAME_LIMIT: Final = 255
+"""Dify's longest document name."""
+_NAME_KEYS: Final = ("title", "file_name", "file_path", "source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,17 @@ class TextDocument:
             raise DifyConfigError(msg)
         if not isinstance(self.name, str) or not self.name.strip():
             raise DifyConfigError("A document needs a non-empty name.")
+
+
+def document_name(metadata: Mapping[str, Any], doc_id: str | None, number: int) -> str:
+    """A document's Dify name: its title, a file name, its id, or ``document-<number>.txt``."""
+    for key in _NAME_KEYS:
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            name = value if key == "title" else PurePath(value).name
+            if name:
+                return name[:NAME_LIMIT]
+    return (doc_id or f"document-{number}.txt")[:NAME_LIMIT]
 
 
 def dify_key(key: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from dify_transport._app_api import drop_none, model_parser, no_content
@@ -72,16 +72,7 @@ class Overrides:
 
     @property
     def given(self) -> bool:
-        return any(
-            v is not None
-            for v in (
-                self.top_k,
-                self.search_method,
-                self.score_threshold,
-                self.reranking_enable,
-                self.metadata_filtering_conditions,
-            )
-        )
+        return any(getattr(self, f.name) is not None for f in fields(self))
 
 
 def merge_retrieval_model(base: Mapping[str, Any] | None, overrides: Overrides) -> dict[str, Any]:

@@ -66,6 +66,20 @@ def _segments(dataset_id: str, document_id: str) -> str:
     return f"{_docs(dataset_id)}/{seg(document_id)}/segments"
 
 
+def _new(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A new document's settings: None dropped, ``process_rule`` automatic by default."""
+    return {"process_rule": {"mode": "automatic"}, **drop_none(settings)}
+
+
+def _by_file(
+    path: str, file: FileTypes, settings: dict[str, Any], filename: str | None, mime: str | None
+) -> Call[DocumentCreated]:
+    """A multipart document upload: ``file`` + ``data`` (the settings as JSON)."""
+    files = {"file": file_part(file, filename, mime)}
+    data = {"data": json.dumps(settings)}
+    return Call("POST", path, parse=model_parser(DocumentCreated), files=files, data=data)
+
+
 def create_document_by_text(
     dataset_id: str, name: str, text: str, settings: Mapping[str, Any]
 ) -> Call[DocumentCreated]:
@@ -74,8 +88,7 @@ def create_document_by_text(
     ``settings``: ``indexing_technique``, ``doc_form``, ``process_rule``, ... (None dropped;
     ``process_rule`` defaults to automatic).
     """
-    body = {"name": name, "text": text, **drop_none(settings)}
-    body.setdefault("process_rule", {"mode": "automatic"})
+    body = {"name": name, "text": text, **_new(settings)}
     path = f"/datasets/{seg(dataset_id)}/document/create-by-text"
     return Call("POST", path, parse=model_parser(DocumentCreated), json=body)
 
@@ -88,16 +101,9 @@ def create_document_by_file(
     filename: str | None,
     mime_type: str | None,
 ) -> Call[DocumentCreated]:
-    """``POST /datasets/{id}/document/create-by-file`` (multipart: ``file`` + ``data`` JSON)."""
-    data = drop_none(settings)
-    data.setdefault("process_rule", {"mode": "automatic"})
-    return Call(
-        "POST",
-        f"/datasets/{seg(dataset_id)}/document/create-by-file",
-        parse=model_parser(DocumentCreated),
-        files={"file": file_part(file, filename, mime_type)},
-        data={"data": json.dumps(data)},
-    )
+    """``POST /datasets/{id}/document/create-by-file`` (multipart)."""
+    path = f"/datasets/{seg(dataset_id)}/document/create-by-file"
+    return _by_file(path, file, _new(settings), filename, mime_type)
 
 
 def update_document_by_text(
@@ -118,13 +124,8 @@ def update_document_by_file(
     mime_type: str | None,
 ) -> Call[DocumentCreated]:
     """``POST /datasets/{id}/documents/{document_id}/update-by-file`` (multipart)."""
-    return Call(
-        "POST",
-        f"{_docs(dataset_id)}/{seg(document_id)}/update-by-file",
-        parse=model_parser(DocumentCreated),
-        files={"file": file_part(file, filename, mime_type)},
-        data={"data": json.dumps(drop_none(settings))},
-    )
+    path = f"{_docs(dataset_id)}/{seg(document_id)}/update-by-file"
+    return _by_file(path, file, drop_none(settings), filename, mime_type)
 
 
 def list_documents(

@@ -87,17 +87,17 @@ def _dify(cond: Condition) -> dict[str, Any]:
     elif op in _SIMPLE:
         dify_op = _SIMPLE[op]
     else:
-        known = ", ".join(sorted(NEUTRAL_OPERATORS))
-        msg = (
-            f"Dify has no metadata filter operator {op!r} (field {cond.name!r}); "
-            f"use one of: {known}."
-        )
-        raise MetadataFilterError(msg)
+        raise _unknown(op, cond.name, sorted(NEUTRAL_OPERATORS))
     out: dict[str, Any] = {"name": cond.name, "comparison_operator": dify_op}
     if dify_op in _NO_VALUE:
         return out
     out["value"] = _value(cond.name, dify_op, cond.value)
     return out
+
+
+def _unknown(op: str, name: str, known: Sequence[str]) -> MetadataFilterError:
+    msg = f"Dify has no metadata filter operator {op!r} (field {name!r}); use one of: "
+    return MetadataFilterError(f"{msg}{', '.join(known)}.")
 
 
 def _value(name: str, op: str, value: Any) -> Any:
@@ -156,11 +156,12 @@ def check_conditions(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _MONGO: Final[Mapping[str, str]] = {
-    "$eq": "eq", "$ne": "ne", "$gt": "gt", "$gte": "gte", "$lt": "lt", "$lte": "lte",
-    "$in": "in", "$nin": "nin", "$contains": "contains", "$not_contains": "not_contains",
-    "$starts_with": "starts_with", "$ends_with": "ends_with", "$before": "before",
-    "$after": "after",
-}  # fmt: skip
+    f"${op}": op for op in (*_BY_TYPE, *_SIMPLE) if op not in ("empty", "not_empty")
+}
+
+
+def _fields(spec: Mapping[str, Any]) -> list[Condition]:
+    return [cond for name, value in spec.items() for cond in _field(name, value)]
 
 
 def _field(name: str, spec: Any) -> list[Condition]:
@@ -176,12 +177,7 @@ def _field(name: str, spec: Any) -> list[Condition]:
         elif op in _MONGO:
             out.append(Condition(name, _MONGO[op], value))
         else:
-            known = ", ".join([*_MONGO, "$exists"])
-            msg = (
-                f"Dify has no metadata filter operator {op!r} (field {name!r}); "
-                f"use one of: {known}."
-            )
-            raise MetadataFilterError(msg)
+            raise _unknown(op, name, [*_MONGO, "$exists"])
     return out
 
 
@@ -213,10 +209,6 @@ def from_mongo(spec: Mapping[str, Any]) -> dict[str, Any]:
                 raise MetadataFilterError(
                     "Dify cannot nest conditions: each $or item must be one condition."
                 )
-            for name, value in part.items():
-                items.extend(_field(name, value))
+            items.extend(_fields(part))
         return conditions(items, key[1:])
-    flat: list[Condition] = []
-    for name, value in spec.items():
-        flat.extend(_field(name, value))
-    return conditions(flat, "and")
+    return conditions(_fields(spec), "and")

@@ -6,8 +6,7 @@ ignores the one LangChain passes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import PurePath
+from collections.abc import Sequence
 from typing import Any, Self
 
 from langchain_core.documents import Document
@@ -21,33 +20,23 @@ from dify_transport import (
     DifyKnowledgeClient,
     HttpClient,
     RetrieveResponse,
-    TextDocument,
     TimeoutTypes,
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
-from dify_transport._lifecycle import (
-    ClientSettings,
-    LazyClients,
-    LazyClientsOwner,
-    dataset_id_or_env,
-)
-from dify_transport.passages import segment_text
+from dify_transport._knowledge_store import KnowledgeStore, Passage
+from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify.retrievers import record_document
 
 __all__ = ["DifyKnowledgeBase"]
 
-_NAME_LIMIT = 255
 
-
-def _name(doc: Document, number: int) -> str:
-    meta = doc.metadata
-    for key in ("title", "file_name", "source"):
-        value = meta.get(key)
-        if isinstance(value, str) and value.strip():
-            name = PurePath(value).name if key == "source" else value
-            return name[:_NAME_LIMIT] or f"document-{number}.txt"
-    return (doc.id or f"document-{number}.txt")[:_NAME_LIMIT]
+def _passages(documents: Sequence[Document], ids: Any) -> list[Passage]:
+    if ids is not None:
+        raise DifyConfigError(
+            "Dify assigns document ids; add without ids= and keep the ids returned."
+        )
+    return [(doc.page_content, doc.metadata, doc.id) for doc in documents]
 
 
 class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
@@ -117,23 +106,22 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
         Raises:
             DifyConfigError: No dataset id given or set.
         """
-        self.dataset_id = dataset_id_or_env(dataset_id)
-        self._clients: LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient] = LazyClients(
-            DifyKnowledgeClient,
-            AsyncDifyKnowledgeClient,
-            ClientSettings(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-                http_client=http_client, async_http_client=http_async_client, client=client,
-                async_client=async_client, deadline=deadline, max_connections=max_connections,
-            ),
+        settings = ClientSettings(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            http_client=http_client, async_http_client=http_async_client, client=client,
+            async_client=async_client, deadline=deadline, max_connections=max_connections,
         )  # fmt: skip
-        self._ingest: dict[str, Any] = {
-            "indexing_technique": indexing_technique,
-            "process_rule": process_rule,
-            "wait": wait,
-            "max_wait": max_wait,
-            "progress": progress,
-        }
+        self._store = KnowledgeStore(
+            dataset_id,
+            settings,
+            indexing_technique=indexing_technique,
+            process_rule=process_rule,
+            wait=wait,
+            max_wait=max_wait,
+            progress=progress,
+        )
+        self.dataset_id = self._store.dataset_id
+        self._clients = self._store.clients
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         return self._clients
@@ -144,88 +132,36 @@ class DifyKnowledgeBase(LazyClientsOwner, VectorStore):
         return None
 
     # -- adding ----------------------------------------------------------------------------
-    def _texts(self, documents: Sequence[Document], ids: Any) -> list[TextDocument]:
-        if ids is not None:
-            raise DifyConfigError(
-                "Dify assigns document ids; add without ids= and keep the ids returned."
-            )
-        return [
-            TextDocument(_name(doc, i), doc.page_content, dict(doc.metadata))
-            for i, doc in enumerate(documents, 1)
-        ]
-
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Add documents (metadata kept as Dify metadata); returns the Dify document ids."""
-        texts = self._texts(documents, kwargs.pop("ids", None))
+        passages = _passages(documents, kwargs.pop("ids", None))
         with translate_errors():
-            return self._clients.sync().add_documents(self.dataset_id, texts, **self._ingest)
+            return self._store.add(passages)
 
     async def aadd_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Async `add_documents`."""
-        texts = self._texts(documents, kwargs.pop("ids", None))
-        client = self._clients.async_()
+        passages = _passages(documents, kwargs.pop("ids", None))
         with translate_errors():
-            return await client.add_documents(self.dataset_id, texts, **self._ingest)
-
-    def add_texts(
-        self,
-        texts: Iterable[str],
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> list[str]:
-        """Add texts with optional metadata; returns the Dify document ids."""
-        docs = [Document(page_content=t, metadata=(metadatas or [{}] * (i + 1))[i] or {})
-                for i, t in enumerate(texts)]  # fmt: skip
-        return self.add_documents(docs, ids=ids, **kwargs)
-
-    async def aadd_texts(
-        self,
-        texts: Iterable[str],
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> list[str]:
-        """Async `add_texts`."""
-        docs = [Document(page_content=t, metadata=(metadatas or [{}] * (i + 1))[i] or {})
-                for i, t in enumerate(texts)]  # fmt: skip
-        return await self.aadd_documents(docs, ids=ids, **kwargs)
+            return await self._store.aadd(passages)
 
     # -- deleting and reading --------------------------------------------------------------
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
         """Delete Dify documents by the ids ``add_documents`` returned."""
-        if not ids:
-            raise DifyConfigError("Pass the document ids to delete (delete(ids=[...])).")
         with translate_errors():
-            for doc_id in ids:
-                self._clients.sync().delete_document(self.dataset_id, doc_id)
+            self._store.delete(ids)
         return True
 
     async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
         """Async `delete`."""
-        if not ids:
-            raise DifyConfigError("Pass the document ids to delete (delete(ids=[...])).")
-        client = self._clients.async_()
         with translate_errors():
-            for doc_id in ids:
-                await client.delete_document(self.dataset_id, doc_id)
+            await self._store.adelete(ids)
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """The documents (text joined from their chunks, Dify metadata) of some ids."""
-        out = []
-        client = self._clients.sync()
         with translate_errors():
-            for doc_id in ids:
-                detail = client.get_document(self.dataset_id, doc_id)
-                segments = client.list_segments(self.dataset_id, doc_id, limit=100)
-                text = "\n\n".join(segment_text(s) for s in segments.data)
-                meta = {m["name"]: m.get("value") for m in detail.doc_metadata or []}
-                meta.update(document_id=doc_id, document_name=detail.name)
-                out.append(Document(id=doc_id, page_content=text, metadata=meta))
-        return out
+            found = self._store.read(ids)
+        return [Document(id=i, page_content=text, metadata=meta) for text, meta, i in found]
 
     # -- searching -------------------------------------------------------------------------
     def _hits(self, response: RetrieveResponse) -> list[tuple[Document, float]]:

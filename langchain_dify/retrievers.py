@@ -26,7 +26,7 @@ from dify_transport import (
     RetrieveResponse,
 )
 from dify_transport._lifecycle import dataset_id_or_env
-from dify_transport.passages import segment_text
+from dify_transport.passages import hit_metadata, segment_text
 from langchain_dify._clients import ClientOwner
 from langchain_dify._errors import translate_errors
 
@@ -276,17 +276,8 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 def record_document(record: RetrieveRecord, dataset_id: str) -> Document:
     """A knowledge-API hit as a LangChain ``Document`` (Dify metadata fields included)."""
     segment = record.segment
-    document = segment.document
     return Document(
         id=segment.id,
         page_content=segment_text(segment),
-        metadata={
-            **((document.doc_metadata or {}) if document else {}),
-            "dataset_id": dataset_id,
-            "document_id": segment.document_id or (document.id if document else None),
-            "document_name": document.name if document else None,
-            "segment_id": segment.id,
-            "score": record.score,
-            "position": segment.position,
-        },
+        metadata=hit_metadata(record, dataset_id),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from dify_transport.passages import segment_text
+from dify_transport.passages import hit_metadata, segment_text
 from dify_transport.types import RetrieveRecord
 
 __all__ = ["node_from_record", "node_from_resource", "nodes_from_resources"]
@@ -71,30 +71,12 @@ def nodes_from_resources(resources: Iterable[Mapping[str, Any]]) -> list[NodeWit
 
 
 def node_from_record(record: RetrieveRecord, dataset_id: str) -> NodeWithScore:
-    """Build a node from one knowledge-API retrieve hit.
+    """A knowledge-API hit as a node (text and metadata: `dify_transport.passages`).
 
-    Q&A segments read ``question: ...`` / ``answer: ...``, as Dify cites them. The
-    document's Dify metadata fields come first (shown to LLMs); ids, names and positions
-    win on a clash.
-
-    Args:
-        record: The hit.
-        dataset_id: The knowledge base it came from.
-
-    Returns:
-        ``NodeWithScore(TextNode(id_=segment.id, text=content, metadata=...), score)``.
+    The document's Dify metadata fields are shown to LLMs, the rest is hidden.
     """
     segment = record.segment
     document = segment.document
-    metadata: dict[str, Any] = dict((document.doc_metadata or {}) if document else {})
-    metadata["dataset_id"] = dataset_id
-    candidates = {
-        "document_id": segment.document_id or (document.id if document else None),
-        "document_name": document.name if document else None,
-        "data_source_type": document.data_source_type if document else None,
-        "position": segment.position,
-    }
-    metadata.update({key: value for key, value in candidates.items() if value is not None})
     shown = frozenset(document.doc_metadata or {}) if document else frozenset()
-    node = _node(segment.id, segment_text(segment), metadata, visible=shown)
+    node = _node(segment.id, segment_text(segment), hit_metadata(record, dataset_id), shown)
     return NodeWithScore(node=node, score=record.score)

@@ -7,7 +7,6 @@ Dify chunks and embeds by itself (a managed service), so ``insert`` sends each
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import PurePath
 from typing import Any, Self
 
 from llama_index.core.data_structs.data_structs import IndexDict
@@ -20,15 +19,13 @@ from dify_transport import (
     AsyncHttpClient,
     DifyKnowledgeClient,
     HttpClient,
-    TextDocument,
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
-from dify_transport._lifecycle import ClientSettings, LazyClients, dataset_id_or_env
+from dify_transport._knowledge_store import KnowledgeStore, Passage
+from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
 from llama_index_dify.retrievers import DifyKnowledgeRetriever
 
 __all__ = ["DifyKnowledgeIndex"]
-
-_NAME_LIMIT = 255
 
 
 class _Whole(TransformComponent):
@@ -38,18 +35,11 @@ class _Whole(TransformComponent):
         return nodes
 
 
-def _text_document(node: BaseNode, number: int) -> TextDocument:
-    meta = dict(node.metadata)
-    name = next(
-        (PurePath(str(meta[k])).name for k in ("file_name", "title", "file_path", "source")
-         if isinstance(meta.get(k), str) and str(meta[k]).strip()),
-        node.node_id or f"document-{number}.txt",
-    )  # fmt: skip
-    text = node.get_content(metadata_mode=MetadataMode.NONE)
-    return TextDocument(name[:_NAME_LIMIT], text, meta)
+def _passages(nodes: Sequence[BaseNode]) -> list[Passage]:
+    return [(n.get_content(metadata_mode=MetadataMode.NONE), n.metadata, n.node_id) for n in nodes]
 
 
-class DifyKnowledgeIndex(BaseManagedIndex):
+class DifyKnowledgeIndex(LazyClientsOwner, BaseManagedIndex):
     """A Dify knowledge base (dataset key) as a LlamaIndex index.
 
     ``insert(document)`` / ``from_documents(...)`` / ``add_documents(...)`` create one
@@ -121,23 +111,22 @@ class DifyKnowledgeIndex(BaseManagedIndex):
         Raises:
             DifyConfigError: No dataset id given or set.
         """
-        self.dataset_id = dataset_id_or_env(dataset_id)
-        self._clients: LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient] = LazyClients(
-            DifyKnowledgeClient,
-            AsyncDifyKnowledgeClient,
-            ClientSettings(
-                api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-                http_client=http_client, async_http_client=async_http_client, client=client,
-                async_client=async_client, deadline=deadline, max_connections=max_connections,
-            ),
+        settings = ClientSettings(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            http_client=http_client, async_http_client=async_http_client, client=client,
+            async_client=async_client, deadline=deadline, max_connections=max_connections,
         )  # fmt: skip
-        self._ingest: dict[str, Any] = {
-            "indexing_technique": indexing_technique,
-            "process_rule": process_rule,
-            "wait": wait,
-            "max_wait": max_wait,
-            "progress": progress if progress is not None else (show_progress or None),
-        }
+        self._store = KnowledgeStore(
+            dataset_id,
+            settings,
+            indexing_technique=indexing_technique,
+            process_rule=process_rule,
+            wait=wait,
+            max_wait=max_wait,
+            progress=progress if progress is not None else (show_progress or None),
+        )
+        self.dataset_id = self._store.dataset_id
+        self._clients = self._store.clients
         self._dify_ids: dict[str, list[str]] = {}
         super().__init__(
             index_struct=IndexDict(),
@@ -155,16 +144,13 @@ class DifyKnowledgeIndex(BaseManagedIndex):
 
     def add_documents(self, documents: Sequence[BaseNode]) -> list[str]:
         """Add documents or nodes (metadata kept); returns the Dify document ids."""
-        texts = [_text_document(d, i) for i, d in enumerate(documents, 1)]
-        ids = self._clients.sync().add_documents(self.dataset_id, texts, **self._ingest)
+        ids = self._store.add(_passages(documents))
         self._remember(documents, ids)
         return ids
 
     async def aadd_documents(self, documents: Sequence[BaseNode]) -> list[str]:
         """Async `add_documents`."""
-        texts = [_text_document(d, i) for i, d in enumerate(documents, 1)]
-        client = self._clients.async_()
-        ids = await client.add_documents(self.dataset_id, texts, **self._ingest)
+        ids = await self._store.aadd(_passages(documents))
         self._remember(documents, ids)
         return ids
 
@@ -204,8 +190,7 @@ class DifyKnowledgeIndex(BaseManagedIndex):
         **delete_kwargs: Any,  # noqa: ARG002
     ) -> None:
         """Delete the Dify documents of a LlamaIndex document id (or one Dify id)."""
-        for dify_id in self._targets(ref_doc_id):
-            self._clients.sync().delete_document(self.dataset_id, dify_id)
+        self._store.delete(self._targets(ref_doc_id))
 
     async def adelete_ref_doc(
         self,
@@ -214,9 +199,7 @@ class DifyKnowledgeIndex(BaseManagedIndex):
         **delete_kwargs: Any,  # noqa: ARG002
     ) -> None:
         """Async `delete_ref_doc`."""
-        client = self._clients.async_()
-        for dify_id in self._targets(ref_doc_id):
-            await client.delete_document(self.dataset_id, dify_id)
+        await self._store.adelete(self._targets(ref_doc_id))
 
     def update_ref_doc(self, document: Document, **update_kwargs: Any) -> None:  # noqa: ARG002
         """Replace a document inserted here (deleted, then added again)."""
@@ -237,10 +220,5 @@ class DifyKnowledgeIndex(BaseManagedIndex):
             **kwargs,
         )
 
-    def close(self) -> None:
-        """Close the sync client built here (injected clients are yours)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close every client built here."""
-        await self._clients.aclose()
+    def _lazy_clients(self) -> LazyClients[Any, Any]:
+        return self._clients

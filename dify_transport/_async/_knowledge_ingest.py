@@ -57,7 +57,6 @@ class AsyncKnowledgeIngest(AsyncKnowledgeDocuments, AsyncKnowledgeMeta):
         """
         watch = IndexingWatch(batch, max_wait=max_wait, progress=progress)
         sleep = self._sleep or _retry.async_sleep
-        listing: IndexingStatusList | None = None
         try:
             while True:
                 listing = await self.get_indexing_status(

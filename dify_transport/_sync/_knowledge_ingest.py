@@ -59,7 +59,6 @@ class KnowledgeIngest(KnowledgeDocuments, KnowledgeMeta):
         """
         watch = IndexingWatch(batch, max_wait=max_wait, progress=progress)
         sleep = self._sleep or _retry.sleep
-        listing: IndexingStatusList | None = None
         try:
             while True:
                 listing = self.get_indexing_status(

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from dify_transport.types._common import DifyModel
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Dataset",
@@ -109,19 +111,23 @@ class Dataset(DifyModel):
     """Creation time, Unix seconds."""
 
 
-class DatasetPage(DifyModel):
-    """A page of knowledge bases (page-number paging)."""
+class _NumberedPage(DifyModel, Generic[_T]):
+    """A page of a page-number listing."""
 
-    data: list[Dataset] = []
-    """The knowledge bases."""
+    data: list[_T] = []
+    """The items."""
     has_more: bool = False
     """True when later pages exist."""
     limit: int = 20
     """Page size."""
     total: int = 0
-    """Number of knowledge bases."""
+    """Number of items."""
     page: int = 1
     """Page number."""
+
+
+class DatasetPage(_NumberedPage[Dataset]):
+    """A page of knowledge bases (page-number paging)."""
 
 
 class Document(DifyModel):
@@ -160,19 +166,8 @@ class DocumentCreated(DifyModel):
     """Batch id for ``get_indexing_status``."""
 
 
-class DocumentPage(DifyModel):
+class DocumentPage(_NumberedPage[Document]):
     """A page of documents."""
-
-    data: list[Document] = []
-    """The documents."""
-    has_more: bool = False
-    """True when later pages exist."""
-    limit: int = 20
-    """Page size."""
-    total: int = 0
-    """Number of documents."""
-    page: int = 1
-    """Page number."""
 
 
 class IndexingStatus(DifyModel):
