@@ -120,15 +120,13 @@ class Resumption:
         self._attempts += 1
 
     def delay_after(self, exc: APIError, run_id: str) -> float:
-        """Seconds to wait after a failed attempt; raises `ReconnectError` when none is left."""
+        """Seconds to wait after a failed attempt; a refusal (4xx) raises `ReconnectError`.
+
+        The budget is judged once, by `next_attempt` (which gets this delay as ``pause``).
+        """
         if not _retryable(exc):
             raise self.failed(run_id, exc, "the events endpoint refused")
-        delay = _retry.backoff_delay(self._attempts - 1, getattr(exc, "retry_after", None))
-        if self._attempts >= self.policy.attempts or time.monotonic() + delay > (
-            self._deadline or 0
-        ):
-            raise self.failed(run_id, exc, "the reconnect budget is spent")
-        return delay
+        return _retry.backoff_delay(self._attempts - 1, getattr(exc, "retry_after", None))
 
     def failed(self, run_id: str, exc: BaseException | None, why: str) -> ReconnectError:
         """The error a stream raises when it cannot be resumed."""
