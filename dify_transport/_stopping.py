@@ -69,13 +69,12 @@ async def shielded(coro: Coroutine[Any, Any, None]) -> None:
 async def close_later(
     response: httpx.Response,
     chunks: AsyncIterator[bytes] | None,
-    stop: AsyncStop | None,
-    task_id: str | None,
+    stop: tuple[AsyncStop, str] | None,
     decoder: SSEDecoder | None = None,
 ) -> None:
     """Close an abandoned stream and stop its task (a workflow: stop, then drain apart)."""
-    if decoder is not None and stop is not None and task_id is not None:
-        await bounded_stop(stop, task_id)
+    if decoder is not None and stop is not None:
+        await bounded_stop(*stop)
         spawn(drain_async(chunks, decoder, response))
         return
     try:
@@ -86,5 +85,5 @@ async def close_later(
         await response.aclose()
     except Exception:  # noqa: BLE001 - best effort
         _log.debug("closing an abandoned dify stream failed", exc_info=True)
-    if stop is not None and task_id is not None:
-        await bounded_stop(stop, task_id)
+    if stop is not None:
+        await bounded_stop(*stop)
