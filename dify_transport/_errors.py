@@ -83,7 +83,6 @@ __all__ = [
     "RateLimitError",
     "UnsupportedMediaTypeError",
     "WorkflowFailedError",
-    "request_of",
 ]
 
 
@@ -325,26 +324,10 @@ class RateLimitError(APIStatusError):
             delay waited when the request is retried), or None.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response | None,
-        status_code: int,
-        body: object = None,
-        code: str | None = None,
-        request: httpx.Request | None = None,
-        in_stream: bool = False,
-    ) -> None:
-        super().__init__(
-            message,
-            response=response,
-            status_code=status_code,
-            body=body,
-            code=code,
-            request=request,
-            in_stream=in_stream,
-        )
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        """Take `APIStatusError`'s arguments; ``retry_after`` is read from ``response``."""
+        super().__init__(message, **kwargs)
+        response: httpx.Response | None = kwargs.get("response")
         self.retry_after = None if response is None else parse_retry_after(response.headers)
 
 
