@@ -1,10 +1,7 @@
-"""Reading a stopped workflow stream on, so Dify records the run as ``stopped``.
+"""Reading a stopped workflow stream on until ``workflow_finished``, then closing it.
 
-Dify saves a stopped workflow (or chatflow) run when it writes ``workflow_finished``,
-which happens only while the client still reads the stream: closed at once, the run
-stays ``running`` forever. After the stop call, a stream hands its open response to
-one of these, which read until ``workflow_finished``, EOF or ``STOP_DRAIN_TIMEOUT``
-(a background task, or a daemon thread for sync streams) and then close it.
+Why (Dify records a stopped run only while its stream is read): docs/architecture.md,
+"Streams". Sync streams drain on a daemon thread, async ones in a background task.
 """
 
 from __future__ import annotations

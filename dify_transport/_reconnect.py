@@ -1,19 +1,6 @@
-"""Resuming a dropped workflow/chatflow stream from ``GET /workflow/{run_id}/events``.
+"""The pure part of resuming a dropped workflow/chatflow stream: policy, budget, completion.
 
-A run outlives its HTTP stream. When the connection of a workflow or chatflow stream
-drops (or ends without a terminal event) after the run id is known, the stream reopens
-the run's events endpoint (same ``user``; never by sending the run again) and goes on
-reading, within a `ReconnectPolicy` budget:
-
-* node, iteration, loop and agent-log events the new connection repeats are skipped
-  (by execution id, ``StreamAccumulator.replayed``);
-* Dify does not replay text sent while disconnected, so once the run ends the answer
-  and outputs are completed from the run: the messages endpoint for a chatflow, the run
-  detail (``GET /workflows/run/{id}``) for a workflow; ``Result.resumed`` is True;
-* when the budget is spent, or reconnecting cannot work (404, an older Dify), the
-  stream raises `ReconnectError` (an `APIConnectionError`).
-
-This module holds the pure part (policy, budget, completion); the I/O is in
+The behaviour is docs/architecture.md ("Streams", Reconnect); the requests are in
 ``_async/_resume.py`` (``_sync/_resume.py`` is generated from it).
 """
 

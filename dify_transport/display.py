@@ -1,10 +1,7 @@
 """Rich notebook displays: an answer with its cited passages, usage and price; a run's nodes.
 
-Pure string building (no IPython import): `Result` and `WorkflowRun` call these from
-their ``_repr_html_`` / ``_repr_markdown_``, and both adapters' ``display_sources``
-helpers hand their framework objects over as plain mappings. Every text from the
-server is escaped (HTML entities; in Markdown also its punctuation), so a passage
-holding ``<script>`` shows as text.
+Pure string building (no IPython import), every server text escaped; what is shown
+and who calls it: docs/architecture.md, "Notebook displays".
 """
 
 from __future__ import annotations
