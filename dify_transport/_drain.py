@@ -19,7 +19,7 @@ from dify_transport._constants import LOGGER_NAME, STOP_DRAIN_TIMEOUT
 from dify_transport._sse import SSEDecoder
 from dify_transport._stream_state import is_workflow_end, shutdown_socket
 
-__all__ = ["drain_async", "drain_in_thread"]
+__all__ = ["drain_async", "drain_in_thread", "release"]
 
 _log = logging.getLogger(LOGGER_NAME)
 
@@ -48,6 +48,15 @@ def drain_in_thread(
     threading.Thread(target=read, name="dify-stop-drain", daemon=True).start()
 
 
+async def release(response: httpx.Response, chunks: AsyncIterator[bytes] | None) -> None:
+    """Close a stream's chunk iterator, then its response."""
+    closer = getattr(chunks, "aclose", None)
+    if closer is not None:
+        with contextlib.suppress(Exception):  # e.g. "already running" in another task
+            await closer()
+    await response.aclose()
+
+
 async def drain_async(
     chunks: AsyncIterator[bytes] | None, decoder: SSEDecoder, response: httpx.Response
 ) -> None:
@@ -64,9 +73,5 @@ async def drain_async(
     except Exception:  # noqa: BLE001 - best effort (TimeoutError included)
         _log.debug("reading a stopped dify workflow stream failed", exc_info=True)
     finally:
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):
-                await closer()
         with contextlib.suppress(Exception):
-            await response.aclose()
+            await release(response, chunks)

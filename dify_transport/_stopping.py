@@ -7,7 +7,6 @@ that cannot be awaited runs as a task kept alive in ``_BACKGROUND``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Coroutine
@@ -17,7 +16,7 @@ import httpx
 
 from dify_transport._base_client import AsyncStop, Stop
 from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
-from dify_transport._drain import drain_async
+from dify_transport._drain import drain_async, release
 from dify_transport._sse import SSEDecoder
 
 __all__ = ["bounded_stop", "bounded_sync_stop", "close_later", "shielded", "spawn"]
@@ -78,11 +77,7 @@ async def close_later(
         spawn(drain_async(chunks, decoder, response))
         return
     try:
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):
-                await closer()
-        await response.aclose()
+        await release(response, chunks)
     except Exception:  # noqa: BLE001 - best effort
         _log.debug("closing an abandoned dify stream failed", exc_info=True)
     if stop is not None:

@@ -22,7 +22,7 @@ import httpx
 from dify_transport._base_client import AsyncStop, Stop, async_deadline
 from dify_transport._closing import AsyncClosing, Closing
 from dify_transport._constants import LOGGER_NAME
-from dify_transport._drain import drain_async, drain_in_thread
+from dify_transport._drain import drain_async, drain_in_thread, release
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
 from dify_transport._sse import SSEDecodeError
@@ -407,12 +407,7 @@ class AsyncStream(StreamState[AsyncStop, "AsyncResumer"], AsyncClosing):
                 spawn(drain_async(self._chunks, self._decoder, self.response))
 
     async def _release(self) -> None:
-        chunks = self._chunks
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):  # e.g. "already running" in another task
-                await closer()
-        await self.response.aclose()
+        await release(self.response, self._chunks)
 
     async def _settle(self) -> None:
         """Wait for a close scheduled by a dropped iterator (shielded)."""
