@@ -191,6 +191,15 @@ class StreamState(Generic[_S, _R]):
             )
             raise self._attach(err) from exc
 
+    def _event(self, data: dict[str, Any]) -> StreamEvent:
+        """Fold one event and wrap it; an ``error`` event raises its typed error."""
+        event = self._add(data)
+        if self._debug:
+            _log.debug("dify event %s", event.event)
+        if event.event == "error":
+            raise self._event_error(data)
+        return event
+
     def _event_error(self, data: dict[str, Any]) -> APIError:
         self._eof = True
         err = error_from_event(data, response=self.response, user=self.user, secret=self._secret)
@@ -245,13 +254,17 @@ class StreamState(Generic[_S, _R]):
             )
         return self._attach(err)
 
-    def _complete_despite(self, exc: Exception) -> bool:
-        """Whether a read timeout came after the answer was complete (a terminal event).
+    def _resumes_after(self, exc: Exception) -> bool:
+        """Judge a failed read: True to resume, False when the answer is complete; else raise.
 
-        A server stalling after ``message_end`` / ``workflow_finished`` must not turn a
-        complete answer into a timeout error: the stream then ends normally.
+        A read timeout after the terminal event (a server stalling after ``message_end`` /
+        ``workflow_finished``) ends the stream normally, not with a timeout error.
         """
-        return isinstance(exc, httpx.TimeoutException) and self._acc.terminal
+        if isinstance(exc, httpx.TimeoutException) and self._acc.terminal:
+            return False
+        if self._resumable(exc):
+            return True
+        raise self._transport_error(exc) from exc
 
     @contextlib.contextmanager
     def _attaching(self) -> Iterator[None]:
@@ -260,6 +273,12 @@ class StreamState(Generic[_S, _R]):
             yield
         except APIError as err:
             raise self._attach(err) from err.__cause__
+
+    def _outcome(self) -> Result:
+        """What `final()` gives once the stream was read: its `Result`, or its error raised."""
+        if self._error is not None:
+            raise self._error
+        return self._acc.result()
 
     def _judge_end(self) -> None:
         """Judge the stream at EOF: raise unless it completed normally."""
@@ -308,6 +327,8 @@ class StreamState(Generic[_S, _R]):
 
     def _fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A reconnected stream's events minus what it repeats; new ones renew the budget."""
+        if not self._resumed:
+            return batch
         replayed = self._acc.replayed
         fresh = [data for data in batch if not replayed(data)]
         if fresh and self._resume is not None:

@@ -69,8 +69,7 @@ class Stream(StreamState[Stop, "Resumer"], Closing):
         self._iterator = self._events()
 
     def _events(self) -> Generator[StreamEvent, None, None]:
-        add = self._add
-        debug = self._debug
+        take = self._event
         expires = self._expires
         self._reader = threading.get_ident()
         try:
@@ -81,14 +80,8 @@ class Stream(StreamState[Stop, "Resumer"], Closing):
                 self._chunks = chunks
                 try:
                     for chunk in chunks:
-                        batch = feed(chunk)
-                        for data in self._fresh(batch) if self._resumed else batch:
-                            event = add(data)
-                            if debug:
-                                _log.debug("dify event %s", event.event)
-                            if event.event == "error":
-                                raise self._event_error(data)
-                            yield event
+                        for data in self._fresh(feed(chunk)):
+                            yield take(data)
                         if expires is not None:
                             self._check_deadline()
                     if self._closed:
@@ -98,18 +91,12 @@ class Stream(StreamState[Stop, "Resumer"], Closing):
                 except (httpx.TransportError, SSEDecodeError) as exc:
                     if self._closed:
                         return  # closed from another thread while a read was waiting
-                    if self._complete_despite(exc):
-                        tail = []
-                    elif self._resumable(exc):
+                    if self._resumes_after(exc):
                         self._reconnect(exc)
                         continue
-                    else:
-                        raise self._transport_error(exc) from exc
-                for data in self._fresh(tail) if self._resumed else tail:
-                    event = add(data)
-                    if event.event == "error":
-                        raise self._event_error(data)
-                    yield event
+                    tail = []
+                for data in self._fresh(tail):
+                    yield take(data)
                 if not self._resumable(None):
                     break
                 self._reconnect(None)
@@ -157,9 +144,7 @@ class Stream(StreamState[Stop, "Resumer"], Closing):
         """
         for _ in self._iterator:
             pass
-        if self._error is not None:
-            raise self._error
-        return self._acc.result()
+        return self._outcome()
 
     def close(self) -> None:
         """Stop reading. If the stream did not finish, call the stop endpoint once.
@@ -279,12 +264,7 @@ class AsyncStream(StreamState[AsyncStop, "AsyncResumer"], AsyncClosing):
                 self._pos = pos + 1
             else:
                 data = await self._next_data()
-            event = self._add(data)
-            if self._debug:
-                _log.debug("dify event %s", event.event)
-            if event.event == "error":
-                raise self._event_error(data)
-            return event
+            return self._event(data)
         except StopAsyncIteration:
             await self.aclose()
             raise
@@ -335,15 +315,12 @@ class AsyncStream(StreamState[AsyncStop, "AsyncResumer"], AsyncClosing):
                 finally:
                     self._reading = False
             except (httpx.TransportError, SSEDecodeError) as exc:
-                if not self._complete_despite(exc):
-                    if not self._resumable(exc):
-                        raise self._transport_error(exc) from exc
+                if self._resumes_after(exc):
                     await self._reconnect(exc)
                     return await self._read_data()
                 self._pending = []
                 self._flushed = True
-            if self._resumed:
-                self._pending = self._fresh(self._pending)
+            self._pending = self._fresh(self._pending)
             self._pos = 0
             if self._pending:
                 self._pos = 1
@@ -379,9 +356,7 @@ class AsyncStream(StreamState[AsyncStop, "AsyncResumer"], AsyncClosing):
             except StopAsyncIteration:
                 break
         await self._settle()
-        if self._error is not None:
-            raise self._error
-        return self._acc.result()
+        return self._outcome()
 
     # -- closing ------------------------------------------------------------------------
 
