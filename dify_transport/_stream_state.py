@@ -97,11 +97,9 @@ class StreamState(Generic[_S, _R]):
         self._eof = False
         self._closed = False
         self._error: BaseException | None = None
-        self._timed_out = False
         self._debug = _log.isEnabledFor(logging.DEBUG)
         self._stop = stop
         self._resume = resume
-        self._resumed = False
         self._start()
 
     def _start(self) -> None:
@@ -145,7 +143,7 @@ class StreamState(Generic[_S, _R]):
     @property
     def resumed(self) -> bool:
         """True once the stream dropped and was resumed from the run's events endpoint."""
-        return self._resumed
+        return self._acc.resumed
 
     @property
     def closed(self) -> bool:
@@ -221,7 +219,6 @@ class StreamState(Generic[_S, _R]):
 
     def _deadline_error(self) -> APIError:
         """``APITimeoutError`` for a passed deadline, with the partial answer attached."""
-        self._timed_out = True
         where = f"while streaming {self._where()} (the Dify task is stopped)"
         return self._attach(deadline_error(self._deadline or 0, where, request_of(self.response)))
 
@@ -327,7 +324,7 @@ class StreamState(Generic[_S, _R]):
 
     def _fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A reconnected stream's events minus what it repeats; new ones renew the budget."""
-        if not self._resumed:
+        if not self._acc.resumed:
             return batch
         replayed = self._acc.replayed
         fresh = [data for data in batch if not replayed(data)]
@@ -339,7 +336,6 @@ class StreamState(Generic[_S, _R]):
         """Read on from a reconnected ``response`` (a fresh decoder; repeats are skipped)."""
         self.response = response
         self._decoder = SSEDecoder(self._max_event_size)
-        self._resumed = True
         self._acc.resumed = True
 
     def _begin_close(self) -> tuple[_S, str] | None:

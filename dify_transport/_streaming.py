@@ -100,7 +100,7 @@ class Stream(StreamState[Stop, "Resumer"], Closing):
                 if not self._resumable(None):
                     break
                 self._reconnect(None)
-            if self._resumed and self._resume is not None:
+            if self.resumed and self._resume is not None:
                 with self._attaching():
                     self._resume.complete(self._acc)
             self._judge_end()
@@ -285,7 +285,7 @@ class AsyncStream(StreamState[AsyncStop, "AsyncResumer"], AsyncClosing):
             if not self._resumable(None):
                 break
             await self._reconnect(None)
-        if self._resumed and self._resume is not None:
+        if self.resumed and self._resume is not None:
             with self._attaching():
                 await self._resume.complete(self._acc)
         self._judge_end()
