@@ -18,6 +18,13 @@ from dify_transport.types import Result
 __all__ = ["StreamAccumulator", "result_from_blocking", "workflow_answer"]
 
 _ANSWER_KEYS = ("answer", "text", "result", "output")
+_IDS = (
+    ("task_id", str),
+    ("conversation_id", str),  # a non-empty one only
+    ("message_id", str),
+    ("workflow_run_id", str),
+    ("created_at", int),
+)
 
 
 def workflow_answer(outputs: object) -> str:
@@ -305,26 +312,12 @@ class StreamAccumulator:
         return self._text(data, name, answer)
 
     def _ids(self, data: Mapping[str, Any]) -> None:
-        if self.task_id is None:
-            value = data.get("task_id")
-            if isinstance(value, str):
-                self.task_id = value
-        if self.conversation_id is None:
-            value = data.get("conversation_id")
-            if isinstance(value, str) and value:
-                self.conversation_id = value
-        if self.message_id is None:
-            value = data.get("message_id")
-            if isinstance(value, str):
-                self.message_id = value
-        if self.workflow_run_id is None:
-            value = data.get("workflow_run_id")
-            if isinstance(value, str):
-                self.workflow_run_id = value
-        if self.created_at is None:
-            value = data.get("created_at")
-            if isinstance(value, int):
-                self.created_at = value
+        """Take each id (and ``created_at``) from the first event carrying one."""
+        for key, kind in _IDS:
+            if getattr(self, key) is None:
+                value = data.get(key)
+                if isinstance(value, kind) and (value or key != "conversation_id"):
+                    setattr(self, key, value)
 
     def _other(self, name: object, data: dict[str, Any]) -> None:
         if name in TERMINAL_EVENTS:

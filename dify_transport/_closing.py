@@ -1,7 +1,9 @@
-"""`ClosingContext`: ``with`` / ``async with`` for anything with ``close()`` and ``aclose()``.
+"""``with`` / ``async with`` mixins for anything with ``close()`` / ``aclose()``.
 
-Framework-free, so both adapters' components (pydantic models, LangChain and
-LlamaIndex classes) share this one mixin.
+Plain mixins (no ABC), so they can sit first in front of pydantic, LangChain and
+LlamaIndex bases without disturbing their method resolution order: both adapters'
+components use `ClosingContext`, the streams `Closing` (`Stream`) and `AsyncClosing`
+(`AsyncStream`).
 """
 
 from __future__ import annotations
@@ -11,22 +13,15 @@ from typing import TYPE_CHECKING, Self
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["ClosingContext"]
+__all__ = ["AsyncClosing", "Closing", "ClosingContext"]
 
 
-class ClosingContext:
-    """``with`` / ``async with`` for a component that defines ``close()`` and ``aclose()``.
-
-    A plain mixin (no ABC), so it can sit first in front of pydantic, LangChain and
-    LlamaIndex bases without disturbing their method resolution order. Leaving the
-    block closes what the component built; clients it was given stay open.
-    """
+class Closing:
+    """``with`` for an object with ``close()``: leaving the block closes it."""
 
     if TYPE_CHECKING:
 
         def close(self) -> None: ...
-
-        async def aclose(self) -> None: ...
 
     def __enter__(self) -> Self:
         return self
@@ -39,6 +34,14 @@ class ClosingContext:
     ) -> None:
         self.close()
 
+
+class AsyncClosing:
+    """``async with`` for an object with ``aclose()``: leaving the block closes it."""
+
+    if TYPE_CHECKING:
+
+        async def aclose(self) -> None: ...
+
     async def __aenter__(self) -> Self:
         return self
 
@@ -49,3 +52,10 @@ class ClosingContext:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class ClosingContext(Closing, AsyncClosing):
+    """``with`` / ``async with`` for a component that defines ``close()`` and ``aclose()``.
+
+    Leaving the block closes what the component built; clients it was given stay open.
+    """

@@ -1,10 +1,7 @@
-"""Reading a stopped workflow stream on, so Dify records the run as ``stopped``.
+"""Reading a stopped workflow stream on until ``workflow_finished``, then closing it.
 
-Dify saves a stopped workflow (or chatflow) run when it writes ``workflow_finished``,
-which happens only while the client still reads the stream: closed at once, the run
-stays ``running`` forever. After the stop call, a stream hands its open response to
-one of these, which read until ``workflow_finished``, EOF or ``STOP_DRAIN_TIMEOUT``
-(a background task, or a daemon thread for sync streams) and then close it.
+Why (Dify records a stopped run only while its stream is read): docs/architecture.md,
+"Streams". Sync streams drain on a daemon thread, async ones in a background task.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from dify_transport._constants import LOGGER_NAME, STOP_DRAIN_TIMEOUT
 from dify_transport._sse import SSEDecoder
 from dify_transport._stream_state import is_workflow_end, shutdown_socket
 
-__all__ = ["drain_async", "drain_in_thread"]
+__all__ = ["drain_async", "drain_in_thread", "release"]
 
 _log = logging.getLogger(LOGGER_NAME)
 
@@ -51,6 +48,15 @@ def drain_in_thread(
     threading.Thread(target=read, name="dify-stop-drain", daemon=True).start()
 
 
+async def release(response: httpx.Response, chunks: AsyncIterator[bytes] | None) -> None:
+    """Close a stream's chunk iterator, then its response."""
+    closer = getattr(chunks, "aclose", None)
+    if closer is not None:
+        with contextlib.suppress(Exception):  # e.g. "already running" in another task
+            await closer()
+    await response.aclose()
+
+
 async def drain_async(
     chunks: AsyncIterator[bytes] | None, decoder: SSEDecoder, response: httpx.Response
 ) -> None:
@@ -67,9 +73,5 @@ async def drain_async(
     except Exception:  # noqa: BLE001 - best effort (TimeoutError included)
         _log.debug("reading a stopped dify workflow stream failed", exc_info=True)
     finally:
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):
-                await closer()
         with contextlib.suppress(Exception):
-            await response.aclose()
+            await release(response, chunks)

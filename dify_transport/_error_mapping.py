@@ -300,16 +300,13 @@ def make_status_error(
     Returns:
         The error to raise.
     """
-    if isinstance(body, Mapping):
-        decoded, code, message = parse_error_body(json.dumps(dict(body)))
-    else:
-        decoded, code, message = parse_error_body(body)
+    raw = json.dumps(dict(body)) if isinstance(body, Mapping) else body
+    decoded, code, message = parse_error_body(raw)
     is_html = isinstance(decoded, str) and decoded.startswith("<")
     cls = _class_for(status_code, code, message)
+    if request is None and response is not None:
+        request = request_of(response)
     path = request.url.path if request is not None else None
-    if path is None and response is not None:
-        req = request_of(response)
-        path = req.url.path if req is not None else None
     head = f"Dify returned {status_code}"
     if code:
         head += f" {code}"

@@ -1,34 +1,7 @@
-"""The error tree (the one place that maps Dify failures onto it: ``_error_mapping.py``).
+"""The error tree, drawn in docs/architecture.md ("Errors").
 
-```
-DifyError
- ├── DifyConfigError                      missing key / bad config (also ValueError)
- └── APIError(message, *, request, body, code)
-      ├── APIStatusError(.response, .status_code)      built by make_status_error()
-      │    ├── BadRequestError            400 (AppUnavailableError, NotChatAppError, ...)
-      │    ├── AuthenticationError        401
-      │    ├── PermissionDeniedError      403
-      │    ├── NotFoundError              404 (Conversation-, Message-, CursorNotFoundError)
-      │    ├── ContentTooLargeError       413
-      │    ├── UnsupportedMediaTypeError  415
-      │    ├── RateLimitError             429 (.retry_after)
-      │    └── InternalServerError        >=500
-      ├── APIConnectionError               connect/read failures, dropped stream
-      │    ├── APITimeoutError
-      │    │    └── PoolTimeoutError   every connection busy (max_connections=)
-      │    └── ReconnectError              a dropped run stream could not be resumed
-      ├── IncompleteStreamError            EOF with no terminal event
-      ├── WorkflowFailedError              workflow_finished status=failed
-      └── APIResponseValidationError       a body we could not parse
-```
-
-Every `APIError` carries ``partial_answer``, ``conversation_id``, ``message_id`` and
-``task_id`` (None unless raised while reading a stream) and ``in_stream``.
-
-Every error (and any subclass importable by name, e.g. the adapters' dual-inheritance
-classes) pickles and copies without calling ``__init__``; pickling drops the httpx
-``request`` / ``response`` (None after unpickling) but keeps ``request_method`` /
-``request_url`` and every plain attribute.
+Dify's failures are mapped onto it in one place, ``_error_mapping.py``. Every error
+pickles and copies without calling ``__init__`` (`DifyError.__reduce__`).
 """
 
 from __future__ import annotations
@@ -83,7 +56,6 @@ __all__ = [
     "RateLimitError",
     "UnsupportedMediaTypeError",
     "WorkflowFailedError",
-    "request_of",
 ]
 
 
@@ -325,26 +297,10 @@ class RateLimitError(APIStatusError):
             delay waited when the request is retried), or None.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response | None,
-        status_code: int,
-        body: object = None,
-        code: str | None = None,
-        request: httpx.Request | None = None,
-        in_stream: bool = False,
-    ) -> None:
-        super().__init__(
-            message,
-            response=response,
-            status_code=status_code,
-            body=body,
-            code=code,
-            request=request,
-            in_stream=in_stream,
-        )
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        """Take `APIStatusError`'s arguments; ``retry_after`` is read from ``response``."""
+        super().__init__(message, **kwargs)
+        response: httpx.Response | None = kwargs.get("response")
         self.retry_after = None if response is None else parse_retry_after(response.headers)
 
 

@@ -1,15 +1,8 @@
 """Reading a whole conversation through ``GET /messages`` without losing a message.
 
-Dify pages history backwards: without ``first_id`` the newest ``limit`` messages,
-with ``first_id`` the next ``limit`` messages *strictly older* than that message's
-``created_at``. Dify's times count whole seconds, so two turns of one second tie: a
-page boundary inside a second would skip the rest of it if the cursor were the
-page's oldest message. :class:`MessagePager` therefore moves the cursor to a message
-of the next newer second (one it has already read) and asks for as many more
-messages as it re-reads, so a second is always read whole; nothing is fetched twice
-when every message has its own second. A second holding more messages than Dify's
-largest page (100) cannot be read whole: then it pages past it and logs a WARNING.
-Messages come out oldest first by ``created_at``; ties keep Dify's order.
+Dify pages backwards (``first_id``: strictly older) and stores whole seconds, so a page
+boundary inside a second would skip the rest of it; how :class:`MessagePager` avoids
+that is docs/architecture.md (``iter_messages``) and :meth:`MessagePager._plan`.
 """
 
 from __future__ import annotations

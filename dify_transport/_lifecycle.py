@@ -1,16 +1,7 @@
 """One client lifecycle for every component: lazy, keyed by settings, owned.
 
-A component (a LangChain or LlamaIndex chat model, retriever, history, store)
-holds a :class:`LazyClients`: a sync and an async transport client, each built on
-first use from one :class:`ClientSettings` and a factory (``DifyClient``,
-``AsyncDifyKnowledgeClient``, ...), then reused (``prebuild`` builds both at once,
-from a component's constructor, so its first call pays no setup). When the settings
-change (a pydantic component's field is assigned), the next call builds a new client; the
-replaced one is kept until ``close()`` / ``aclose()`` (a call may still use it).
-Only clients built here are closed: injected transport clients and ``httpx``
-clients belong to the caller. A copy (``copy``, ``deepcopy``, pickle) starts
-unbuilt with the same settings, so it never shares, nor closes, the original's
-connection pool. ``repr`` never shows the key.
+The rules (what is built when, what is closed, copies) are docs/architecture.md,
+"Client lifecycle".
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """What the sync and async connection pools share: the limit, its split, one TLS context.
 
-A client the transport builds holds several httpx pools (``_async/_pool.py``):
-``max_connections`` is split into pools of at most ``POOL_SHARD_SIZE`` connections,
-because httpcore rescans every connection of a pool on each request start and finish
-(its cost grows with the square of one pool's connections). The TLS context is built
-once per process (it is the slow part of building an httpx client: loading the CA
-bundle) and shared by every pool; a changed ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` builds
-a new one.
+Why a client holds several pools: docs/architecture.md, "Connection pools". The TLS
+context is built once per process and per ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``.
 """
 
 from __future__ import annotations

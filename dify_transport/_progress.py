@@ -1,14 +1,8 @@
 """`NodeProgress`: the fold of a run's node events into `NodeRun` dicts.
 
 Keyed by execution id (``data.id``; loops and iterations reuse ``node_id``), so a
-replayed event changes nothing and `seen` can tell a reconnected stream's repeats:
-
-* ``node_started`` / ``node_finished`` / ``node_retry`` (``retries`` counted by
-  ``retry_index``);
-* ``iteration_*`` / ``loop_*``: the container node (Dify sends no ``node_started``
-  for it) with its round count (``iterations`` / ``loops``);
-* ``agent_log``: the steps of an Agent node, upserted by step id on the node whose
-  execution id they name (``node_execution_id``).
+replayed event changes nothing and `seen` can tell a reconnected stream's repeats.
+Which events fold into what: docs/architecture.md (``Result.nodes``, "Streams").
 """
 
 from __future__ import annotations

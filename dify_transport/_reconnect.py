@@ -1,19 +1,6 @@
-"""Resuming a dropped workflow/chatflow stream from ``GET /workflow/{run_id}/events``.
+"""The pure part of resuming a dropped workflow/chatflow stream: policy, budget, completion.
 
-A run outlives its HTTP stream. When the connection of a workflow or chatflow stream
-drops (or ends without a terminal event) after the run id is known, the stream reopens
-the run's events endpoint (same ``user``; never by sending the run again) and goes on
-reading, within a `ReconnectPolicy` budget:
-
-* node, iteration, loop and agent-log events the new connection repeats are skipped
-  (by execution id, ``StreamAccumulator.replayed``);
-* Dify does not replay text sent while disconnected, so once the run ends the answer
-  and outputs are completed from the run: the messages endpoint for a chatflow, the run
-  detail (``GET /workflows/run/{id}``) for a workflow; ``Result.resumed`` is True;
-* when the budget is spent, or reconnecting cannot work (404, an older Dify), the
-  stream raises `ReconnectError` (an `APIConnectionError`).
-
-This module holds the pure part (policy, budget, completion); the I/O is in
+The behaviour is docs/architecture.md ("Streams", Reconnect); the requests are in
 ``_async/_resume.py`` (``_sync/_resume.py`` is generated from it).
 """
 
@@ -120,15 +107,13 @@ class Resumption:
         self._attempts += 1
 
     def delay_after(self, exc: APIError, run_id: str) -> float:
-        """Seconds to wait after a failed attempt; raises `ReconnectError` when none is left."""
+        """Seconds to wait after a failed attempt; a refusal (4xx) raises `ReconnectError`.
+
+        The budget is judged once, by `next_attempt` (which gets this delay as ``pause``).
+        """
         if not _retryable(exc):
             raise self.failed(run_id, exc, "the events endpoint refused")
-        delay = _retry.backoff_delay(self._attempts - 1, getattr(exc, "retry_after", None))
-        if self._attempts >= self.policy.attempts or time.monotonic() + delay > (
-            self._deadline or 0
-        ):
-            raise self.failed(run_id, exc, "the reconnect budget is spent")
-        return delay
+        return _retry.backoff_delay(self._attempts - 1, getattr(exc, "retry_after", None))
 
     def failed(self, run_id: str, exc: BaseException | None, why: str) -> ReconnectError:
         """The error a stream raises when it cannot be resumed."""

@@ -1,13 +1,7 @@
 """The retry policy: which failure may be retried for which request, and how long to wait.
 
-Idempotent requests (GET, DELETE, and the POSTs stop, feedback, rename, retrieve) are
-retried on connection errors, timeouts before a response, 408, 429 and 5xx. POSTs that
-create work (chat, completion, workflow run, upload, audio) are retried only when the
-connection was never made (connect error or timeout) or on 429, so a
-turn that may have reached Dify is never sent twice. A stream is never retried after
-its first byte (the retry loop ends when the response headers arrive). A pool
-timeout (every connection busy for the whole wait) is not retried: it is raised.
-
+The table is docs/architecture.md, "Retries": a request that may have created paid work
+is never sent twice, a stream never retried after its first byte, a pool timeout raised.
 ``sleep`` and ``async_sleep`` are module attributes so tests can replace them.
 """
 

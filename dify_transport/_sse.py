@@ -217,10 +217,7 @@ class SSEDecoder:
                 except (ValueError, RecursionError):
                     self._dispatch_raw(payload, "message", out)
                     continue
-                if type(obj) is dict and "event" in obj:
-                    out.append(obj)
-                else:
-                    self._wrap(obj, "message", out)
+                self._emit(obj, "message", out)
             elif frame:
                 self._parse_frame(frame, out)
 
@@ -325,15 +322,13 @@ class SSEDecoder:
             obj = loads_strict(payload)
         except (ValueError, RecursionError):
             raise SSEDecodeError(payload) from None
-        if type(obj) is dict and "event" in obj:
-            out.append(obj)
-        else:
-            self._wrap(obj, event, out)
+        self._emit(obj, event, out)
 
     @staticmethod
-    def _wrap(obj: object, event: str, out: list[dict[str, Any]]) -> None:
+    def _emit(obj: object, event: str, out: list[dict[str, Any]]) -> None:
+        """Add a decoded payload as an event dict (named ``event`` unless it names one)."""
         if type(obj) is dict:
-            obj["event"] = event
+            obj.setdefault("event", event)
             out.append(obj)
         else:
             out.append({"event": event, "data": obj})

@@ -7,7 +7,6 @@ that cannot be awaited runs as a task kept alive in ``_BACKGROUND``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Coroutine
@@ -17,7 +16,7 @@ import httpx
 
 from dify_transport._base_client import AsyncStop, Stop
 from dify_transport._constants import LOGGER_NAME, STOP_TIMEOUT
-from dify_transport._drain import drain_async
+from dify_transport._drain import drain_async, release
 from dify_transport._sse import SSEDecoder
 
 __all__ = ["bounded_stop", "bounded_sync_stop", "close_later", "shielded", "spawn"]
@@ -69,22 +68,17 @@ async def shielded(coro: Coroutine[Any, Any, None]) -> None:
 async def close_later(
     response: httpx.Response,
     chunks: AsyncIterator[bytes] | None,
-    stop: AsyncStop | None,
-    task_id: str | None,
+    stop: tuple[AsyncStop, str] | None,
     decoder: SSEDecoder | None = None,
 ) -> None:
     """Close an abandoned stream and stop its task (a workflow: stop, then drain apart)."""
-    if decoder is not None and stop is not None and task_id is not None:
-        await bounded_stop(stop, task_id)
+    if decoder is not None and stop is not None:
+        await bounded_stop(*stop)
         spawn(drain_async(chunks, decoder, response))
         return
     try:
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):
-                await closer()
-        await response.aclose()
+        await release(response, chunks)
     except Exception:  # noqa: BLE001 - best effort
         _log.debug("closing an abandoned dify stream failed", exc_info=True)
-    if stop is not None and task_id is not None:
-        await bounded_stop(stop, task_id)
+    if stop is not None:
+        await bounded_stop(*stop)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -36,6 +38,10 @@ from dify_transport.types import Result
 __all__ = ["StreamState", "is_workflow_end", "shutdown_socket"]
 
 _log = logging.getLogger(LOGGER_NAME)
+_S = TypeVar("_S")
+"""The stop a stream calls when abandoned (``Stop``, or ``AsyncStop``)."""
+_R = TypeVar("_R", bound=Resumption)
+"""The stream's resumer (``Resumer``, or ``AsyncResumer``)."""
 
 
 def shutdown_socket(response: httpx.Response) -> None:
@@ -62,18 +68,22 @@ def is_workflow_end(events: list[dict[str, Any]]) -> bool:
     return any(e.get("event") == "workflow_finished" for e in events)
 
 
-class StreamState:
-    """What the sync and async streams share: aggregate, error building, flags."""
+class StreamState(Generic[_S, _R]):
+    """What the sync and async streams share: everything but reading and closing (I/O)."""
+
+    _reading = False
+    """Whether a read is in progress (async: then a stopped stream is not drained)."""
 
     def __init__(
         self,
         response: httpx.Response,
         *,
         user: str | None,
+        stop: _S | None = None,
         secret: str | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         deadline: tuple[float | None, float | None] = (None, None),
-        resumption: Resumption | None = None,
+        resume: _R | None = None,
     ) -> None:
         self.response = response
         """The underlying HTTP response (status 200, ``text/event-stream``)."""
@@ -86,12 +96,14 @@ class StreamState:
         self._secret = secret
         self._eof = False
         self._closed = False
-        self._stop_attempted = False
         self._error: BaseException | None = None
-        self._timed_out = False
         self._debug = _log.isEnabledFor(logging.DEBUG)
-        self._resumption = resumption
-        self._resumed = False
+        self._stop = stop
+        self._resume = resume
+        self._start()
+
+    def _start(self) -> None:
+        """Set up the reading side's own state (the last step of ``__init__``)."""
 
     @property
     def answer(self) -> str:
@@ -131,7 +143,7 @@ class StreamState:
     @property
     def resumed(self) -> bool:
         """True once the stream dropped and was resumed from the run's events endpoint."""
-        return self._resumed
+        return self._acc.resumed
 
     @property
     def closed(self) -> bool:
@@ -177,6 +189,15 @@ class StreamState:
             )
             raise self._attach(err) from exc
 
+    def _event(self, data: dict[str, Any]) -> StreamEvent:
+        """Fold one event and wrap it; an ``error`` event raises its typed error."""
+        event = self._add(data)
+        if self._debug:
+            _log.debug("dify event %s", event.event)
+        if event.event == "error":
+            raise self._event_error(data)
+        return event
+
     def _event_error(self, data: dict[str, Any]) -> APIError:
         self._eof = True
         err = error_from_event(data, response=self.response, user=self.user, secret=self._secret)
@@ -191,9 +212,13 @@ class StreamState:
         expires = self._expires
         return expires is not None and time.monotonic() >= expires
 
+    def _check_deadline(self) -> None:
+        """Raise `_deadline_error` when the deadline passed before the terminal event."""
+        if self._expired() and not self._acc.terminal:
+            raise self._deadline_error()
+
     def _deadline_error(self) -> APIError:
         """``APITimeoutError`` for a passed deadline, with the partial answer attached."""
-        self._timed_out = True
         where = f"while streaming {self._where()} (the Dify task is stopped)"
         return self._attach(deadline_error(self._deadline or 0, where, request_of(self.response)))
 
@@ -226,16 +251,39 @@ class StreamState:
             )
         return self._attach(err)
 
-    def _complete_despite(self, exc: Exception) -> bool:
-        """Whether a read timeout came after the answer was complete (a terminal event).
+    def _resumes_after(self, exc: Exception) -> bool:
+        """Judge a failed read: True to resume, False when the answer is complete; else raise.
 
-        A server stalling after ``message_end`` / ``workflow_finished`` must not turn a
-        complete answer into a timeout error: the stream then ends normally.
+        A read timeout after the terminal event (a server stalling after ``message_end`` /
+        ``workflow_finished``) ends the stream normally, not with a timeout error.
         """
-        return isinstance(exc, httpx.TimeoutException) and self._acc.terminal
+        if isinstance(exc, httpx.TimeoutException) and self._acc.terminal:
+            return False
+        if self._resumable(exc):
+            return True
+        raise self._transport_error(exc) from exc
+
+    @contextlib.contextmanager
+    def _attaching(self) -> Iterator[None]:
+        """Attach the partial answer and ids to an `APIError` raised inside (by a resumer)."""
+        try:
+            yield
+        except APIError as err:
+            raise self._attach(err) from err.__cause__
+
+    def _outcome(self) -> Result:
+        """What `final()` gives once the stream was read: its `Result`, or its error raised."""
+        if self._error is not None:
+            raise self._error
+        return self._acc.result()
+
+    def _judge_end(self) -> None:
+        """Judge the stream at EOF: raise unless it completed normally."""
+        end = self._end_error()
+        if end is not None:
+            raise end
 
     def _end_error(self) -> APIError | None:
-        """Judge the stream at EOF: None when it completed normally."""
         self._eof = True
         acc = self._acc
         if acc.workflow_failed:
@@ -266,7 +314,7 @@ class StreamState:
         one we closed.
         """
         acc = self._acc
-        if self._resumption is None or self._closed or acc.stopped or acc.workflow_run_id is None:
+        if self._resume is None or self._closed or acc.stopped or acc.workflow_run_id is None:
             return False
         if self._expired():
             return False  # the total deadline passed: no reconnection after it
@@ -276,41 +324,39 @@ class StreamState:
 
     def _fresh(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A reconnected stream's events minus what it repeats; new ones renew the budget."""
+        if not self._acc.resumed:
+            return batch
         replayed = self._acc.replayed
         fresh = [data for data in batch if not replayed(data)]
-        if fresh and self._resumption is not None:
-            self._resumption.progressed()
+        if fresh and self._resume is not None:
+            self._resume.progressed()
         return fresh
 
     def _resumed_on(self, response: httpx.Response) -> None:
         """Read on from a reconnected ``response`` (a fresh decoder; repeats are skipped)."""
         self.response = response
         self._decoder = SSEDecoder(self._max_event_size)
-        self._resumed = True
         self._acc.resumed = True
 
-    def _should_stop(self) -> bool:
-        if self._stop_attempted or self._eof or self._acc.terminal:
-            return False
-        return self._acc.task_id is not None
-
-    def _begin_close(self) -> str | None:
-        """Mark the stream closed by us; return the task id to stop, if a stop is due.
+    def _begin_close(self) -> tuple[_S, str] | None:
+        """Mark the stream closed by us (once); return ``(stop, task_id)`` when a stop is due.
 
         A stream left before EOF and before a terminal event is "stopped": its
-        `result()` (and `final()`) report ``finish_reason="stopped"`` from now on.
+        `result()` (and `final()`) report ``finish_reason="stopped"`` from now on, and
+        its task is stopped once a ``task_id`` was seen.
         """
-        task_id = self._acc.task_id if self._should_stop() else None
+        acc = self._acc
         self._closed = True
-        if not self._eof and not self._acc.terminal:
-            self._acc.stopped = True
-        if task_id is not None:
-            self._stop_attempted = True
-        return task_id
+        if self._eof or acc.terminal:
+            return None
+        acc.stopped = True
+        if self._stop is None or acc.task_id is None:
+            return None
+        return self._stop, acc.task_id
 
-    def _drains(self) -> bool:
-        """Whether a stop of this stream should be followed by reading on (a workflow run)."""
-        return self._acc.workflow_run_id is not None
+    def _drains(self, stop: tuple[_S, str] | None) -> bool:
+        """Whether a stop is followed by reading on (a workflow run, no read in progress)."""
+        return stop is not None and not self._reading and self._acc.workflow_run_id is not None
 
     def __repr__(self) -> str:
         return (

@@ -1,20 +1,8 @@
 """`Stream` / `AsyncStream`: iterate Dify events, aggregate them, stop on abort.
 
-A stream yields `StreamEvent`s as they arrive (pings dropped, unknown events kept)
-while folding them into a running aggregate. Reading to EOF raises the typed error
-of an in-stream ``error`` event, `WorkflowFailedError` for a failed workflow,
-`IncompleteStreamError` when no terminal event came, and `APIConnectionError` when
-the connection drops; each carries the partial answer and ids. Leaving early
-(``break``, ``close()``, ``with``, task cancellation, KeyboardInterrupt) closes the
-response and then calls the matching stop endpoint once, with the stream's ``user``
-and extra headers, bounded to ``STOP_TIMEOUT`` in total. After that, `final()` and
-further reads return the partial result with ``finish_reason="stopped"``.
-
-A stopped workflow or chatflow stream is not closed at once: after the stop call it is
-read on in the background (a task, or a daemon thread) until ``workflow_finished`` or
-``STOP_DRAIN_TIMEOUT``, because Dify records the run as ``stopped`` only while the
-stream is read. A total ``deadline`` (per call or per client) raises `APITimeoutError`
-with the partial answer when it passes mid-stream, and stops the task the same way.
+The contract (errors at EOF, stop on abort, the drain of a stopped workflow, the
+deadline) is docs/architecture.md, "Streams". Only reading and closing are written
+here, once per I/O model; everything else is `StreamState` (``_stream_state.py``).
 """
 
 from __future__ import annotations
@@ -27,42 +15,36 @@ import time
 import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from dify_transport._base_client import AsyncStop, Stop, async_deadline
+from dify_transport._closing import AsyncClosing, Closing
 from dify_transport._constants import LOGGER_NAME
-from dify_transport._drain import drain_async, drain_in_thread
+from dify_transport._drain import drain_async, drain_in_thread, release
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent
-from dify_transport._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecodeError
+from dify_transport._sse import SSEDecodeError
 from dify_transport._stopping import bounded_stop, bounded_sync_stop, close_later, shielded, spawn
 from dify_transport._stream_state import StreamState, shutdown_socket
 from dify_transport.types import Result
 
-if TYPE_CHECKING:
-    from dify_transport._async._resume import AsyncResumer
-    from dify_transport._sync._resume import Resumer
+if TYPE_CHECKING:  # named as strings in the base classes (they import this module)
+    from dify_transport._async._resume import AsyncResumer  # noqa: F401
+    from dify_transport._sync._resume import Resumer  # noqa: F401
 
 __all__ = ["AsyncStream", "Stream"]
 
 _log = logging.getLogger(LOGGER_NAME)
 
 
-class Stream(StreamState):
+class Stream(StreamState[Stop, "Resumer"], Closing):
     """A synchronous Dify event stream.
 
     Leaving a ``for`` loop early (``break``, an exception, KeyboardInterrupt), ``close()``
-    or the end of a ``with`` block closes the response and calls the stop endpoint
-    (once, at most ``STOP_TIMEOUT`` seconds); `final()` then returns the partial answer
-    with ``finish_reason="stopped"``.
-
-    ``close()`` may be called from another thread (a "Stop generating" button): over a
-    real socket the connection is shut down, so a read blocked in the reading thread
-    returns at once and its loop ends quietly. In-process transports (``httpx.MockTransport``)
-    have no socket to shut down; there the reader wakes at its next chunk or timeout.
+    or the end of a ``with`` block stops the Dify task (see `close`); `final()` then
+    returns the partial answer with ``finish_reason="stopped"``.
 
     Example:
         ```python
@@ -74,27 +56,7 @@ class Stream(StreamState):
         ```
     """
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        user: str | None,
-        stop: Stop | None = None,
-        secret: str | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        deadline: tuple[float | None, float | None] = (None, None),
-        resume: Resumer | None = None,
-    ) -> None:
-        super().__init__(
-            response,
-            user=user,
-            secret=secret,
-            max_event_size=max_event_size,
-            deadline=deadline,
-            resumption=resume,
-        )
-        self._stop = stop
-        self._resume = resume
+    def _start(self) -> None:
         self._chunks: Iterator[bytes] | None = None
         self._reader: int | None = None
         self._timer: threading.Timer | None = None
@@ -107,8 +69,7 @@ class Stream(StreamState):
         self._iterator = self._events()
 
     def _events(self) -> Generator[StreamEvent, None, None]:
-        add = self._add
-        debug = self._debug
+        take = self._event
         expires = self._expires
         self._reader = threading.get_ident()
         try:
@@ -119,51 +80,30 @@ class Stream(StreamState):
                 self._chunks = chunks
                 try:
                     for chunk in chunks:
-                        batch = feed(chunk)
-                        for data in self._fresh(batch) if self._resumed else batch:
-                            event = add(data)
-                            if debug:
-                                _log.debug("dify event %s", event.event)
-                            if event.event == "error":
-                                raise self._event_error(data)
-                            yield event
-                        if (
-                            expires is not None
-                            and time.monotonic() >= expires
-                            and not self._acc.terminal
-                        ):
-                            raise self._deadline_error()
+                        for data in self._fresh(feed(chunk)):
+                            yield take(data)
+                        if expires is not None:
+                            self._check_deadline()
                     if self._closed:
                         return  # closed from another thread: the socket was shut down
-                    if self._expired() and not self._acc.terminal:
-                        raise self._deadline_error()
+                    self._check_deadline()
                     tail = self._decoder.flush()
                 except (httpx.TransportError, SSEDecodeError) as exc:
                     if self._closed:
                         return  # closed from another thread while a read was waiting
-                    if self._complete_despite(exc):
-                        tail = []
-                    elif self._resumable(exc):
+                    if self._resumes_after(exc):
                         self._reconnect(exc)
                         continue
-                    else:
-                        raise self._transport_error(exc) from exc
-                for data in self._fresh(tail) if self._resumed else tail:
-                    event = add(data)
-                    if event.event == "error":
-                        raise self._event_error(data)
-                    yield event
+                    tail = []
+                for data in self._fresh(tail):
+                    yield take(data)
                 if not self._resumable(None):
                     break
                 self._reconnect(None)
-            if self._resumed and self._resume is not None:
-                try:
+            if self.resumed and self._resume is not None:
+                with self._attaching():
                     self._resume.complete(self._acc)
-                except APIError as err:
-                    raise self._attach(err) from err.__cause__
-            end = self._end_error()
-            if end is not None:
-                raise end
+            self._judge_end()
         except BaseException as exc:
             self._error = exc if isinstance(exc, APIError) else None
             raise
@@ -175,10 +115,8 @@ class Stream(StreamState):
         assert self._resume is not None  # _resumable checked it
         with contextlib.suppress(Exception):
             self.response.close()
-        try:
+        with self._attaching():
             response = self._resume.reopen(self._acc.workflow_run_id or "", exc)
-        except APIError as err:
-            raise self._attach(err) from err.__cause__
         self._resumed_on(response)
 
     def __iter__(self) -> Iterator[StreamEvent]:
@@ -206,9 +144,7 @@ class Stream(StreamState):
         """
         for _ in self._iterator:
             pass
-        if self._error is not None:
-            raise self._error
-        return self._acc.result()
+        return self._outcome()
 
     def close(self) -> None:
         """Stop reading. If the stream did not finish, call the stop endpoint once.
@@ -218,16 +154,20 @@ class Stream(StreamState):
         A workflow (or chatflow) stream is the exception: it stays open during the stop
         call and a daemon thread reads it on until ``workflow_finished`` (at most
         ``STOP_DRAIN_TIMEOUT``), so Dify records the run as stopped; this call returns
-        once the stop was sent. Called from another thread while a read is blocked,
-        the socket is shut down so that read returns at once (no drain then).
+        once the stop was sent.
+
+        ``close()`` may come from another thread (a "Stop generating" button): over a
+        real socket the connection is shut down, so a read blocked in the reading thread
+        returns at once and its loop ends quietly (no drain then). In-process transports
+        (``httpx.MockTransport``) have no socket; there the reader wakes at its next
+        chunk or timeout.
         """
         if self._closed:
             return
-        task_id = self._begin_close()
+        stop = self._begin_close()
         if self._timer is not None:
             self._timer.cancel()
-        stopping = task_id is not None and self._stop is not None
-        draining = stopping and self._drains()
+        draining = self._drains(stop)
         try:
             try:
                 self._iterator.close()
@@ -238,8 +178,8 @@ class Stream(StreamState):
             if not draining:
                 self.response.close()
         finally:
-            if stopping and task_id is not None and self._stop is not None:
-                bounded_sync_stop(self._stop, task_id)
+            if stop is not None:
+                bounded_sync_stop(*stop)
             if draining:
                 drain_in_thread(self._chunks, self._decoder, self.response)
 
@@ -267,25 +207,13 @@ class Stream(StreamState):
         if not self._closed and not self.response.is_closed:
             shutdown_socket(self.response)
 
-    def __enter__(self) -> Stream:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncStream(StreamState):
+class AsyncStream(StreamState[AsyncStop, "AsyncResumer"], AsyncClosing):
     """An asynchronous Dify event stream.
 
     ``async for`` reads events as they arrive; ``aclose()``, the end of an ``async with``
-    block, task cancellation and read errors close the response and then call the stop
-    endpoint (once, shielded, at most ``STOP_TIMEOUT`` seconds); `final()` and further
-    reads then return the partial answer with ``finish_reason="stopped"``.
+    block, task cancellation and read errors stop the Dify task (see `aclose`); `final()`
+    and further reads then return the partial answer with ``finish_reason="stopped"``.
 
     Leaving ``async for`` early: Python runs no async cleanup on a bare ``break``, so
     use ``async with`` or ``await stream.aclose()`` after it. The stream still helps:
@@ -308,28 +236,7 @@ class AsyncStream(StreamState):
         ```
     """
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        user: str | None,
-        stop: AsyncStop | None = None,
-        secret: str | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-        deadline: tuple[float | None, float | None] = (None, None),
-        resume: AsyncResumer | None = None,
-    ) -> None:
-        super().__init__(
-            response,
-            user=user,
-            secret=secret,
-            max_event_size=max_event_size,
-            deadline=deadline,
-            resumption=resume,
-        )
-        self._stop = stop
-        self._reading = False
-        self._resume = resume
+    def _start(self) -> None:
         self._chunks: AsyncIterator[bytes] | None = None
         self._pending: list[dict[str, Any]] = []
         self._pos = 0
@@ -357,12 +264,7 @@ class AsyncStream(StreamState):
                 self._pos = pos + 1
             else:
                 data = await self._next_data()
-            event = self._add(data)
-            if self._debug:
-                _log.debug("dify event %s", event.event)
-            if event.event == "error":
-                raise self._event_error(data)
-            return event
+            return self._event(data)
         except StopAsyncIteration:
             await self.aclose()
             raise
@@ -383,14 +285,10 @@ class AsyncStream(StreamState):
             if not self._resumable(None):
                 break
             await self._reconnect(None)
-        if self._resumed and self._resume is not None:
-            try:
+        if self.resumed and self._resume is not None:
+            with self._attaching():
                 await self._resume.complete(self._acc)
-            except APIError as err:
-                raise self._attach(err) from err.__cause__
-        end = self._end_error()
-        if end is not None:
-            raise end
+        self._judge_end()
         raise StopAsyncIteration
 
     async def _read_data(self) -> dict[str, Any] | None:
@@ -417,15 +315,12 @@ class AsyncStream(StreamState):
                 finally:
                     self._reading = False
             except (httpx.TransportError, SSEDecodeError) as exc:
-                if not self._complete_despite(exc):
-                    if not self._resumable(exc):
-                        raise self._transport_error(exc) from exc
+                if self._resumes_after(exc):
                     await self._reconnect(exc)
                     return await self._read_data()
                 self._pending = []
                 self._flushed = True
-            if self._resumed:
-                self._pending = self._fresh(self._pending)
+            self._pending = self._fresh(self._pending)
             self._pos = 0
             if self._pending:
                 self._pos = 1
@@ -436,10 +331,8 @@ class AsyncStream(StreamState):
         """Resume from the run's events endpoint (`ReconnectError` when it cannot)."""
         assert self._resume is not None  # _resumable checked it
         await self._release()
-        try:
+        with self._attaching():
             response = await self._resume.reopen(self._acc.workflow_run_id or "", exc)
-        except APIError as err:
-            raise self._attach(err) from err.__cause__
         self._resumed_on(response)
         self._chunks = None
         self._flushed = False
@@ -448,9 +341,7 @@ class AsyncStream(StreamState):
 
     async def _read_by_deadline(self, chunks: AsyncIterator[bytes]) -> bytes:
         """The next chunk, or ``APITimeoutError`` (partial answer attached) at the deadline."""
-        left = (self._expires or 0.0) - time.monotonic()
-        if left <= 0 and not self._acc.terminal:
-            raise self._deadline_error()
+        self._check_deadline()
         try:
             async with async_deadline(None if self._acc.terminal else self._expires):
                 return await chunks.__anext__()
@@ -458,59 +349,40 @@ class AsyncStream(StreamState):
             raise self._deadline_error() from None
 
     async def final(self) -> Result:
-        """Read to EOF and return the aggregate.
-
-        Returns:
-            The `Result` with answer, ids, usage, resources, thoughts and files. After
-            the stream was closed early, the partial result (``finish_reason="stopped"``).
-
-        Raises:
-            APIError: The typed error of an in-stream failure, a dropped connection or
-                a missing terminal event (with ``partial_answer`` and ids).
-        """
+        """Read to EOF and return the aggregate (as `Stream.final` does)."""
         while True:
             try:
                 await self.__anext__()
             except StopAsyncIteration:
                 break
         await self._settle()
-        if self._error is not None:
-            raise self._error
-        return self._acc.result()
+        return self._outcome()
 
     # -- closing ------------------------------------------------------------------------
 
     async def aclose(self) -> None:
         """Stop reading. If the stream did not finish, call the stop endpoint once.
 
-        The response is closed first; the stop call is shielded from cancellation and
-        bounded to ``STOP_TIMEOUT``. If a dropped iterator already scheduled the close,
-        this waits for it. A workflow (or chatflow) stream stays open during the stop
-        call, then a background task reads it on until ``workflow_finished`` (at most
-        ``STOP_DRAIN_TIMEOUT``) and closes it, so Dify records the run as stopped.
+        As `Stream.close` (a workflow stream is drained by a background task), with the
+        stop call shielded from cancellation. If a dropped iterator already scheduled
+        the close, this waits for it.
         """
         if self._closed:
             await self._settle()
             return
-        task_id = self._begin_close()
-        stopping = task_id is not None and self._stop is not None
-        draining = stopping and self._drains() and not self._reading
+        stop = self._begin_close()
+        draining = self._drains(stop)
         try:
             if not draining:
                 await self._release()
         finally:
-            if stopping and task_id is not None and self._stop is not None:
-                await shielded(bounded_stop(self._stop, task_id))
+            if stop is not None:
+                await shielded(bounded_stop(*stop))
             if draining:
                 spawn(drain_async(self._chunks, self._decoder, self.response))
 
     async def _release(self) -> None:
-        chunks = self._chunks
-        closer = getattr(chunks, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):  # e.g. "already running" in another task
-                await closer()
-        await self.response.aclose()
+        await release(self.response, self._chunks)
 
     async def _settle(self) -> None:
         """Wait for a close scheduled by a dropped iterator (shielded)."""
@@ -522,13 +394,11 @@ class AsyncStream(StreamState):
         """Close without awaiting: schedule the response close and the stop on the loop."""
         if self._closed:
             return
-        task_id = self._begin_close()
-        stop = self._stop if task_id is not None else None
+        stop = self._begin_close()
         if self.response.is_closed and stop is None:
             return
-        drains = stop is not None and self._drains() and not self._reading
-        decoder = self._decoder if drains else None
-        coro = close_later(self.response, self._chunks, stop, task_id, decoder)
+        decoder = self._decoder if self._drains(stop) else None
+        coro = close_later(self.response, self._chunks, stop, decoder)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -551,17 +421,6 @@ class AsyncStream(StreamState):
             return
         with contextlib.suppress(Exception):
             self._abandon()
-
-    async def __aenter__(self) -> AsyncStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class _AsyncEvents:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 __all__ = ["AgentSteps", "ToolStep"]
@@ -118,14 +118,5 @@ class AgentSteps:
         return [self._end(key, "") for key in list(self._open)]
 
     def _end(self, key: str, observation: str) -> ToolStep:
-        start = self._open.pop(key)
         self._ended.add(key)
-        return ToolStep(
-            "end",
-            key,
-            start.tool,
-            start.input,
-            observation,
-            thought_id=start.thought_id,
-            position=start.position,
-        )
+        return replace(self._open.pop(key), phase="end", observation=observation)

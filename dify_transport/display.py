@@ -1,10 +1,7 @@
 """Rich notebook displays: an answer with its cited passages, usage and price; a run's nodes.
 
-Pure string building (no IPython import): `Result` and `WorkflowRun` call these from
-their ``_repr_html_`` / ``_repr_markdown_``, and both adapters' ``display_sources``
-helpers hand their framework objects over as plain mappings. Every text from the
-server is escaped (HTML entities; in Markdown also its punctuation), so a passage
-holding ``<script>`` shows as text.
+Pure string building (no IPython import), every server text escaped; what is shown
+and who calls it: docs/architecture.md, "Notebook displays".
 """
 
 from __future__ import annotations
@@ -137,11 +134,19 @@ def _fmt_score(score: float | None) -> str:
     return "\u2013" if score is None else f"{score:.3f}"
 
 
+def _html_table(name: str, head: str, rows: Iterable[str]) -> str:
+    """The ``dify-{name}`` table: ``head`` holds the header cells, each row is a ``<tr>``."""
+    return (
+        f'<table class="dify-{name}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def sources_html(rows: Sequence[SourceRow]) -> str:
     """An HTML table: position, document (and dataset), score, passage snippet."""
     if not rows:
         return '<p class="dify-sources-empty"><em>No cited passages.</em></p>'
-    body = "".join(
+    body = (
         "<tr>"
         f'<td style="text-align:right">{_e(row.position if row.position is not None else i)}</td>'
         f"<td>{_e(row.document)}"
@@ -152,10 +157,8 @@ def sources_html(rows: Sequence[SourceRow]) -> str:
         "</tr>"
         for i, row in enumerate(rows, 1)
     )
-    return (
-        '<table class="dify-sources"><thead><tr><th>#</th><th>document</th><th>score</th>'
-        f'<th style="text-align:left">passage</th></tr></thead><tbody>{body}</tbody></table>'
-    )
+    head = '<th>#</th><th>document</th><th>score</th><th style="text-align:left">passage</th>'
+    return _html_table("sources", head, body)
 
 
 def sources_markdown(rows: Sequence[SourceRow]) -> str:
@@ -249,11 +252,11 @@ def nodes_html(nodes: Sequence[NodeRun]) -> str:
             f'width:{width:.1f}%"></div></td>'
             "</tr>"
         )
-    return (
-        '<table class="dify-nodes"><thead><tr><th style="text-align:left">node</th>'
-        "<th>type</th><th>status</th><th>duration</th><th>timeline</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    head = (
+        '<th style="text-align:left">node</th>'
+        "<th>type</th><th>status</th><th>duration</th><th>timeline</th>"
     )
+    return _html_table("nodes", head, rows)
 
 
 def nodes_markdown(nodes: Sequence[NodeRun]) -> str:
@@ -276,15 +279,20 @@ def nodes_markdown(nodes: Sequence[NodeRun]) -> str:
 def _outputs_html(outputs: Mapping[str, Any] | None) -> str:
     if not outputs:
         return ""
-    items = "".join(
+    items = (
         f"<tr><td><code>{_e(key)}</code></td>"
         f'<td style="text-align:left;white-space:pre-wrap">{_e(_value(value))}</td></tr>'
         for key, value in outputs.items()
     )
-    return (
-        '<table class="dify-outputs"><thead><tr><th>output</th>'
-        f'<th style="text-align:left">value</th></tr></thead><tbody>{items}</tbody></table>'
-    )
+    return _html_table("outputs", '<th>output</th><th style="text-align:left">value</th>', items)
+
+
+def _outputs_markdown(outputs: Mapping[str, Any] | None) -> list[str]:
+    return [f"- **{_md(k)}**: {_md(_value(v))}" for k, v in (outputs or {}).items()]
+
+
+def _error_html(error: str | None) -> str:
+    return f'<p style="color:#c62828">{_e(error)}</p>' if error else ""
 
 
 def _value(value: object) -> str:
@@ -303,8 +311,7 @@ def result_html(result: Result) -> str:
             f'<details><summary>reasoning</summary><div style="white-space:pre-wrap">'
             f"{_e(result.reasoning)}</div></details>"
         )
-    if result.error:
-        parts.append(f'<p style="color:#c62828">{_e(result.error)}</p>')
+    parts.append(_error_html(result.error))
     if result.retriever_resources or result.message_id:
         parts.append(sources_html(source_rows(result.retriever_resources)))
     if result.outputs and not result.message_id:
@@ -325,7 +332,7 @@ def result_markdown(result: Result) -> str:
     if result.retriever_resources or result.message_id:
         parts.append(sources_markdown(source_rows(result.retriever_resources)))
     if result.outputs and not result.message_id:
-        parts.extend(f"- **{_md(k)}**: {_md(_value(v))}" for k, v in result.outputs.items())
+        parts.extend(_outputs_markdown(result.outputs))
     if result.nodes:
         parts.append(nodes_markdown(result.nodes))
     facts = _usage_parts(result.usage) + [f"{k} {v}" for k, v in _ids(result)]
@@ -354,10 +361,7 @@ def workflow_run_html(run: WorkflowRun) -> str:
         f'<span style="color:{colour}">{_e(status)}</span> '
         f"<small>{_e(_DOT.join(facts))}</small></p>",
     ]
-    if run.error:
-        parts.append(f'<p style="color:#c62828">{_e(run.error)}</p>')
-    parts.append(_outputs_html(run.outputs))
-    parts.append("</div>")
+    parts += [_error_html(run.error), _outputs_html(run.outputs), "</div>"]
     return "".join(parts)
 
 
@@ -369,5 +373,4 @@ def workflow_run_markdown(run: WorkflowRun) -> str:
     ]
     if run.error:
         lines.append(f"**error:** {_md(run.error)}")
-    lines.extend(f"- **{_md(k)}**: {_md(_value(v))}" for k, v in (run.outputs or {}).items())
-    return "\n\n".join(lines)
+    return "\n\n".join(lines + _outputs_markdown(run.outputs))

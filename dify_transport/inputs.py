@@ -84,10 +84,6 @@ def input_fields(parameters: AppParameters | Mapping[str, Any]) -> list[InputFie
     return fields
 
 
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _property(f: InputField) -> dict[str, Any]:
     prop: dict[str, Any] = {"description": f.label}
     if f.kind in _STRING_KINDS:
@@ -143,16 +139,11 @@ def input_model(fields: Sequence[InputField], name: str = "DifyInputs") -> type[
     definitions: dict[str, Any] = {}
     for f in fields:
         limit = f.max_length if f.kind in _STRING_KINDS else None
-        if f.required and f.default is None:
-            definitions[f.variable] = (
-                _annotation(f),
-                Field(description=f.label, max_length=limit),
-            )
-        else:
-            definitions[f.variable] = (
-                _annotation(f) | None,
-                Field(default=f.default, description=f.label, max_length=limit),
-            )
+        required = f.required and f.default is None
+        definitions[f.variable] = (
+            _annotation(f) if required else _annotation(f) | None,
+            Field(... if required else f.default, description=f.label, max_length=limit),
+        )
     model: type[BaseModel] = create_model(name, **definitions)
     return model
 

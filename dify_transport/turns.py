@@ -1,34 +1,11 @@
 """Dify's conversation rules, once: a message list -> one chat turn (pure, no I/O).
 
 Dify keeps a conversation's memory on the server; LangChain and LlamaIndex hand a
-model the whole message list. Each adapter maps its messages onto :class:`Turn`
-(role, text, transcript label, conversation id, file parts) and
-:func:`plan_turn` applies the rules:
-
-1. The conversation is the explicit one, else the one carried by the newest
-   assistant turn that has a conversation id, else none (Dify starts one).
-2. Turns up to and including that conversation's newest assistant turn are already
-   on the server; only the turns after it are sent.
-3. If what remains is user turns only, their texts are the ``query``. Otherwise
-   (earlier assistant turns, system messages) the remainder is carried as a compact
-   ``Label: text`` transcript (``prior_turns="transcript"``), or reduced to the
-   trailing user turns (``prior_turns="drop"``). When continuing a conversation,
-   Dify holds the earlier turns but never stores system messages as such (and
-   ignores ``inputs`` after the first turn), so *every* system message in the list,
-   including those before its newest assistant turn, travels as transcript lines
-   before the new user turn(s); ``prior_turns="drop"`` is the opt-out. System
-   messages go to an app input variable instead when ``system_input`` is set and the
-   turn starts a new conversation (Dify reads ``inputs`` on a first turn only).
-4. File parts of the sent user turns become Dify ``files``: URLs as ``remote_url``,
-   file ids as ``local_file``, inline data (bytes, base64, ``data:`` URLs) as
-   :class:`PendingUpload` items uploaded first (:func:`upload_files`).
-5. Structured output: an ``answer_format`` block (:func:`answer_format`: reply with
-   one JSON object, valid for a JSON Schema) is appended to the query; reading the
-   history back strips it again (:func:`strip_transcript`).
-6. Reading back: :func:`split_transcript` decodes a stored query that starts with
-   system lines into the user's words and the system text; a new conversation whose
-   query is a transcript gets a name from the user's words (:attr:`TurnPlan.name`,
-   :func:`name_conversation`) instead of Dify's, which would start with ``System:``.
+model the whole message list. Each adapter maps its messages onto :class:`Turn` and
+:func:`plan_turn` applies the rules of docs/architecture.md, "Turns": which
+conversation, which turns are sent (a transcript or only user turns), where system
+text goes, which files are uploaded first, the answer-format block of structured
+output, and reading a stored transcript back (:func:`split_transcript`).
 """
 
 from __future__ import annotations
@@ -217,7 +194,7 @@ def plan_turn(
     user_noun: str = "user message",
     answer_format: str | None = None,
 ) -> TurnPlan:
-    """Turn a message list into one Dify chat turn (see the module docstring).
+    """Turn a message list into one Dify chat turn (the rules: docs/architecture.md, "Turns").
 
     Args:
         turns: The messages, oldest first.
