@@ -256,7 +256,20 @@ class StreamAccumulator:
         if name == "reasoning_chunk":
             return self._reasoning_chunk(data)
         self._other(name, data)
-        return StreamEvent(data, name)
+        event = StreamEvent(data, name)
+        splitter = self._think
+        if splitter is not None and name in ("message_end", "workflow_finished"):
+            # the end came: what the splitter held back (blanks only, or an unclosed
+            # <think> block) is this event's delta, so the deltas add up to the answer
+            self._think = None
+            answer, reasoning = splitter.pending()
+            if answer:
+                self._parts.append(answer)
+                event.text = answer
+            if reasoning:
+                self._reasoning.append(reasoning)
+                event.reasoning = reasoning
+        return event
 
     def _chat_chunk(self, data: dict[str, Any], text: str) -> StreamEvent:
         """A chat stream's ``text_chunk``: its answer only when no ``message`` text came first.

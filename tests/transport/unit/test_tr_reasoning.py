@@ -58,6 +58,27 @@ def test_accumulator_events_carry_reasoning_apart() -> None:
     assert (result.answer, result.reasoning) == ("Hello world", "step one and two")
 
 
+@pytest.mark.parametrize(
+    ("chunks", "end", "answer", "reasoning"),
+    [
+        (["\r"], "message_end", "\r", ""),
+        ([" ", "\n"], "workflow_finished", " \n", ""),
+        (["<think>unfinished"], "message_end", "", "unfinished"),
+    ],
+)
+def test_what_the_splitter_holds_is_sent_with_the_end(
+    chunks: list[str], end: str, answer: str, reasoning: str
+) -> None:
+    # found by the any-chunking property test: an answer of blanks only had no text event
+    acc = StreamAccumulator()
+    events = [acc.add(_message(c)) for c in chunks]
+    events.append(acc.add({"event": end, "task_id": "t", "data": {}}))
+    assert "".join(e.text or "" for e in events) == answer
+    assert "".join(e.reasoning or "" for e in events) == reasoning
+    result = acc.result()
+    assert (result.answer, result.reasoning) == (answer, reasoning)
+
+
 def test_reasoning_chunk_events() -> None:
     acc = StreamAccumulator()
     acc.add(
