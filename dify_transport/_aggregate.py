@@ -67,11 +67,12 @@ def _paused_run(forms: Mapping[str, Any], reasons: object, **ids: Any) -> dict[s
     return {**ids, "forms": pending}
 
 
-def result_from_blocking(body: Mapping[str, Any]) -> Result:
+def result_from_blocking(body: Mapping[str, Any], user: str | None = None) -> Result:
     """Build a `Result` from a blocking chat/completion/workflow body.
 
     Args:
         body: The decoded JSON body.
+        user: The call's Dify user (a paused run is answered as it).
 
     Returns:
         The result (workflow status is not judged here).
@@ -90,6 +91,7 @@ def result_from_blocking(body: Mapping[str, Any]) -> Result:
                 data.get("reasons"),
                 workflow_run_id=body.get("workflow_run_id") or data.get("workflow_run_id"),
                 task_id=body.get("task_id"),
+                user=user,
                 conversation_id=body.get("conversation_id"),
                 message_id=body.get("message_id"),
                 outputs=outputs if isinstance(outputs, Mapping) else {},

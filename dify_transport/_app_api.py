@@ -8,6 +8,7 @@ does unless its definition says ``creates_work=False``). The async client
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias, TypeVar
 
@@ -117,9 +118,8 @@ def _generation(
             "files": list(files) if files is not None else None,
         }
     )
-    return Call(
-        "POST", path, parse=blocking_result, json=full, user=user, blocking=not streaming, stop=stop
-    )
+    parse = functools.partial(blocking_result, user=user)
+    return Call("POST", path, parse=parse, json=full, user=user, blocking=not streaming, stop=stop)
 
 
 # -- generation ------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def run_workflow(
     return _generation(path, WORKFLOW_STOP, user=user, streaming=streaming, body=body, files=files)
 
 
-def blocking_result(response: httpx.Response) -> Result:
+def blocking_result(response: httpx.Response, user: str | None = None) -> Result:
     """Parse a blocking generation body; a failed workflow raises `WorkflowFailedError`."""
     body = parse_json(response)
     if not isinstance(body, Mapping):
@@ -184,7 +184,7 @@ def blocking_result(response: httpx.Response) -> Result:
             request=response.request,
             body=body,
         )
-    result = result_from_blocking(body)
+    result = result_from_blocking(body, user)
     if result.status == "failed":
         raise WorkflowFailedError(
             f"Workflow run {result.workflow_run_id} failed: {result.error or 'no error text'}",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import httpx
 import pytest
 
 from dify_transport import StreamAccumulator
+from dify_transport import _app_api as api
 from dify_transport._aggregate import result_from_blocking
 from dify_transport._reasoning import ThinkSplitter, split_think
 
@@ -130,6 +132,17 @@ def test_blocking_pause_is_paused_not_succeeded() -> None:
     assert result.finish_reason == "paused"
     assert result.paused is not None
     assert result.paused.forms["n1"].form_token is None
+
+
+def test_blocking_pause_records_the_user_that_answers_it() -> None:
+    body = {"task_id": "t", "workflow_run_id": "r",
+            "data": {"id": "r", "status": "paused", "outputs": {},
+                     "reasons": [{"TYPE": "human_input_required", "node_id": "n1"}]}}  # fmt: skip
+    call = api.run_workflow(user="alice", streaming=False, inputs={}, files=None, workflow_id=None)
+    request = httpx.Request("POST", "https://dify.test/v1/workflows/run")
+    result = call.parse(httpx.Response(200, json=body, request=request))
+    assert result.paused is not None
+    assert result.paused.user == "alice"  # answer_form needs no user= again
 
 
 def test_splits_are_exhaustive_for_a_short_block() -> None:
