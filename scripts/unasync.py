@@ -28,6 +28,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsync(Knowledge(?:Documents|Meta|Ingest))\b", r"\1"),
     (r"\bAsyncAPIClient\b", "SyncAPIClient"),
     (r"\bAsyncStream\b", "Stream"),
+    (r"\bAsyncClosing\b", "Closing"),
     (r"\bAsyncResumer\b", "Resumer"),
     (r"\bAsyncStop\b", "Stop"),
     (r"\bAsyncSleep\b", "Sleep"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +28,7 @@ from dify_transport._base_client import (
     not_a_stream,
     remaining,
 )
+from dify_transport._closing import AsyncClosing
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
@@ -41,7 +41,7 @@ T = TypeVar("T")
 _log = logging.getLogger(LOGGER_NAME)
 
 
-class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
+class AsyncAPIClient(AsyncClosing, BaseAPIClient[httpx.AsyncClient]):
     """The asynchronous engine: one lazily built ``httpx.AsyncClient``, retries, error mapping."""
 
     _http_type = httpx.AsyncClient
@@ -225,17 +225,6 @@ class AsyncAPIClient(BaseAPIClient[httpx.AsyncClient]):
             if self._loop is None or self._loop is current_async_loop():
                 await client.aclose()
             self._loop = None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _too_late(expires: float | None, delay: float) -> bool:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +28,7 @@ from dify_transport._base_client import (
     remaining,
     sync_deadline,
 )
+from dify_transport._closing import Closing
 from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
@@ -43,7 +43,7 @@ T = TypeVar("T")
 _log = logging.getLogger(LOGGER_NAME)
 
 
-class SyncAPIClient(BaseAPIClient[httpx.Client]):
+class SyncAPIClient(Closing, BaseAPIClient[httpx.Client]):
     """The synchronous engine: one lazily built ``httpx.Client``, retries, error mapping."""
 
     _http_type = httpx.Client
@@ -225,17 +225,6 @@ class SyncAPIClient(BaseAPIClient[httpx.Client]):
             if self._loop is None or self._loop is no_loop():
                 client.close()
             self._loop = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _too_late(expires: float | None, delay: float) -> bool:
