@@ -24,9 +24,8 @@ from dify_transport import (
     NotFoundError,
     TimeoutTypes,
 )
-from dify_transport._lifecycle import LazyClientsOwner
 from dify_transport.turns import split_transcript
-from langchain_dify._clients import ClientSettings, LazyClients, secret_value
+from langchain_dify._clients import ClientSettings, LazyClients, TransportClients, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionMap, SessionStoreLike
@@ -82,7 +81,7 @@ def messages_from_dify(message: Message) -> list[BaseMessage]:
     ]
 
 
-class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
+class DifyChatMessageHistory(TransportClients[DifyClient, AsyncDifyClient], BaseChatMessageHistory):
     """One Dify conversation, read as LangChain chat history.
 
     Dify records every turn itself when ``ChatDify`` sends it, and has no endpoint to
@@ -301,18 +300,6 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         ]
 
     # ---------------------------------------------------------------- reading
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client (built on first use)."""
-        client: DifyClient = self._clients.sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use)."""
-        client: AsyncDifyClient = self._clients.async_()
-        return client
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]

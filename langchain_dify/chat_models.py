@@ -13,21 +13,17 @@ from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
 from dify_transport import (
-    DEFAULT_BASE_URL,
     DEFAULT_USER,
-    AsyncDifyClient,
-    DifyClient,
     trace_headers,
 )
 from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
 from langchain_dify._agent_steps import AgentToolRuns, AsyncAgentToolRuns
 from langchain_dify._answers import AnswerActions
 from langchain_dify._chat_pause import asettle, settle
-from langchain_dify._clients import ClientOwner, secret_value
+from langchain_dify._clients import AppClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
     DifyTurn,
@@ -49,7 +45,7 @@ _BOUND_KWARGS = frozenset({"answer_format"})  # bound by with_structured_output
 _RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
-class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
+class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -165,30 +161,12 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         ``partial_answer`` and ids; an unknown conversation names the ``user`` sent.
     """
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(default="dify", alias="model_name")
     """A label for the app (the app's own settings choose the LLM).
 
     Reported as ``response_metadata["model_name"]`` and to LangSmith."""
-
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
-    )
-    """The app's API key (``app-...``); read from ``$DIFY_API_KEY`` if not given.
-
-    A missing key is reported at the first request, not at construction."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
-
-    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id that scopes conversations, files and stops on the server.
-
-    ``$DIFY_USER``, else ``"dify-integrations"`` (the same default as the LlamaIndex
-    classes, so either framework sees the other's conversations). Reading a
-    conversation back (history, ``DifyChatMessageHistory``) needs the same user that
-    created it."""
 
     conversation_id: str | None = None
     """Continue this conversation on every call (a call kwarg still wins)."""
@@ -245,19 +223,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
     questions; cache entries are keyed on the app (a fingerprint of the key, never
     the key), ``base_url``, ``user`` and the other settings, so they never cross apps."""
 
-    # ------------------------------------------------------------------ clients
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyClient = self._lazy_clients().async_()
-        return client
+    # ------------------------------------------------------------------ tools
 
     def as_tool(  # type: ignore[override]
         self,
@@ -283,10 +249,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
             self, name=name, description=description, conversations=conversations
         )
 
-    _client = client
-    _async_client = async_client
-
-    # --------------------------------------------------- tools, structured output
+    # --------------------------------------------------------- structured output
 
     def bind_tools(
         self,

@@ -21,15 +21,10 @@ from langchain_core.callbacks import (
 from langchain_core.callbacks.manager import adispatch_custom_event, dispatch_custom_event
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from langchain_core.tools import StructuredTool
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import PrivateAttr
 
 from dify_transport import (
-    DEFAULT_BASE_URL,
-    DEFAULT_USER,
     AppInfo,
-    AsyncDifyClient,
-    DifyClient,
     DifyError,
     PausedRun,
     Result,
@@ -43,7 +38,7 @@ from dify_transport.inputs import (
     input_schema,
     tool_name,
 )
-from langchain_dify._clients import ClientOwner
+from langchain_dify._clients import AppClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._langgraph import arun_in_graph, in_graph, run_in_graph
 from langchain_dify.tools import DifyToolException
@@ -86,7 +81,7 @@ class DifyWorkflowPausedError(DifyError):
         return self._workflow._outputs(result)
 
 
-class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, Any]]):
+class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str, Any]]):
     """A Dify workflow app as a ``Runnable[dict, dict]``.
 
     ```python
@@ -104,38 +99,10 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
     `DifyWorkflowPausedError`, whose ``resume(...)`` continues the same run.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
-
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
-    )
-    """The workflow app's API key (``app-...``); ``$DIFY_API_KEY`` if not given."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``."""
-
-    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id the runs are recorded under."""
-
     check_inputs: bool = True
     """Check inputs against the app's form (read once from ``GET /parameters``)."""
 
     _fields: list[InputField] | None = PrivateAttr(default=None)
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyClient = self._lazy_clients().async_()
-        return client
-
-    _client = client
-    _async_client = async_client
 
     # -- inputs ---------------------------------------------------------------------------
 
