@@ -12,10 +12,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from dify_transport.types import NodeRun, Result, RetrieverResource, Usage, WorkflowRun
@@ -26,11 +26,13 @@ __all__ = [
     "SourcesTable",
     "nodes_html",
     "nodes_markdown",
+    "resource_mappings",
     "result_html",
     "result_markdown",
     "source_rows",
     "sources_html",
     "sources_markdown",
+    "sources_table",
     "workflow_run_html",
     "workflow_run_markdown",
 ]
@@ -371,3 +373,50 @@ def workflow_run_markdown(run: WorkflowRun) -> str:
         lines.append(f"**error:** {_md(run.error)}")
     lines.extend(f"- **{_md(k)}**: {_md(_value(v))}" for k, v in (run.outputs or {}).items())
     return "\n\n".join(lines)
+
+
+T = TypeVar("T")
+
+
+def resource_mappings(metadata: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``retriever_resources`` entries a framework message keeps in ``metadata``."""
+    resources = metadata.get("retriever_resources")
+    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
+
+
+def sources_table(
+    source: object,
+    kind: type[T],
+    row: Callable[[T], Mapping[str, Any]],
+    *,
+    snippet_chars: int,
+    items: str,
+    takes: str,
+) -> SourcesTable:
+    """The adapters' ``display_sources`` for one ``kind`` item or a list of them.
+
+    Args:
+        source: One item, or an iterable of items (a framework's retrieval result).
+        kind: The framework's passage type (``Document``, ``NodeWithScore``).
+        row: Reads one item as a ``retriever_resources``-shaped mapping.
+        snippet_chars: Longest passage snippet shown.
+        items: What a list must hold, for the error message.
+        takes: Everything the adapter's ``display_sources`` takes, for the error message.
+
+    Raises:
+        DifyInputError: ``source`` is none of these, or a list holds something else.
+    """
+    from dify_transport.turns import DifyInputError  # noqa: PLC0415 - turns imports this module
+
+    listed: list[Any]
+    if isinstance(source, kind):
+        listed = [source]
+    elif isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
+        listed = list(source)
+        wrong = sorted({type(item).__name__ for item in listed if not isinstance(item, kind)})
+        if wrong:
+            msg = f"display_sources takes {items}; got {', '.join(wrong)} in the list"
+            raise DifyInputError(msg)
+    else:
+        raise DifyInputError(f"display_sources takes {takes}; got {type(source).__name__}")
+    return SourcesTable(source_rows([row(item) for item in listed], snippet_chars=snippet_chars))
