@@ -388,23 +388,15 @@ def sources_table(
     source: object,
     kind: type[T],
     row: Callable[[T], Mapping[str, Any]],
-    *,
     snippet_chars: int,
+    *,
     items: str,
     takes: str,
 ) -> SourcesTable:
-    """The adapters' ``display_sources`` for one ``kind`` item or a list of them.
+    """An adapter's ``display_sources`` of one ``kind`` passage (``Document``, ...) or a list.
 
-    Args:
-        source: One item, or an iterable of items (a framework's retrieval result).
-        kind: The framework's passage type (``Document``, ``NodeWithScore``).
-        row: Reads one item as a ``retriever_resources``-shaped mapping.
-        snippet_chars: Longest passage snippet shown.
-        items: What a list must hold, for the error message.
-        takes: Everything the adapter's ``display_sources`` takes, for the error message.
-
-    Raises:
-        DifyInputError: ``source`` is none of these, or a list holds something else.
+    ``row`` reads a passage as a ``retriever_resources`` entry; otherwise raise
+    ``DifyInputError`` saying the list must hold ``items`` / ``display_sources`` ``takes``.
     """
     from dify_transport.turns import DifyInputError  # noqa: PLC0415 - turns imports this module
 

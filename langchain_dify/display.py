@@ -54,11 +54,7 @@ def display_sources(
     if isinstance(source, BaseMessage):
         resources = resource_mappings(source.response_metadata)
         return SourcesTable(source_rows(resources, snippet_chars=snippet_chars))
+    takes = "a ChatDify message or Documents from a retriever"
     return sources_table(
-        source,
-        Document,
-        _from_document,
-        snippet_chars=snippet_chars,
-        items="Documents",
-        takes="a ChatDify message or Documents from a retriever",
+        source, Document, _from_document, snippet_chars, items="Documents", takes=takes
     )

@@ -60,12 +60,8 @@ def display_sources(source: Any, *, snippet_chars: int = SNIPPET_CHARS) -> Sourc
     elif isinstance(source, ChatMessage):
         resources = resource_mappings(source.additional_kwargs)
     else:
-        return sources_table(
-            list(source.source_nodes) if hasattr(source, "source_nodes") else source,
-            NodeWithScore,
-            _from_node,
-            snippet_chars=snippet_chars,
-            items="NodeWithScore items",
-            takes="NodeWithScore items, a response with source_nodes, or a DifyLLM ChatResponse",
-        )
+        nodes = list(source.source_nodes) if hasattr(source, "source_nodes") else source
+        takes = "NodeWithScore items, a response with source_nodes, or a DifyLLM ChatResponse"
+        items = "NodeWithScore items"
+        return sources_table(nodes, NodeWithScore, _from_node, snippet_chars, items=items, takes=takes)
     return SourcesTable(source_rows(resources, snippet_chars=snippet_chars))
