@@ -63,5 +63,7 @@ def display_sources(source: Any, *, snippet_chars: int = SNIPPET_CHARS) -> Sourc
         nodes = list(source.source_nodes) if hasattr(source, "source_nodes") else source
         takes = "NodeWithScore items, a response with source_nodes, or a DifyLLM ChatResponse"
         items = "NodeWithScore items"
-        return sources_table(nodes, NodeWithScore, _from_node, snippet_chars, items=items, takes=takes)
+        return sources_table(
+            nodes, NodeWithScore, _from_node, snippet_chars, items=items, takes=takes
+        )
     return SourcesTable(source_rows(resources, snippet_chars=snippet_chars))
