@@ -19,7 +19,13 @@ from dify_transport import (
     DEFAULT_USER,
     trace_headers,
 )
-from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
+from dify_transport.turns import (
+    aname_conversation,
+    aupload_files,
+    auto_generate_name,
+    name_conversation,
+    upload_files,
+)
 from langchain_dify._agent_steps import AgentToolRuns, AsyncAgentToolRuns
 from langchain_dify._answers import AnswerActions
 from langchain_dify._chat_pause import asettle, settle
@@ -358,8 +364,7 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
             "conversation_id": turn.conversation_id,
             "inputs": turn.inputs,
             "files": files or None,
-            # a transcript query would name the conversation "System: ...": named after
-            "auto_generate_name": self.auto_generate_name and turn.name is None,
+            "auto_generate_name": auto_generate_name(self.auto_generate_name, turn.name),
         }
 
     def _stream(
