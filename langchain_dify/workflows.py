@@ -36,7 +36,7 @@ from dify_transport.inputs import (
     check_inputs,
     input_fields,
     input_schema,
-    tool_name,
+    workflow_tool_meta,
 )
 from langchain_dify._clients import AppClientOwner
 from langchain_dify._errors import translate_errors
@@ -328,7 +328,7 @@ class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str
         name: str | None,
         description: str | None,
     ) -> StructuredTool:
-        slug = name or tool_name(info.name, "dify_workflow")
+        slug, about = workflow_tool_meta(info, name, description)
         schema = input_schema(fields, title=slug)
 
         def run(**inputs: Any) -> dict[str, Any]:
@@ -347,7 +347,7 @@ class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str
             func=run,
             coroutine=arun,
             name=slug,
-            description=description or info.description or f"Runs the Dify workflow {info.name}",
+            description=about,
             args_schema=schema,
             handle_tool_error=False,
         )
