@@ -25,7 +25,13 @@ from dify_transport import (
     TimeoutTypes,
 )
 from dify_transport.turns import split_transcript
-from langchain_dify._clients import ClientSettings, LazyClients, TransportClients, secret_value
+from langchain_dify._clients import (
+    ClientOwner,
+    ClientSettings,
+    LazyClients,
+    TransportClients,
+    secret_value,
+)
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionMap, SessionStoreLike
@@ -38,18 +44,8 @@ __all__ = ["DifyChatMessageHistory", "messages_from_dify"]
 logger = logging.getLogger(__name__)
 
 
-_CLIENT_SETTINGS = frozenset(
-    {
-        "api_key",
-        "base_url",
-        "timeout",
-        "max_retries",
-        "deadline",
-        "max_connections",
-        "http_client",
-        "http_async_client",
-    }
-)
+_CLIENT_SETTINGS = frozenset({"api_key", *ClientOwner.model_fields})
+"""The connection settings ``factory`` takes: ``api_key`` and the fields of `ClientOwner`."""
 
 
 def messages_from_dify(message: Message) -> list[BaseMessage]:
@@ -243,17 +239,8 @@ class DifyChatMessageHistory(TransportClients[DifyClient, AsyncDifyClient], Base
         shared, per_user = SessionMap(store), SessionMap(store, per_user=True)
         if chat_model is not None:
             user = user or chat_model.user
-            client_settings = {
-                "api_key": chat_model.api_key,
-                "base_url": chat_model.base_url,
-                "timeout": chat_model.timeout,
-                "max_retries": chat_model.max_retries,
-                "deadline": chat_model.deadline,
-                "http_client": chat_model.http_client,
-                "http_async_client": chat_model.http_async_client,
-                "max_connections": chat_model.max_connections,
-                **client_settings,
-            }
+            own = {name: getattr(chat_model, name) for name in _CLIENT_SETTINGS}
+            client_settings = {**own, **client_settings}
         unknown = set(client_settings) - _CLIENT_SETTINGS
         if unknown:
             msg = f"Unknown settings for DifyChatMessageHistory: {sorted(unknown)}"

@@ -179,13 +179,15 @@ class DifyKnowledgeRetriever(
         self.dataset_id = dataset_id_or_env(self.dataset_id)
 
     def _request(
-        self, query: str, top_k: int | None, filter: dict[str, Any] | None = None
+        self, query: str, top_k: int | None, k: int | None, filter: dict[str, Any] | None
     ) -> dict[str, Any]:
+        """The ``retrieve`` arguments: a call's ``top_k`` (or ``k``) and ``filter`` win."""
+        top_k = next((n for n in (top_k, k, self.top_k) if n is not None), None)
         return {
             "metadata_filter": filter if filter is not None else self.filter,
             "dataset_id": self.dataset_id,
             "query": query,
-            "top_k": top_k if top_k is not None else self.top_k,
+            "top_k": top_k,
             "search_method": self.search_method,
             "score_threshold": self.score_threshold,
             "reranking_enable": self.reranking_enable,
@@ -201,9 +203,8 @@ class DifyKnowledgeRetriever(
         k: int | None = None,
         filter: dict[str, Any] | None = None,
     ) -> list[Document]:
-        request = self._request(query, top_k if top_k is not None else k, filter)
         with translate_errors():
-            response = self._client.retrieve(**request)
+            response = self._client.retrieve(**self._request(query, top_k, k, filter))
         return self._documents(response)
 
     async def _aget_relevant_documents(
@@ -215,9 +216,8 @@ class DifyKnowledgeRetriever(
         k: int | None = None,
         filter: dict[str, Any] | None = None,
     ) -> list[Document]:
-        request = self._request(query, top_k if top_k is not None else k, filter)
         with translate_errors():
-            response = await self._async_client.retrieve(**request)
+            response = await self._async_client.retrieve(**self._request(query, top_k, k, filter))
         return self._documents(response)
 
     def _documents(self, response: RetrieveResponse) -> list[Document]:
