@@ -37,16 +37,7 @@ def in_graph() -> bool:
 
 def interrupt_value(paused: PausedRun) -> dict[str, Any]:
     """What the graph's interrupt carries: the forms to answer, and the run's handle."""
-    forms = {
-        node: {
-            "title": form.node_title,
-            "content": form.form_content,
-            "fields": form.inputs,
-            "actions": form.actions,
-            "expiration_time": form.expiration_time,
-        }
-        for node, form in paused.forms.items()
-    }
+    forms = paused.form_views()
     return {"type": "dify_human_input", "forms": forms, "paused": paused.model_dump(mode="json")}
 
 
