@@ -1,16 +1,9 @@
-"""Transport clients of the LangChain pydantic components (the lifecycle is the transport's).
+"""Transport clients of the LangChain pydantic components.
 
-``ChatDify`` and the retrievers are pydantic models: ``model_copy(update=...)`` and
-attribute assignment can change ``api_key``, ``base_url`` and the other client
-settings after a client was built. :class:`ClientOwner` hands its current fields to
-a :class:`~dify_transport._lifecycle.LazyClients` on every use, which builds a new
-client when they differ, and gives every copy of a model its own clients (a copy
-never shares, nor closes, the original's connection pool). A pickled component
-unpickles with no clients built.
-
-Only clients built here are closed: an injected ``httpx`` client is passed through
-to the transport, which never closes a client it was given. ``close()`` /
-``aclose()`` and ``with`` / ``async with`` close what was built.
+:class:`ClientOwner` hands its current fields (changed by ``model_copy(update=...)`` or
+assignment) to a :class:`~dify_transport._lifecycle.LazyClients` on every use; that
+module describes the lifecycle: rebuilt on a change, never shared by a copy or an
+unpickled component, only built clients closed (``close()`` / ``aclose()``, ``with``).
 """
 
 from __future__ import annotations

@@ -158,7 +158,8 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
         Off by default (``cache=False``), even under ``set_llm_cache``: every Dify turn
         changes server-side conversation state, so a repeated question must reach
         Dify. An explicitly enabled cache is keyed on a fingerprint of the app key
-        (``api_key_fingerprint``, never the key) and the other settings.
+        (``api_key_fingerprint``, never the key), ``base_url``, ``user`` and the other
+        settings, so entries never cross apps.
 
     Errors:
         Every failure is both the transport's error and langchain-core's: for example
@@ -182,12 +183,9 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
     call's ``inputs``). Dify keeps a conversation's first inputs for its later turns."""
 
     system_input: str | None = None
-    """Name of an app input variable that receives the system message text.
-
-    Used on a new conversation's first turn only: Dify ignores ``inputs`` when a
-    conversation continues, so then the list's system messages are carried in the
-    query transcript instead (unless ``prior_turns="drop"``). When unset, system
-    messages are always carried in the transcript."""
+    """Name of an app input variable that receives the system message text on a new
+    conversation's first turn (unset, or continuing: the transcript carries it; see
+    Conversation above)."""
 
     prior_turns: PriorTurns = "transcript"
     """What to send of earlier turns Dify has not seen (when there is no conversation
@@ -221,13 +219,8 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
     aggregate without ``on_llm_new_token`` callbacks."""
 
     cache: BaseCache | bool | None = Field(default=False, exclude=True)
-    """LLM caching, off by default (even under ``set_llm_cache``).
-
-    Every Dify turn changes server-side state: it is recorded in a conversation, and
-    a repeated question in a continued conversation must still reach Dify. Pass
-    ``cache=True`` (global cache) or a ``BaseCache`` only for stateless one-shot
-    questions; cache entries are keyed on the app (a fingerprint of the key, never
-    the key), ``base_url``, ``user`` and the other settings, so they never cross apps."""
+    """LLM caching, off by default (see Caching above): pass ``cache=True`` (the global
+    cache) or a ``BaseCache`` only for stateless one-shot questions."""
 
     # ------------------------------------------------------------------ tools
 

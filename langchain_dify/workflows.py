@@ -1,13 +1,4 @@
-"""A Dify workflow app as a LangChain ``Runnable`` and as a tool for agents.
-
-``DifyWorkflow`` is a ``Runnable[dict, dict]``: ``invoke`` returns the run's outputs,
-``stream`` yields ``{"text": delta}`` chunks as the workflow's ``text_chunk`` events
-arrive and then the outputs; node progress goes to callbacks as custom events named
-``dify_node`` (``astream_events`` shows them as ``on_custom_event``). Inputs are checked
-against the app's input form (``GET /parameters``, read once) before anything is
-sent. ``as_tool()`` builds a ``StructuredTool`` whose name, description and argument
-schema come from the app itself.
-"""
+"""A Dify workflow app as a LangChain ``Runnable`` and as a tool for agents."""
 
 from __future__ import annotations
 
@@ -94,6 +85,9 @@ class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str
     tool = workflow.as_tool()  # name, description and args schema from the app
     ```
 
+    ``stream`` yields a chunk per ``text_chunk`` event; node progress goes to callbacks
+    as custom events named ``dify_node`` (``astream_events``: ``on_custom_event``).
+    Inputs are checked against the app's form before anything is sent.
     A failed run raises ``WorkflowFailedError`` (its node's error in the message);
     breaking out of ``stream`` stops the run; a run that pauses for human input raises
     `DifyWorkflowPausedError`, whose ``resume(...)`` continues the same run.
