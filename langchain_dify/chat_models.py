@@ -38,7 +38,7 @@ from langchain_dify._messages import (
     build_turn,
 )
 from langchain_dify._request_user import RequestUserChatModel
-from langchain_dify._results import aggregate_chunks, moderated
+from langchain_dify._results import aemit, aggregate_chunks, emit, moderated
 from langchain_dify._session_store import SessionStore
 from langchain_dify._structured import StructuredMethod, structured_runnable, tools_error
 from langchain_dify.tools import DifyAppTool
@@ -377,13 +377,13 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
                 for event in stream:
                     steps.feed(event)
                     if (chunk := chunks.feed(event)) is not None:
-                        yield self._emit(chunk, run_manager)
+                        yield emit(chunk, run_manager)
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else stream.final())
             name_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
-            yield self._emit(chunk, run_manager)
+            yield emit(chunk, run_manager)
 
     async def _astream(
         self,
@@ -403,13 +403,13 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
                 async for event in stream:
                     await steps.feed(event)
                     if (chunk := chunks.feed(event)) is not None:
-                        yield await self._aemit(chunk, run_manager)
+                        yield await aemit(chunk, run_manager)
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else await stream.final())
             await aname_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
-            yield await self._aemit(chunk, run_manager)
+            yield await aemit(chunk, run_manager)
 
     # ------------------------------------------------ moderation replacement
 
@@ -444,22 +444,6 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
             return moderated(await agenerate(messages, stop, run_manager, **kwargs))
 
         return await asettle(self, generate, run_manager)
-
-    @staticmethod
-    def _emit(
-        chunk: ChatGenerationChunk, run_manager: CallbackManagerForLLMRun | None
-    ) -> ChatGenerationChunk:
-        if run_manager:
-            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-        return chunk
-
-    @staticmethod
-    async def _aemit(
-        chunk: ChatGenerationChunk, run_manager: AsyncCallbackManagerForLLMRun | None
-    ) -> ChatGenerationChunk:
-        if run_manager:
-            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-        return chunk
 
     def _generate(
         self,

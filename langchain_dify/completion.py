@@ -18,6 +18,7 @@ from dify_transport import (
 from langchain_dify._clients import AppClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import StopScanner
+from langchain_dify._results import aemit, emit
 
 __all__ = ["DifyCompletion"]
 
@@ -82,9 +83,7 @@ class DifyCompletion(AppClientOwner, BaseLLM):
         ):
             for event in stream:
                 if (chunk := _chunk(event, scanner)) is not None:
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+                    yield emit(chunk, run_manager)
                 if scanner is not None and scanner.hit:
                     return
             yield _last(stream.final(), scanner)
@@ -105,9 +104,7 @@ class DifyCompletion(AppClientOwner, BaseLLM):
             async with stream:
                 async for event in stream:
                     if (chunk := _chunk(event, scanner)) is not None:
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
+                        yield await aemit(chunk, run_manager)
                     if scanner is not None and scanner.hit:
                         return
                 yield _last(await stream.final(), scanner)
