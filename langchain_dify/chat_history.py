@@ -267,23 +267,19 @@ class DifyChatMessageHistory(TransportClients[DifyClient, AsyncDifyClient], Base
         history_factory_config=DifyChatMessageHistory.history_factory_config())``,
         invoked with ``config={"configurable": {"user_id": ..., "session_id": ...}}``.
         """
+        specs = (
+            ("user_id", "User ID", "The Dify end user of the session (one per real user)."),
+            (
+                "session_id",
+                "Session ID",
+                "The session, mapped to one Dify conversation of that user.",
+            ),
+        )
         return [
             ConfigurableFieldSpec(
-                id="user_id",
-                annotation=str,
-                name="User ID",
-                description="The Dify end user of the session (one per real user).",
-                default="",
-                is_shared=True,
-            ),
-            ConfigurableFieldSpec(
-                id="session_id",
-                annotation=str,
-                name="Session ID",
-                description="The session, mapped to one Dify conversation of that user.",
-                default="",
-                is_shared=True,
-            ),
+                id=key, annotation=str, name=name, description=about, default="", is_shared=True
+            )
+            for key, name, about in specs
         ]
 
     # ---------------------------------------------------------------- reading
@@ -319,25 +315,27 @@ class DifyChatMessageHistory(TransportClients[DifyClient, AsyncDifyClient], Base
         Dify stores every turn when it answers it, and offers no append endpoint.
         """
         found = self._found(messages)
-        if found is not None:
-            self._follow(found)
-            if self._sessions is not None and self.session_id is not None:
-                self._sessions.set(self.user, self.session_id, found)
+        if found is not None and self._sessions is not None and self.session_id is not None:
+            self._sessions.set(self.user, self.session_id, found)
 
     async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Async :meth:`add_messages` (only the session store does I/O)."""
         found = self._found(messages)
-        if found is not None:
-            self._follow(found)
-            if self._sessions is not None and self.session_id is not None:
-                await self._sessions.aset(self.user, self.session_id, found)
+        if found is not None and self._sessions is not None and self.session_id is not None:
+            await self._sessions.aset(self.user, self.session_id, found)
 
     def _found(self, messages: Sequence[BaseMessage]) -> str | None:
-        """The conversation id of the newest Dify ``AIMessage`` (None: nothing to learn)."""
+        """Follow the conversation of the newest Dify ``AIMessage``; return its id.
+
+        None: nothing to learn.
+        """
         answers = [m for m in messages if isinstance(m, AIMessage)]
         for message in reversed(answers):
             conversation_id = message.response_metadata.get("conversation_id")
             if isinstance(conversation_id, str) and conversation_id:
+                if conversation_id != self.conversation_id:
+                    logger.debug("History now follows Dify conversation %s", conversation_id)
+                    self.conversation_id = conversation_id
                 return conversation_id
         if answers and self.conversation_id is None:
             # The usual cause: ``RunnableWithMessageHistory(prompt | llm | parser, ...)``
@@ -353,11 +351,6 @@ class DifyChatMessageHistory(TransportClients[DifyClient, AsyncDifyClient], Base
             return None
         logger.debug("add_messages: no Dify AIMessage among %d message(s)", len(messages))
         return None
-
-    def _follow(self, conversation_id: str) -> None:
-        if conversation_id != self.conversation_id:
-            logger.debug("History now follows Dify conversation %s", conversation_id)
-            self.conversation_id = conversation_id
 
     def clear(self) -> None:
         """Delete the conversation on the server (no error if it is already gone)."""
