@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from dify_transport.types import NodeRun, Result, RetrieverResource, Usage, WorkflowRun
@@ -23,11 +23,13 @@ __all__ = [
     "SourcesTable",
     "nodes_html",
     "nodes_markdown",
+    "resource_mappings",
     "result_html",
     "result_markdown",
     "source_rows",
     "sources_html",
     "sources_markdown",
+    "sources_table",
     "workflow_run_html",
     "workflow_run_markdown",
 ]
@@ -374,3 +376,42 @@ def workflow_run_markdown(run: WorkflowRun) -> str:
     if run.error:
         lines.append(f"**error:** {_md(run.error)}")
     return "\n\n".join(lines + _outputs_markdown(run.outputs))
+
+
+T = TypeVar("T")
+
+
+def resource_mappings(metadata: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``retriever_resources`` entries a framework message keeps in ``metadata``."""
+    resources = metadata.get("retriever_resources")
+    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
+
+
+def sources_table(
+    source: object,
+    kind: type[T],
+    row: Callable[[T], Mapping[str, Any]],
+    snippet_chars: int,
+    *,
+    items: str,
+    takes: str,
+) -> SourcesTable:
+    """An adapter's ``display_sources`` of one ``kind`` passage (``Document``, ...) or a list.
+
+    ``row`` reads a passage as a ``retriever_resources`` entry; otherwise raise
+    ``DifyInputError`` saying the list must hold ``items`` / ``display_sources`` ``takes``.
+    """
+    from dify_transport.turns import DifyInputError  # noqa: PLC0415 - turns imports this module
+
+    listed: list[Any]
+    if isinstance(source, kind):
+        listed = [source]
+    elif isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
+        listed = list(source)
+        wrong = sorted({type(item).__name__ for item in listed if not isinstance(item, kind)})
+        if wrong:
+            msg = f"display_sources takes {items}; got {', '.join(wrong)} in the list"
+            raise DifyInputError(msg)
+    else:
+        raise DifyInputError(f"display_sources takes {takes}; got {type(source).__name__}")
+    return SourcesTable(source_rows([row(item) for item in listed], snippet_chars=snippet_chars))

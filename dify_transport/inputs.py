@@ -16,15 +16,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from dify_transport.turns import DifyInputError
-from dify_transport.types import AppParameters
+from dify_transport.types import AppInfo, AppParameters
 
 __all__ = [
+    "AppQuestion",
     "InputField",
+    "chat_tool_meta",
     "check_inputs",
     "input_fields",
     "input_model",
     "input_schema",
     "tool_name",
+    "workflow_tool_meta",
 ]
 
 _SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -223,3 +226,27 @@ def tool_name(app_name: str | None, fallback: str = "dify_app") -> str:
     """A tool name from an app's name, as tool-calling models require: ``^[a-zA-Z0-9_-]{1,64}$``."""
     slug = _SLUG.sub("_", (app_name or "").strip()).strip("_")[:64]
     return slug or fallback
+
+
+class AppQuestion(BaseModel):
+    """The argument schema of a chat app's tool, in both adapters."""
+
+    query: str = Field(description="The question or message for the app")
+
+
+def chat_tool_meta(
+    info: AppInfo | None, name: str | None, description: str | None
+) -> tuple[str, str]:
+    """A chat app tool's name and description: the given ones, else from the app's info."""
+    app = info.name if info is not None else None
+    slug = name or tool_name(app, "dify_chat")
+    about = (info.description if info is not None else None) or (
+        f"Asks the Dify app {app or slug} a question and returns its answer"
+    )
+    return slug, description or about
+
+
+def workflow_tool_meta(info: AppInfo, name: str | None, description: str | None) -> tuple[str, str]:
+    """A workflow app tool's name and description: the given ones, else from the app's info."""
+    slug = name or tool_name(info.name, "dify_workflow")
+    return slug, description or info.description or f"Runs the Dify workflow {info.name}"

@@ -41,6 +41,7 @@ __all__ = [
     "TurnPlan",
     "answer_format",
     "aname_conversation",
+    "auto_generate_name",
     "aupload_files",
     "conversation_name",
     "file_type_for_mime",
@@ -441,3 +442,8 @@ async def aname_conversation(
         await client.rename_conversation(conversation_id, user=user, name=name)
     except DifyError as exc:
         logger.warning("Could not name Dify conversation %s: %s", conversation_id, exc)
+
+
+def auto_generate_name(wanted: bool | None, name: str | None) -> bool | None:
+    """A turn's ``auto_generate_name``: off when it has a :attr:`TurnPlan.name` to give."""
+    return False if name else wanted

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 
@@ -47,21 +47,16 @@ def model_run(run_manager: object) -> Iterator[None]:
         _MODEL_RUN.reset(token)
 
 
-def _child(run: CallbackManagerForLLMRun | None) -> CallbackManager | None:
+M = TypeVar("M", CallbackManager, AsyncCallbackManager)
+
+
+def _child(
+    run: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None, kind: type[M]
+) -> M | None:
     """The manager for runs nested under the model's run (LLM run managers have none)."""
     if run is None:
         return None
-    manager = CallbackManager(handlers=[], parent_run_id=run.run_id)
-    manager.set_handlers(run.inheritable_handlers)
-    manager.add_tags(run.inheritable_tags)
-    manager.add_metadata(run.inheritable_metadata)
-    return manager
-
-
-def _achild(run: AsyncCallbackManagerForLLMRun | None) -> AsyncCallbackManager | None:
-    if run is None:
-        return None
-    manager = AsyncCallbackManager(handlers=[], parent_run_id=run.run_id)
+    manager = kind(handlers=[], parent_run_id=run.run_id)
     manager.set_handlers(run.inheritable_handlers)
     manager.add_tags(run.inheritable_tags)
     manager.add_metadata(run.inheritable_metadata)
@@ -81,7 +76,7 @@ class AgentToolRuns:
     """Report an agent app's tool calls as child tool runs (sync; a no-op without callbacks)."""
 
     def __init__(self, run_manager: CallbackManagerForLLMRun | None) -> None:
-        self._manager = _child(run_manager or _MODEL_RUN.get())
+        self._manager = _child(run_manager or _MODEL_RUN.get(), CallbackManager)
         self._steps = AgentSteps()
         self._runs: dict[str, CallbackManagerForToolRun] = {}
 
@@ -117,7 +112,7 @@ class AsyncAgentToolRuns:
     """Async `AgentToolRuns`."""
 
     def __init__(self, run_manager: AsyncCallbackManagerForLLMRun | None) -> None:
-        self._manager = _achild(run_manager or _MODEL_RUN.get())
+        self._manager = _child(run_manager or _MODEL_RUN.get(), AsyncCallbackManager)
         self._steps = AgentSteps()
         self._runs: dict[str, AsyncCallbackManagerForToolRun] = {}
 

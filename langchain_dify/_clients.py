@@ -1,16 +1,9 @@
-"""Transport clients of the LangChain pydantic components (the lifecycle is the transport's).
+"""Transport clients of the LangChain pydantic components.
 
-``ChatDify`` and the retrievers are pydantic models: ``model_copy(update=...)`` and
-attribute assignment can change ``api_key``, ``base_url`` and the other client
-settings after a client was built. :class:`ClientOwner` hands its current fields to
-a :class:`~dify_transport._lifecycle.LazyClients` on every use, which builds a new
-client when they differ, and gives every copy of a model its own clients (a copy
-never shares, nor closes, the original's connection pool). A pickled component
-unpickles with no clients built.
-
-Only clients built here are closed: an injected ``httpx`` client is passed through
-to the transport, which never closes a client it was given. ``close()`` /
-``aclose()`` and ``with`` / ``async with`` close what was built.
+:class:`ClientOwner` hands its current fields (changed by ``model_copy(update=...)`` or
+assignment) to a :class:`~dify_transport._lifecycle.LazyClients` on every use; that
+module describes the lifecycle: rebuilt on a change, never shared by a copy or an
+unpickled component, only built clients closed (``close()`` / ``aclose()``, ``with``).
 """
 
 from __future__ import annotations
@@ -19,15 +12,35 @@ import contextlib
 import importlib
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
+from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from dify_transport import AsyncDifyClient, AsyncHttpClient, DifyClient, HttpClient, TimeoutTypes
+from dify_transport import (
+    DEFAULT_BASE_URL,
+    DEFAULT_USER,
+    AsyncDifyClient,
+    AsyncHttpClient,
+    DifyClient,
+    HttpClient,
+    TimeoutTypes,
+)
 from dify_transport._closing import ClosingContext
 from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner, secret_value
 
-__all__ = ["ClientOwner", "ClientSettings", "ClosingContext", "LazyClients", "secret_value"]
+__all__ = [
+    "AppClientOwner",
+    "ClientOwner",
+    "ClientSettings",
+    "ClosingContext",
+    "LazyClients",
+    "TransportClients",
+    "secret_value",
+]
+
+S = TypeVar("S")
+A = TypeVar("A")
 
 _FIRST_CALL_MODULES = (
     "langchain_core.env",
@@ -49,11 +62,31 @@ def _import_first_call_modules() -> None:
                 importlib.import_module(name)
 
 
-class ClientOwner(LazyClientsOwner, BaseModel):
-    """Base for components that hold transport clients built from their own fields.
+class TransportClients(LazyClientsOwner, Generic[S, A]):
+    """``client`` / ``async_client`` (``S`` sync, ``A`` async) and ``close`` / ``aclose``."""
 
-    It declares the connection fields every component shares (timeout, retries,
-    deadline, injected httpx clients, connection limit).
+    @property
+    def client(self) -> S:
+        """The sync transport client, for every other Dify endpoint (built on first use)."""
+        client: S = self._lazy_clients().sync()
+        return client
+
+    @property
+    def async_client(self) -> A:
+        """The async transport client (built on first use, rebuilt when settings change)."""
+        client: A = self._lazy_clients().async_()
+        return client
+
+    _client = client
+    _async_client = async_client
+
+
+class ClientOwner(BaseModel, TransportClients[S, A]):
+    """Base for components holding transport clients (``S`` sync, ``A`` async).
+
+    They are built from the connection fields every component shares, declared here
+    (base URL, timeout, retries, deadline, injected httpx clients, connection limit),
+    plus the component's key.
     """
 
     _client_factories: ClassVar[tuple[Callable[..., Any], Callable[..., Any]]] = (
@@ -62,11 +95,13 @@ class ClientOwner(LazyClientsOwner, BaseModel):
     )
     _dify_clients: LazyClients[Any, Any] | None = PrivateAttr(default=None)
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
-    if TYPE_CHECKING:  # each component declares its key (app or dataset) and base_url
+    if TYPE_CHECKING:  # each component declares its key (app or dataset)
         api_key: SecretStr | None
-        base_url: str
+
+    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
+    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
 
     timeout: TimeoutTypes = None
     """Read timeout in seconds (or an ``httpx.Timeout``); None keeps the SSE-friendly default
@@ -120,3 +155,22 @@ class ClientOwner(LazyClientsOwner, BaseModel):
         copied = super().__copy__()
         copied._dify_clients = None  # never share (or close) the original's pool
         return copied
+
+
+class AppClientOwner(ClientOwner[DifyClient, AsyncDifyClient]):
+    """Base for the components of one Dify app: its key and the end user it acts for."""
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
+    )
+    """The app's API key (``app-...``); read from ``$DIFY_API_KEY`` if not given.
+
+    A missing key is reported at the first request, not at construction."""
+
+    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
+    """End-user id that scopes conversations, runs, files and stops on the server.
+
+    ``$DIFY_USER``, else ``"dify-integrations"`` (the same default as the LlamaIndex
+    classes, so either framework sees the other's conversations). Reading a
+    conversation back (history, ``DifyChatMessageHistory``) needs the same user that
+    created it."""

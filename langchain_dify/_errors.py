@@ -129,94 +129,16 @@ _DUAL: dict[type[dt.APIError], type[dt.APIError]] = {
 }
 
 
-# Transport subclasses without a row of their own, re-raised as a subclass of the
-# transport class *and* the nearest row above (``except ConversationNotFoundError``
-# and ``except DifyNotFoundError`` both match). They are module-level classes named
-# like the transport's, so errors pickle (``dify_transport`` errors ``__reduce__`` to
-# ``type(self)``, which pickle finds by module and qualified name).
-
-
-class APIStatusError(dt.APIStatusError, DifyAPIError):
-    """Dify answered with an error status that has no more specific class."""
-
-
-class InvalidParamError(dt.InvalidParamError, DifyBadRequestError):
-    """Dify rejected a parameter (``invalid_param``)."""
-
-
-class AgentBlockingModeError(dt.AgentBlockingModeError, DifyBadRequestError):
-    """Agent apps reject blocking mode (ChatDify always streams)."""
-
-
-class AppUnavailableError(dt.AppUnavailableError, DifyBadRequestError):
-    """The app is misconfigured, or not of the right kind (``app_unavailable``)."""
-
-
-class NotChatAppError(dt.NotChatAppError, DifyBadRequestError):
-    """The key belongs to an app that is not a chat app (``not_chat_app``)."""
-
-
-class NotWorkflowAppError(dt.NotWorkflowAppError, DifyBadRequestError):
-    """The key belongs to an app that is not a workflow app."""
-
-
-class ProviderNotInitializeError(dt.ProviderNotInitializeError, DifyBadRequestError):
-    """The app's model provider has no credentials (``provider_not_initialize``)."""
-
-
-class ProviderQuotaExceededError(dt.ProviderQuotaExceededError, DifyBadRequestError):
-    """The app's model provider quota is used up."""
-
-
-class CompletionRequestError(dt.CompletionRequestError, DifyBadRequestError):
-    """The model provider behind the app failed the request."""
-
-
-class ConversationNotFoundError(dt.ConversationNotFoundError, DifyNotFoundError):
-    """The conversation does not exist for this ``user``."""
-
-
-class MessageNotFoundError(dt.MessageNotFoundError, DifyNotFoundError):
-    """The message does not exist for this ``user``."""
-
-
-class CursorNotFoundError(dt.CursorNotFoundError, DifyNotFoundError):
-    """A paging cursor (first/last id) does not exist."""
-
-
-class WorkflowFailedError(dt.WorkflowFailedError, DifyAPIError):
-    """A workflow run ended with status ``failed``."""
-
-
-class APIResponseValidationError(dt.APIResponseValidationError, DifyAPIError):
-    """Dify's response did not have the expected shape."""
-
-
-_DERIVED: dict[type[dt.APIError], type[dt.APIError]] = {
-    dt.APIStatusError: APIStatusError,
-    dt.InvalidParamError: InvalidParamError,
-    dt.AgentBlockingModeError: AgentBlockingModeError,
-    dt.AppUnavailableError: AppUnavailableError,
-    dt.NotChatAppError: NotChatAppError,
-    dt.NotWorkflowAppError: NotWorkflowAppError,
-    dt.ProviderNotInitializeError: ProviderNotInitializeError,
-    dt.ProviderQuotaExceededError: ProviderQuotaExceededError,
-    dt.CompletionRequestError: CompletionRequestError,
-    dt.ConversationNotFoundError: ConversationNotFoundError,
-    dt.MessageNotFoundError: MessageNotFoundError,
-    dt.CursorNotFoundError: CursorNotFoundError,
-    dt.WorkflowFailedError: WorkflowFailedError,
-    dt.APIResponseValidationError: APIResponseValidationError,
-}
+_DERIVED: dict[type[dt.APIError], type[dt.APIError]] = {}
 
 
 def _langchain_class(transport_cls: type[dt.APIError]) -> type[dt.APIError]:
     """The dual-inheritance class to raise for an instance of ``transport_cls``."""
     if (known := _DUAL.get(transport_cls) or _DERIVED.get(transport_cls)) is not None:
         return known
+    # Published under the transport's name (when free), so that it pickles: transport
+    # errors ``__reduce__`` to ``type(self)``, found by module and qualified name.
     dual = next(_DUAL[base] for base in transport_cls.__mro__ if base in _DUAL)
-    # A transport subclass this module does not know yet: derive one the same way,
-    # and publish it under its name (when free) so that it pickles too.
     name = transport_cls.__name__
     derived = type(
         name, (transport_cls, dual), {"__module__": __name__, "__doc__": transport_cls.__doc__}
@@ -224,6 +146,17 @@ def _langchain_class(transport_cls: type[dt.APIError]) -> type[dt.APIError]:
     derived = _DERIVED.setdefault(transport_cls, derived)
     globals().setdefault(name, derived)
     return derived
+
+
+def _derive_all(cls: type[dt.APIError]) -> None:
+    """Derive every transport subclass now, so each is a module-level name at import."""
+    for sub in cls.__subclasses__():
+        if sub.__module__.startswith("dify_transport"):
+            _langchain_class(sub)
+            _derive_all(sub)
+
+
+_derive_all(dt.APIError)
 
 
 def as_langchain_error(exc: dt.APIError) -> dt.APIError:

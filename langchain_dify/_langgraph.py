@@ -37,16 +37,7 @@ def in_graph() -> bool:
 
 def interrupt_value(paused: PausedRun) -> dict[str, Any]:
     """What the graph's interrupt carries: the forms to answer, and the run's handle."""
-    forms = {
-        node: {
-            "title": form.node_title,
-            "content": form.form_content,
-            "fields": form.inputs,
-            "actions": form.actions,
-            "expiration_time": form.expiration_time,
-        }
-        for node, form in paused.forms.items()
-    }
+    forms = paused.form_views()
     return {"type": "dify_human_input", "forms": forms, "paused": paused.model_dump(mode="json")}
 
 
@@ -87,6 +78,22 @@ async def arun_in_graph(
     return Result.model_validate(await arun_values_in_graph(start, resume, _result_paused))
 
 
+def _tasks(start: Any, resume: Any, name: str) -> tuple[Any, Any]:
+    """``start`` and ``resume`` as LangGraph tasks (their results are checkpointed)."""
+    from langgraph.func import task  # noqa: PLC0415 - only inside a LangGraph run
+
+    make_task: Any = task  # its ParamSpec typing does not take a Callable alias
+    return make_task(name=f"{name}_start")(start), make_task(name=f"{name}_resume")(resume)
+
+
+def _interrupt(paused: PausedRun) -> tuple[dict[str, Any], str, dict[str, Any], str | None]:
+    """Interrupt the graph; on resume, the arguments of ``resume`` (handle, action, ...)."""
+    from langgraph.types import interrupt  # noqa: PLC0415 - only inside a LangGraph run
+
+    action, inputs, node_id = resume_choice(interrupt(interrupt_value(paused)), paused)
+    return paused.model_dump(mode="json"), action, inputs, node_id
+
+
 def run_values_in_graph(
     start: Start,
     resume: Resume,
@@ -94,17 +101,10 @@ def run_values_in_graph(
     name: str = "dify_workflow",
 ) -> dict[str, Any]:
     """`run_in_graph` for any plain-data value; ``paused_of`` finds its pause (sync)."""
-    from langgraph.func import task  # noqa: PLC0415 - only inside a LangGraph run
-    from langgraph.types import interrupt  # noqa: PLC0415
-
-    make_task: Any = task  # its ParamSpec typing does not take a Callable alias
-    started = make_task(name=f"{name}_start")(start)
-    resumed = make_task(name=f"{name}_resume")(resume)
+    started, resumed = _tasks(start, resume, name)
     value: dict[str, Any] = started().result()
     while (paused := paused_of(value)) is not None:
-        action, inputs, node_id = resume_choice(interrupt(interrupt_value(paused)), paused)
-        handle = paused.model_dump(mode="json")
-        value = resumed(handle, action, inputs, node_id).result()
+        value = resumed(*_interrupt(paused)).result()
     return value
 
 
@@ -115,15 +115,8 @@ async def arun_values_in_graph(
     name: str = "dify_workflow",
 ) -> dict[str, Any]:
     """Async `run_values_in_graph`."""
-    from langgraph.func import task  # noqa: PLC0415 - only inside a LangGraph run
-    from langgraph.types import interrupt  # noqa: PLC0415
-
-    make_task: Any = task  # its ParamSpec typing does not take a Callable alias
-    started = make_task(name=f"{name}_start")(start)
-    resumed = make_task(name=f"{name}_resume")(resume)
+    started, resumed = _tasks(start, resume, name)
     value: dict[str, Any] = await started()
     while (paused := paused_of(value)) is not None:
-        action, inputs, node_id = resume_choice(interrupt(interrupt_value(paused)), paused)
-        handle = paused.model_dump(mode="json")
-        value = await resumed(handle, action, inputs, node_id)
+        value = await resumed(*_interrupt(paused))
     return value

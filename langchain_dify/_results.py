@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult, GenerationChunk
 
-__all__ = ["aggregate_chunks", "moderated"]
+__all__ = ["aemit", "aggregate_chunks", "emit", "moderated"]
+
+C = TypeVar("C", GenerationChunk, ChatGenerationChunk)
+
+
+def emit(chunk: C, run_manager: CallbackManagerForLLMRun | None) -> C:
+    """``chunk``, once the run's ``on_llm_new_token`` callbacks have seen it."""
+    if run_manager:
+        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+    return chunk
+
+
+async def aemit(chunk: C, run_manager: AsyncCallbackManagerForLLMRun | None) -> C:
+    """Async `emit`."""
+    if run_manager:
+        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+    return chunk
 
 
 def moderated(result: ChatResult) -> ChatResult:

@@ -24,9 +24,14 @@ from dify_transport import (
     NotFoundError,
     TimeoutTypes,
 )
-from dify_transport._lifecycle import LazyClientsOwner
 from dify_transport.turns import split_transcript
-from langchain_dify._clients import ClientSettings, LazyClients, secret_value
+from langchain_dify._clients import (
+    ClientOwner,
+    ClientSettings,
+    LazyClients,
+    TransportClients,
+    secret_value,
+)
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import PROVIDER
 from langchain_dify._session_store import InMemorySessionStore, SessionMap, SessionStoreLike
@@ -39,18 +44,8 @@ __all__ = ["DifyChatMessageHistory", "messages_from_dify"]
 logger = logging.getLogger(__name__)
 
 
-_CLIENT_SETTINGS = frozenset(
-    {
-        "api_key",
-        "base_url",
-        "timeout",
-        "max_retries",
-        "deadline",
-        "max_connections",
-        "http_client",
-        "http_async_client",
-    }
-)
+_CLIENT_SETTINGS = frozenset({"api_key", *ClientOwner.model_fields})
+"""The connection settings ``factory`` takes: ``api_key`` and the fields of `ClientOwner`."""
 
 
 def messages_from_dify(message: Message) -> list[BaseMessage]:
@@ -82,7 +77,7 @@ def messages_from_dify(message: Message) -> list[BaseMessage]:
     ]
 
 
-class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
+class DifyChatMessageHistory(TransportClients[DifyClient, AsyncDifyClient], BaseChatMessageHistory):
     """One Dify conversation, read as LangChain chat history.
 
     Dify records every turn itself when ``ChatDify`` sends it, and has no endpoint to
@@ -244,17 +239,8 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         shared, per_user = SessionMap(store), SessionMap(store, per_user=True)
         if chat_model is not None:
             user = user or chat_model.user
-            client_settings = {
-                "api_key": chat_model.api_key,
-                "base_url": chat_model.base_url,
-                "timeout": chat_model.timeout,
-                "max_retries": chat_model.max_retries,
-                "deadline": chat_model.deadline,
-                "http_client": chat_model.http_client,
-                "http_async_client": chat_model.http_async_client,
-                "max_connections": chat_model.max_connections,
-                **client_settings,
-            }
+            own = {name: getattr(chat_model, name) for name in _CLIENT_SETTINGS}
+            client_settings = {**own, **client_settings}
         unknown = set(client_settings) - _CLIENT_SETTINGS
         if unknown:
             msg = f"Unknown settings for DifyChatMessageHistory: {sorted(unknown)}"
@@ -281,38 +267,22 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         history_factory_config=DifyChatMessageHistory.history_factory_config())``,
         invoked with ``config={"configurable": {"user_id": ..., "session_id": ...}}``.
         """
+        specs = (
+            ("user_id", "User ID", "The Dify end user of the session (one per real user)."),
+            (
+                "session_id",
+                "Session ID",
+                "The session, mapped to one Dify conversation of that user.",
+            ),
+        )
         return [
             ConfigurableFieldSpec(
-                id="user_id",
-                annotation=str,
-                name="User ID",
-                description="The Dify end user of the session (one per real user).",
-                default="",
-                is_shared=True,
-            ),
-            ConfigurableFieldSpec(
-                id="session_id",
-                annotation=str,
-                name="Session ID",
-                description="The session, mapped to one Dify conversation of that user.",
-                default="",
-                is_shared=True,
-            ),
+                id=key, annotation=str, name=name, description=about, default="", is_shared=True
+            )
+            for key, name, about in specs
         ]
 
     # ---------------------------------------------------------------- reading
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client (built on first use)."""
-        client: DifyClient = self._clients.sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use)."""
-        client: AsyncDifyClient = self._clients.async_()
-        return client
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
@@ -345,25 +315,27 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
         Dify stores every turn when it answers it, and offers no append endpoint.
         """
         found = self._found(messages)
-        if found is not None:
-            self._follow(found)
-            if self._sessions is not None and self.session_id is not None:
-                self._sessions.set(self.user, self.session_id, found)
+        if found is not None and self._sessions is not None and self.session_id is not None:
+            self._sessions.set(self.user, self.session_id, found)
 
     async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Async :meth:`add_messages` (only the session store does I/O)."""
         found = self._found(messages)
-        if found is not None:
-            self._follow(found)
-            if self._sessions is not None and self.session_id is not None:
-                await self._sessions.aset(self.user, self.session_id, found)
+        if found is not None and self._sessions is not None and self.session_id is not None:
+            await self._sessions.aset(self.user, self.session_id, found)
 
     def _found(self, messages: Sequence[BaseMessage]) -> str | None:
-        """The conversation id of the newest Dify ``AIMessage`` (None: nothing to learn)."""
+        """Follow the conversation of the newest Dify ``AIMessage``; return its id.
+
+        None: nothing to learn.
+        """
         answers = [m for m in messages if isinstance(m, AIMessage)]
         for message in reversed(answers):
             conversation_id = message.response_metadata.get("conversation_id")
             if isinstance(conversation_id, str) and conversation_id:
+                if conversation_id != self.conversation_id:
+                    logger.debug("History now follows Dify conversation %s", conversation_id)
+                    self.conversation_id = conversation_id
                 return conversation_id
         if answers and self.conversation_id is None:
             # The usual cause: ``RunnableWithMessageHistory(prompt | llm | parser, ...)``
@@ -379,11 +351,6 @@ class DifyChatMessageHistory(LazyClientsOwner, BaseChatMessageHistory):
             return None
         logger.debug("add_messages: no Dify AIMessage among %d message(s)", len(messages))
         return None
-
-    def _follow(self, conversation_id: str) -> None:
-        if conversation_id != self.conversation_id:
-            logger.debug("History now follows Dify conversation %s", conversation_id)
-            self.conversation_id = conversation_id
 
     def clear(self) -> None:
         """Delete the conversation on the server (no error if it is already gone)."""

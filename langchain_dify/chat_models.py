@@ -13,21 +13,23 @@ from langchain_core.language_models.base import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, SecretStr
 
 from dify_transport import (
-    DEFAULT_BASE_URL,
     DEFAULT_USER,
-    AsyncDifyClient,
-    DifyClient,
     trace_headers,
 )
-from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
+from dify_transport.turns import (
+    aname_conversation,
+    aupload_files,
+    auto_generate_name,
+    name_conversation,
+    upload_files,
+)
 from langchain_dify._agent_steps import AgentToolRuns, AsyncAgentToolRuns
 from langchain_dify._answers import AnswerActions
 from langchain_dify._chat_pause import asettle, settle
-from langchain_dify._clients import ClientOwner, secret_value
+from langchain_dify._clients import AppClientOwner, secret_value
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import (
     DifyTurn,
@@ -36,7 +38,7 @@ from langchain_dify._messages import (
     build_turn,
 )
 from langchain_dify._request_user import RequestUserChatModel
-from langchain_dify._results import aggregate_chunks, moderated
+from langchain_dify._results import aemit, aggregate_chunks, emit, moderated
 from langchain_dify._session_store import SessionStore
 from langchain_dify._structured import StructuredMethod, structured_runnable, tools_error
 from langchain_dify.tools import DifyAppTool
@@ -49,7 +51,7 @@ _BOUND_KWARGS = frozenset({"answer_format"})  # bound by with_structured_output
 _RUN_ID = "_dify_run_id"  # _generate -> _stream: the run id, sent as X-Trace-Id
 
 
-class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
+class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
     """A Dify chat app (chat, advanced-chat/chatflow or agent) as a LangChain chat model.
 
     Dify keeps each conversation's memory on the server, per app, ``user`` and
@@ -156,7 +158,8 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         Off by default (``cache=False``), even under ``set_llm_cache``: every Dify turn
         changes server-side conversation state, so a repeated question must reach
         Dify. An explicitly enabled cache is keyed on a fingerprint of the app key
-        (``api_key_fingerprint``, never the key) and the other settings.
+        (``api_key_fingerprint``, never the key), ``base_url``, ``user`` and the other
+        settings, so entries never cross apps.
 
     Errors:
         Every failure is both the transport's error and langchain-core's: for example
@@ -165,30 +168,12 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
         ``partial_answer`` and ids; an unknown conversation names the ``user`` sent.
     """
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(default="dify", alias="model_name")
     """A label for the app (the app's own settings choose the LLM).
 
     Reported as ``response_metadata["model_name"]`` and to LangSmith."""
-
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
-    )
-    """The app's API key (``app-...``); read from ``$DIFY_API_KEY`` if not given.
-
-    A missing key is reported at the first request, not at construction."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
-
-    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id that scopes conversations, files and stops on the server.
-
-    ``$DIFY_USER``, else ``"dify-integrations"`` (the same default as the LlamaIndex
-    classes, so either framework sees the other's conversations). Reading a
-    conversation back (history, ``DifyChatMessageHistory``) needs the same user that
-    created it."""
 
     conversation_id: str | None = None
     """Continue this conversation on every call (a call kwarg still wins)."""
@@ -198,12 +183,9 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
     call's ``inputs``). Dify keeps a conversation's first inputs for its later turns."""
 
     system_input: str | None = None
-    """Name of an app input variable that receives the system message text.
-
-    Used on a new conversation's first turn only: Dify ignores ``inputs`` when a
-    conversation continues, so then the list's system messages are carried in the
-    query transcript instead (unless ``prior_turns="drop"``). When unset, system
-    messages are always carried in the transcript."""
+    """Name of an app input variable that receives the system message text on a new
+    conversation's first turn (unset, or continuing: the transcript carries it; see
+    Conversation above)."""
 
     prior_turns: PriorTurns = "transcript"
     """What to send of earlier turns Dify has not seen (when there is no conversation
@@ -237,27 +219,10 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
     aggregate without ``on_llm_new_token`` callbacks."""
 
     cache: BaseCache | bool | None = Field(default=False, exclude=True)
-    """LLM caching, off by default (even under ``set_llm_cache``).
+    """LLM caching, off by default (see Caching above): pass ``cache=True`` (the global
+    cache) or a ``BaseCache`` only for stateless one-shot questions."""
 
-    Every Dify turn changes server-side state: it is recorded in a conversation, and
-    a repeated question in a continued conversation must still reach Dify. Pass
-    ``cache=True`` (global cache) or a ``BaseCache`` only for stateless one-shot
-    questions; cache entries are keyed on the app (a fingerprint of the key, never
-    the key), ``base_url``, ``user`` and the other settings, so they never cross apps."""
-
-    # ------------------------------------------------------------------ clients
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyClient = self._lazy_clients().async_()
-        return client
+    # ------------------------------------------------------------------ tools
 
     def as_tool(  # type: ignore[override]
         self,
@@ -283,10 +248,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
             self, name=name, description=description, conversations=conversations
         )
 
-    _client = client
-    _async_client = async_client
-
-    # --------------------------------------------------- tools, structured output
+    # --------------------------------------------------------- structured output
 
     def bind_tools(
         self,
@@ -395,8 +357,7 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
             "conversation_id": turn.conversation_id,
             "inputs": turn.inputs,
             "files": files or None,
-            # a transcript query would name the conversation "System: ...": named after
-            "auto_generate_name": self.auto_generate_name and turn.name is None,
+            "auto_generate_name": auto_generate_name(self.auto_generate_name, turn.name),
         }
 
     def _stream(
@@ -416,13 +377,13 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
                 for event in stream:
                     steps.feed(event)
                     if (chunk := chunks.feed(event)) is not None:
-                        yield self._emit(chunk, run_manager)
+                        yield emit(chunk, run_manager)
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else stream.final())
             name_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
-            yield self._emit(chunk, run_manager)
+            yield emit(chunk, run_manager)
 
     async def _astream(
         self,
@@ -442,13 +403,13 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
                 async for event in stream:
                     await steps.feed(event)
                     if (chunk := chunks.feed(event)) is not None:
-                        yield await self._aemit(chunk, run_manager)
+                        yield await aemit(chunk, run_manager)
                     if chunks.stopped:
                         break
                 tail = chunks.end(stream, None if chunks.stopped else await stream.final())
             await aname_conversation(client, stream.conversation_id, turn.name, user=user)
         for chunk in tail:
-            yield await self._aemit(chunk, run_manager)
+            yield await aemit(chunk, run_manager)
 
     # ------------------------------------------------ moderation replacement
 
@@ -483,22 +444,6 @@ class ChatDify(AnswerActions, ClientOwner, RequestUserChatModel):
             return moderated(await agenerate(messages, stop, run_manager, **kwargs))
 
         return await asettle(self, generate, run_manager)
-
-    @staticmethod
-    def _emit(
-        chunk: ChatGenerationChunk, run_manager: CallbackManagerForLLMRun | None
-    ) -> ChatGenerationChunk:
-        if run_manager:
-            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-        return chunk
-
-    @staticmethod
-    async def _aemit(
-        chunk: ChatGenerationChunk, run_manager: AsyncCallbackManagerForLLMRun | None
-    ) -> ChatGenerationChunk:
-        if run_manager:
-            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-        return chunk
 
     def _generate(
         self,

@@ -8,26 +8,22 @@ from typing import Any
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseLLM
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import Field
 
 from dify_transport import (
-    DEFAULT_BASE_URL,
-    DEFAULT_USER,
-    AsyncDifyClient,
-    DifyClient,
     Result,
     StreamEvent,
     trace_headers,
 )
-from langchain_dify._clients import ClientOwner
+from langchain_dify._clients import AppClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._messages import StopScanner
+from langchain_dify._results import aemit, emit
 
 __all__ = ["DifyCompletion"]
 
 
-class DifyCompletion(ClientOwner, BaseLLM):
+class DifyCompletion(AppClientOwner, BaseLLM):
     """A Dify completion app as a LangChain LLM, so it drops into chains like any LLM.
 
     The prompt goes to the app's ``query`` input (or the variable named by
@@ -45,19 +41,6 @@ class DifyCompletion(ClientOwner, BaseLLM):
     ```
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
-
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
-    )
-    """The completion app's API key; ``$DIFY_API_KEY`` if not given."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``."""
-
-    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id the generations are recorded under."""
-
     prompt_variable: str = "query"
     """The app input variable that receives the prompt."""
 
@@ -71,21 +54,6 @@ class DifyCompletion(ClientOwner, BaseLLM):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"base_url": self.base_url, "prompt_variable": self.prompt_variable}
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyClient = self._lazy_clients().async_()
-        return client
-
-    _client = client
-    _async_client = async_client
 
     def _request(self, prompt: str, run_id: object, kwargs: dict[str, Any]) -> dict[str, Any]:
         if kwargs:
@@ -115,9 +83,7 @@ class DifyCompletion(ClientOwner, BaseLLM):
         ):
             for event in stream:
                 if (chunk := _chunk(event, scanner)) is not None:
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+                    yield emit(chunk, run_manager)
                 if scanner is not None and scanner.hit:
                     return
             yield _last(stream.final(), scanner)
@@ -138,9 +104,7 @@ class DifyCompletion(ClientOwner, BaseLLM):
             async with stream:
                 async for event in stream:
                     if (chunk := _chunk(event, scanner)) is not None:
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
+                        yield await aemit(chunk, run_manager)
                     if scanner is not None and scanner.hit:
                         return
                 yield _last(await stream.final(), scanner)

@@ -12,15 +12,15 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
 
-from dify_transport.display import SNIPPET_CHARS, SourcesTable, source_rows
-from dify_transport.turns import DifyInputError
+from dify_transport.display import (
+    SNIPPET_CHARS,
+    SourcesTable,
+    resource_mappings,
+    source_rows,
+    sources_table,
+)
 
 __all__ = ["display_sources"]
-
-
-def _from_message(message: BaseMessage) -> list[Mapping[str, Any]]:
-    resources = message.response_metadata.get("retriever_resources")
-    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
 
 
 def _from_document(document: Document) -> Mapping[str, Any]:
@@ -51,22 +51,10 @@ def display_sources(
     Raises:
         DifyInputError: ``source`` is none of these.
     """
-    items: list[Mapping[str, Any]]
     if isinstance(source, BaseMessage):
-        items = _from_message(source)
-    elif isinstance(source, Document):
-        items = [_from_document(source)]
-    elif isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
-        listed = list(source)
-        wrong = [type(item).__name__ for item in listed if not isinstance(item, Document)]
-        if wrong:
-            raise DifyInputError(
-                f"display_sources takes Documents; got {', '.join(sorted(set(wrong)))} in the list"
-            )
-        items = [_from_document(doc) for doc in listed]
-    else:
-        raise DifyInputError(
-            "display_sources takes a ChatDify message or Documents from a retriever; "
-            f"got {type(source).__name__}"
-        )
-    return SourcesTable(source_rows(items, snippet_chars=snippet_chars))
+        resources = resource_mappings(source.response_metadata)
+        return SourcesTable(source_rows(resources, snippet_chars=snippet_chars))
+    takes = "a ChatDify message or Documents from a retriever"
+    return sources_table(
+        source, Document, _from_document, snippet_chars, items="Documents", takes=takes
+    )

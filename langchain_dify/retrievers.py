@@ -12,14 +12,10 @@ from langchain_core.callbacks import (
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from dify_transport import (
-    DEFAULT_BASE_URL,
-    DEFAULT_USER,
-    AsyncDifyClient,
     AsyncDifyKnowledgeClient,
-    DifyClient,
     DifyKnowledgeClient,
     Result,
     RetrieveRecord,
@@ -27,7 +23,7 @@ from dify_transport import (
 )
 from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.passages import hit_metadata, segment_text
-from langchain_dify._clients import ClientOwner
+from langchain_dify._clients import AppClientOwner, ClientOwner
 from langchain_dify._errors import translate_errors
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
@@ -36,7 +32,7 @@ SearchMethod = Literal["semantic_search", "keyword_search", "full_text_search", 
 """Dify's knowledge search methods."""
 
 
-class DifyRetriever(ClientOwner, BaseRetriever):
+class DifyRetriever(AppClientOwner, BaseRetriever):
     """The passages a Dify app cites, as LangChain ``Document``s.
 
     Each call asks the app the query (one chat turn, streamed, so agent apps work) and
@@ -59,39 +55,11 @@ class DifyRetriever(ClientOwner, BaseRetriever):
     :class:`DifyKnowledgeRetriever`.
     """
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
-    )
-    """The app's API key (``app-...``); ``$DIFY_API_KEY`` if not given."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
-
-    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id the turns are recorded under (``$DIFY_USER``, else ``"dify-integrations"``)."""
-
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Values for the app's input variables."""
 
     k: int | None = None
     """Return at most this many passages (None: all the app cited)."""
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyClient = self._lazy_clients().async_()
-        return client
-
-    _client = client
-    _async_client = async_client
 
     def _get_relevant_documents(
         self,
@@ -135,7 +103,9 @@ class DifyRetriever(ClientOwner, BaseRetriever):
         ]
 
 
-class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
+class DifyKnowledgeRetriever(
+    ClientOwner[DifyKnowledgeClient, AsyncDifyKnowledgeClient], BaseRetriever
+):
     """A Dify knowledge base (dataset) searched directly: retrieval with no LLM call.
 
     Uses the knowledge API key (``dataset-...``), not an app key.
@@ -168,7 +138,6 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     sending.
     """
 
-    model_config = ConfigDict(populate_by_name=True)
     _client_factories: ClassVar[tuple[Callable[..., Any], Callable[..., Any]]] = (
         DifyKnowledgeClient,
         AsyncDifyKnowledgeClient,
@@ -181,9 +150,6 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
 
     dataset_id: str = Field(default_factory=from_env("DIFY_DATASET_ID", default=""))
     """The knowledge base to search; ``$DIFY_DATASET_ID`` if not given."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``; ``$DIFY_BASE_URL``, else Dify Cloud."""
 
     top_k: int | None = Field(default=None, alias="k")
     """How many passages to return (None: the knowledge base's setting). Alias ``k``."""
@@ -207,34 +173,21 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
     filter: dict[str, Any] | None = None
     """Metadata filter applied to every search (see the class docstring)."""
 
-    @property
-    def client(self) -> DifyKnowledgeClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyKnowledgeClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyKnowledgeClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyKnowledgeClient = self._lazy_clients().async_()
-        return client
-
-    _client = client
-    _async_client = async_client
-
     def __init__(self, **data: Any) -> None:
         """Check the dataset id at construction, as ``llama_index_dify`` does."""
         super().__init__(**data)
         self.dataset_id = dataset_id_or_env(self.dataset_id)
 
     def _request(
-        self, query: str, top_k: int | None, filter: dict[str, Any] | None = None
+        self, query: str, top_k: int | None, k: int | None, filter: dict[str, Any] | None
     ) -> dict[str, Any]:
+        """The ``retrieve`` arguments: a call's ``top_k`` (or ``k``) and ``filter`` win."""
+        top_k = next((n for n in (top_k, k, self.top_k) if n is not None), None)
         return {
             "metadata_filter": filter if filter is not None else self.filter,
             "dataset_id": self.dataset_id,
             "query": query,
-            "top_k": top_k if top_k is not None else self.top_k,
+            "top_k": top_k,
             "search_method": self.search_method,
             "score_threshold": self.score_threshold,
             "reranking_enable": self.reranking_enable,
@@ -250,9 +203,8 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         k: int | None = None,
         filter: dict[str, Any] | None = None,
     ) -> list[Document]:
-        request = self._request(query, top_k if top_k is not None else k, filter)
         with translate_errors():
-            response = self._client.retrieve(**request)
+            response = self._client.retrieve(**self._request(query, top_k, k, filter))
         return self._documents(response)
 
     async def _aget_relevant_documents(
@@ -264,9 +216,8 @@ class DifyKnowledgeRetriever(ClientOwner, BaseRetriever):
         k: int | None = None,
         filter: dict[str, Any] | None = None,
     ) -> list[Document]:
-        request = self._request(query, top_k if top_k is not None else k, filter)
         with translate_errors():
-            response = await self._async_client.retrieve(**request)
+            response = await self._async_client.retrieve(**self._request(query, top_k, k, filter))
         return self._documents(response)
 
     def _documents(self, response: RetrieveResponse) -> list[Document]:

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 
 from langchain_core.runnables.config import ensure_config
 from langchain_core.tools import StructuredTool, ToolException
-from pydantic import BaseModel, Field
 
 from dify_transport import AppInfo, DifyError
-from dify_transport.inputs import tool_name
+from dify_transport.inputs import AppQuestion, chat_tool_meta
 from langchain_dify._errors import translate_errors
 from langchain_dify._request_user import config_user
 
@@ -41,10 +40,6 @@ class DifyToolException(ToolException):
         super().__init__(str(error))
         self.error = error
         self.__cause__ = error
-
-
-class _Question(BaseModel):
-    query: str = Field(description="The question or message for the app")
 
 
 def _conversation_key(user: str, thread: object) -> str:
@@ -120,8 +115,7 @@ class DifyAppTool(StructuredTool):
         description: str | None,
         conversations: SessionStore | None,
     ) -> DifyAppTool:
-        app = info.name if info is not None else None
-        slug = name or tool_name(app, "dify_chat")
+        slug, about = chat_tool_meta(info, name, description)
 
         def where() -> tuple[str, str | None, str | None]:
             configurable = ensure_config().get("configurable") or {}
@@ -154,14 +148,11 @@ class DifyAppTool(StructuredTool):
                 raise DifyToolException(exc) from exc
             return remember(key, answer)
 
-        about = (info.description if info is not None else None) or (
-            f"Asks the Dify app {app or slug} a question and returns its answer"
-        )
         return cls(
             name=slug,
-            description=description or about,
+            description=about,
             func=run,
             coroutine=arun,
-            args_schema=_Question,
+            args_schema=AppQuestion,
             handle_tool_error=False,
         )

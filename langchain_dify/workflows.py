@@ -1,13 +1,4 @@
-"""A Dify workflow app as a LangChain ``Runnable`` and as a tool for agents.
-
-``DifyWorkflow`` is a ``Runnable[dict, dict]``: ``invoke`` returns the run's outputs,
-``stream`` yields ``{"text": delta}`` chunks as the workflow's ``text_chunk`` events
-arrive and then the outputs; node progress goes to callbacks as custom events named
-``dify_node`` (``astream_events`` shows them as ``on_custom_event``). Inputs are checked
-against the app's input form (``GET /parameters``, read once) before anything is
-sent. ``as_tool()`` builds a ``StructuredTool`` whose name, description and argument
-schema come from the app itself.
-"""
+"""A Dify workflow app as a LangChain ``Runnable`` and as a tool for agents."""
 
 from __future__ import annotations
 
@@ -21,15 +12,10 @@ from langchain_core.callbacks import (
 from langchain_core.callbacks.manager import adispatch_custom_event, dispatch_custom_event
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from langchain_core.tools import StructuredTool
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import PrivateAttr
 
 from dify_transport import (
-    DEFAULT_BASE_URL,
-    DEFAULT_USER,
     AppInfo,
-    AsyncDifyClient,
-    DifyClient,
     DifyError,
     PausedRun,
     Result,
@@ -41,9 +27,9 @@ from dify_transport.inputs import (
     check_inputs,
     input_fields,
     input_schema,
-    tool_name,
+    workflow_tool_meta,
 )
-from langchain_dify._clients import ClientOwner
+from langchain_dify._clients import AppClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._langgraph import arun_in_graph, in_graph, run_in_graph
 from langchain_dify.tools import DifyToolException
@@ -86,7 +72,7 @@ class DifyWorkflowPausedError(DifyError):
         return self._workflow._outputs(result)
 
 
-class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, Any]]):
+class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str, Any]]):
     """A Dify workflow app as a ``Runnable[dict, dict]``.
 
     ```python
@@ -99,43 +85,18 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
     tool = workflow.as_tool()  # name, description and args schema from the app
     ```
 
+    ``stream`` yields a chunk per ``text_chunk`` event; node progress goes to callbacks
+    as custom events named ``dify_node`` (``astream_events``: ``on_custom_event``).
+    Inputs are checked against the app's form before anything is sent.
     A failed run raises ``WorkflowFailedError`` (its node's error in the message);
     breaking out of ``stream`` stops the run; a run that pauses for human input raises
     `DifyWorkflowPausedError`, whose ``resume(...)`` continues the same run.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
-
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("DIFY_API_KEY", default=None), repr=False
-    )
-    """The workflow app's API key (``app-...``); ``$DIFY_API_KEY`` if not given."""
-
-    base_url: str = Field(default_factory=from_env("DIFY_BASE_URL", default=DEFAULT_BASE_URL))
-    """Service API root ending in ``/v1``."""
-
-    user: str = Field(default_factory=from_env("DIFY_USER", default=DEFAULT_USER))
-    """End-user id the runs are recorded under."""
-
     check_inputs: bool = True
     """Check inputs against the app's form (read once from ``GET /parameters``)."""
 
     _fields: list[InputField] | None = PrivateAttr(default=None)
-
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        client: DifyClient = self._lazy_clients().sync()
-        return client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (built on first use, rebuilt when settings change)."""
-        client: AsyncDifyClient = self._lazy_clients().async_()
-        return client
-
-    _client = client
-    _async_client = async_client
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -351,7 +312,7 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
         name: str | None,
         description: str | None,
     ) -> StructuredTool:
-        slug = name or tool_name(info.name, "dify_workflow")
+        slug, about = workflow_tool_meta(info, name, description)
         schema = input_schema(fields, title=slug)
 
         def run(**inputs: Any) -> dict[str, Any]:
@@ -370,7 +331,7 @@ class DifyWorkflow(ClientOwner, RunnableSerializable[dict[str, Any], dict[str, A
             func=run,
             coroutine=arun,
             name=slug,
-            description=description or info.description or f"Runs the Dify workflow {info.name}",
+            description=about,
             args_schema=schema,
             handle_tool_error=False,
         )

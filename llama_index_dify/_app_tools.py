@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
 from llama_index.core.base.response.schema import Response
-from llama_index.core.bridge.pydantic import BaseModel, Field
 from llama_index.core.prompts.mixin import PromptMixinType
 from llama_index.core.schema import QueryBundle
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.workflow import Context
 
 from dify_transport import AppInfo
-from dify_transport.inputs import tool_name
+from dify_transport.inputs import AppQuestion, chat_tool_meta
 from llama_index_dify._nodes import nodes_from_resources
 
 if TYPE_CHECKING:
@@ -71,10 +70,6 @@ class DifyQueryEngine(BaseQueryEngine):
         return _response(final)
 
 
-class _Question(BaseModel):
-    query: str = Field(description="The question or message for the app")
-
-
 class DifyChatTool(FunctionTool):
     """A Dify chat, chatflow or agent app as a tool (``query`` in, the answer out).
 
@@ -116,8 +111,7 @@ class DifyChatTool(FunctionTool):
     def _build(
         cls, llm: DifyLLM, info: AppInfo | None, name: str | None, description: str | None
     ) -> DifyChatTool:
-        app = info.name if info is not None else None
-        slug = name or tool_name(app, "dify_chat")
+        slug, about = chat_tool_meta(info, name, description)
         key = f"dify_conversation:{slug}:{llm.user}"
 
         def run(ctx: Any, query: str) -> str:  # noqa: ARG001 - sync: a new conversation
@@ -134,10 +128,7 @@ class DifyChatTool(FunctionTool):
         # FunctionTool finds the Context parameter by its (evaluated) annotation
         for fn in (run, arun):
             fn.__annotations__ = {"ctx": Context, "query": str, "return": str}
-        about = (info.description if info is not None else None) or (
-            f"Asks the Dify app {app or slug} a question and returns its answer"
-        )
-        metadata = ToolMetadata(name=slug, description=description or about, fn_schema=_Question)
+        metadata = ToolMetadata(name=slug, description=about, fn_schema=AppQuestion)
         return cls(fn=run, async_fn=arun, metadata=metadata)
 
     def call(self, *args: Any, **kwargs: Any) -> ToolOutput:

@@ -70,19 +70,6 @@ class DifyInputRequiredEvent(InputRequiredEvent):
         )
 
 
-def _forms(paused: PausedRun) -> dict[str, dict[str, Any]]:
-    return {
-        node: {
-            "title": form.node_title,
-            "content": form.form_content,
-            "fields": form.inputs,
-            "actions": form.actions,
-            "expiration_time": form.expiration_time,
-        }
-        for node, form in paused.forms.items()
-    }
-
-
 async def _start(client: AsyncDifyClient, inputs: dict[str, Any], user: str) -> Result:
     stream = await client.stream_workflow(user=user, inputs=inputs)
     async with stream:
@@ -126,7 +113,7 @@ async def arun_dify_workflow(
         paused = PausedRun.model_validate(handle)
         run_id = paused.workflow_run_id or ""
         tokens = ",".join(sorted(f.form_token or n for n, f in paused.forms.items()))
-        asked = DifyInputRequiredEvent(run_id=run_id, forms=_forms(paused), paused=handle)
+        asked = DifyInputRequiredEvent(run_id=run_id, forms=paused.form_views(), paused=handle)
         response = await ctx.wait_for_event(
             DifyHumanResponseEvent,
             waiter_event=asked,

@@ -6,14 +6,19 @@ mappings to ``dify_transport.display``, the same table a ``Result`` shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 from llama_index.core.schema import NodeWithScore
 
-from dify_transport.display import SNIPPET_CHARS, SourcesTable, source_rows
-from dify_transport.turns import DifyInputError
+from dify_transport.display import (
+    SNIPPET_CHARS,
+    SourcesTable,
+    resource_mappings,
+    source_rows,
+    sources_table,
+)
 
 __all__ = ["display_sources"]
 
@@ -25,11 +30,6 @@ def _from_node(node: NodeWithScore) -> Mapping[str, Any]:
         "score": node.score,
         "content": node.node.get_content(),
     }
-
-
-def _from_kwargs(kwargs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    resources = kwargs.get("retriever_resources")
-    return [r for r in resources if isinstance(r, Mapping)] if isinstance(resources, list) else []
 
 
 def display_sources(source: Any, *, snippet_chars: int = SNIPPET_CHARS) -> SourcesTable:
@@ -54,29 +54,16 @@ def display_sources(source: Any, *, snippet_chars: int = SNIPPET_CHARS) -> Sourc
     Raises:
         DifyInputError: ``source`` is none of these.
     """
-    items: list[Mapping[str, Any]]
     if isinstance(source, ChatResponse):
-        items = _from_kwargs(source.message.additional_kwargs) or _from_kwargs(
-            source.additional_kwargs
-        )
+        resources = resource_mappings(source.message.additional_kwargs)
+        resources = resources or resource_mappings(source.additional_kwargs)
     elif isinstance(source, ChatMessage):
-        items = _from_kwargs(source.additional_kwargs)
-    elif isinstance(source, NodeWithScore):
-        items = [_from_node(source)]
-    elif hasattr(source, "source_nodes"):
-        return display_sources(list(source.source_nodes), snippet_chars=snippet_chars)
-    elif isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
-        listed = list(source)
-        wrong = [type(item).__name__ for item in listed if not isinstance(item, NodeWithScore)]
-        if wrong:
-            raise DifyInputError(
-                "display_sources takes NodeWithScore items; "
-                f"got {', '.join(sorted(set(wrong)))} in the list"
-            )
-        items = [_from_node(node) for node in listed]
+        resources = resource_mappings(source.additional_kwargs)
     else:
-        raise DifyInputError(
-            "display_sources takes NodeWithScore items, a response with source_nodes, "
-            f"or a DifyLLM ChatResponse; got {type(source).__name__}"
+        nodes = list(source.source_nodes) if hasattr(source, "source_nodes") else source
+        takes = "NodeWithScore items, a response with source_nodes, or a DifyLLM ChatResponse"
+        items = "NodeWithScore items"
+        return sources_table(
+            nodes, NodeWithScore, _from_node, snippet_chars, items=items, takes=takes
         )
-    return SourcesTable(source_rows(items, snippet_chars=snippet_chars))
+    return SourcesTable(source_rows(resources, snippet_chars=snippet_chars))

@@ -40,7 +40,13 @@ from dify_transport import (
     trace_headers,
 )
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from dify_transport.turns import aname_conversation, aupload_files, name_conversation, upload_files
+from dify_transport.turns import (
+    aname_conversation,
+    aupload_files,
+    auto_generate_name,
+    name_conversation,
+    upload_files,
+)
 from dify_transport.types import FileInput
 from llama_index_dify._agent_steps import AgentToolEvents
 from llama_index_dify._answers import AnswerActions
@@ -85,8 +91,7 @@ class _Call:
             "conversation_id": self.turn.conversation_id,
             "inputs": self.inputs or None,
             "files": files or None,
-            # a transcript query would name the conversation "system: ...": named after
-            "auto_generate_name": False if self.turn.name else self.auto_generate_name,
+            "auto_generate_name": auto_generate_name(self.auto_generate_name, self.turn.name),
         }
 
 

@@ -24,7 +24,13 @@ from dify_transport import (
     trace_headers,
 )
 from dify_transport._lifecycle import ClientSettings, LazyClients
-from dify_transport.inputs import InputField, check_inputs, input_fields, input_model, tool_name
+from dify_transport.inputs import (
+    InputField,
+    check_inputs,
+    input_fields,
+    input_model,
+    workflow_tool_meta,
+)
 from llama_index_dify._clients import default_user
 
 __all__ = ["DifyWorkflowTool"]
@@ -121,7 +127,7 @@ class DifyWorkflowTool(FunctionTool):
         description: str | None,
     ) -> DifyWorkflowTool:
         end_user = user or default_user()
-        slug = name or tool_name(info.name, "dify_workflow")
+        slug, about = workflow_tool_meta(info, name, description)
 
         def run(**inputs: Any) -> dict[str, Any]:
             checked = check_inputs(fields, inputs)
@@ -142,7 +148,7 @@ class DifyWorkflowTool(FunctionTool):
 
         metadata = ToolMetadata(
             name=slug,
-            description=description or info.description or f"Runs the Dify workflow {info.name}",
+            description=about,
             fn_schema=input_model(fields, name=f"{slug}_inputs"),
         )
         return cls(fn=run, async_fn=arun, metadata=metadata)

@@ -204,6 +204,19 @@ class PausedRun(DifyModel):
             raise DifyError(msg)
         return form.form_token
 
+    def form_views(self) -> dict[str, dict[str, Any]]:
+        """The pending forms as plain data by node id (what the adapters' interrupts carry)."""
+        return {
+            node: {
+                "title": form.node_title,
+                "content": form.form_content,
+                "fields": form.inputs,
+                "actions": form.actions,
+                "expiration_time": form.expiration_time,
+            }
+            for node, form in self.forms.items()
+        }
+
 
 class Result(DifyModel):
     """The complete answer of one generation: a blocking call, or an aggregated stream."""
