@@ -10,11 +10,12 @@ used as given and never closed here: the caller owns them.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from dify_transport import (
+    DEFAULT_BASE_URL,
     DEFAULT_USER,
     AsyncDifyClient,
     AsyncHttpClient,
@@ -22,7 +23,7 @@ from dify_transport import (
     HttpClient,
 )
 from dify_transport._closing import ClosingContext
-from dify_transport._constants import ENV_USER
+from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL, ENV_USER
 from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner, secret_value
 
 __all__ = [
@@ -52,25 +53,79 @@ def secret_from_env(name: str) -> SecretStr | None:
 class AppClientsOwner(LazyClientsOwner, BaseModel):
     """Base for pydantic components whose app-key clients are built from their fields.
 
-    A changed field builds new clients on the next call. A copy (``copy.copy``,
-    ``copy.deepcopy``, ``model_copy(update=...)``, pickle) starts with no clients,
-    so it builds its own from its own settings on first use; it never shares, nor
-    closes, the original's connection pool.
+    It declares, once, the fields every app component shares: the key, the service
+    root, the end user and the connection settings. A changed field builds new clients
+    on the next call. A copy (``copy.copy``, ``copy.deepcopy``,
+    ``model_copy(update=...)``, pickle) starts with no clients, so it builds its own
+    from its own settings on first use; it never shares, nor closes, the original's
+    connection pool.
     """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     _clients: LazyClients[DifyClient, AsyncDifyClient] | None = PrivateAttr(default=None)
 
-    if TYPE_CHECKING:  # the subclass declares these fields (with its own descriptions)
-        api_key: SecretStr | None
-        base_url: str
-        timeout: float | None
-        max_retries: int
-        deadline: float | None
-        injected_client: DifyClient | None
-        injected_async_client: AsyncDifyClient | None
-        http_client: HttpClient | None
-        async_http_client: AsyncHttpClient | None
-        max_connections: int | None
+    api_key: SecretStr | None = Field(
+        default_factory=lambda: secret_from_env(ENV_API_KEY),
+        exclude=True,
+        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
+    )
+    base_url: str = Field(
+        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+        description="Service API root, ending in /v1. Default: $DIFY_BASE_URL, else Dify Cloud.",
+    )
+    user: str = Field(
+        default_factory=default_user,
+        description=(
+            "End-user id Dify scopes conversations, history, files and stops by. "
+            "Default: $DIFY_USER, else 'dify-integrations'."
+        ),
+    )
+    timeout: float | None = Field(
+        default=None,
+        description="Seconds per request (read timeout; None: the transport's 60 s).",
+    )
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries for failures safe to retry (a turn or run is never sent twice).",
+    )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Total seconds per call, retries and the whole stream included: when it passes, "
+            "the call raises APITimeoutError with the partial answer and the Dify task is "
+            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
+        ),
+    )
+    injected_client: DifyClient | None = Field(
+        default=None,
+        alias="client",
+        exclude=True,
+        description="`client=`: a ready transport client to use as is (`.client` reads it).",
+    )
+    injected_async_client: AsyncDifyClient | None = Field(
+        default=None,
+        alias="async_client",
+        exclude=True,
+        description="`async_client=`: a ready async transport client to use as is.",
+    )
+    http_client: HttpClient | None = Field(
+        default=None,
+        exclude=True,
+        description="A caller-owned `httpx.Client` (or one with a custom transport).",
+    )
+    async_http_client: AsyncHttpClient | None = Field(
+        default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
+    )
+    max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        description="Connections (so concurrent streams) each client built here may open "
+        "(None: 1,000); all busy for the pool timeout raises PoolTimeoutError. An "
+        "injected http_client keeps its own limits.",
+    )
 
     def _app_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
         if self._clients is None:

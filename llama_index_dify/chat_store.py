@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 
 from llama_index.core.base.llms.types import ChatMessage
-from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
 from llama_index.core.storage.chat_store.base import BaseChatStore
 
-from dify_transport import (
-    DEFAULT_BASE_URL,
-    AsyncDifyClient,
-    AsyncHttpClient,
-    Conversation,
-    ConversationNotFoundError,
-    DifyClient,
-    HttpClient,
-)
-from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from llama_index_dify._clients import (
-    AppClientsOwner,
-    default_user,
-    secret_from_env,
-)
+from dify_transport import Conversation, ConversationNotFoundError
+from llama_index_dify._clients import AppClientsOwner
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify._messages import messages_from_history
 
@@ -71,61 +56,6 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
                 print(message.role.value, message.content)
         ```
     """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    api_key: SecretStr | None = Field(
-        default_factory=lambda: secret_from_env(ENV_API_KEY),
-        exclude=True,
-        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
-    )
-    base_url: str = Field(
-        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
-        description="Service API root, ending in /v1. Default: $DIFY_BASE_URL, else Dify Cloud.",
-    )
-    user: str = Field(
-        default_factory=default_user,
-        description="End-user id whose conversations this store sees. Default: $DIFY_USER.",
-    )
-    timeout: float | None = Field(
-        default=None, description="Seconds per request (None: the transport default)."
-    )
-    max_retries: int = Field(default=2, ge=0, description="Retries for retryable failures.")
-    deadline: float | None = Field(
-        default=None,
-        gt=0,
-        description=(
-            "Total seconds per call, retries and the whole stream included: when it passes, "
-            "the call raises APITimeoutError with the partial answer and the Dify task is "
-            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
-        ),
-    )
-    injected_client: DifyClient | None = Field(
-        default=None,
-        alias="client",
-        exclude=True,
-        description="`client=`: a ready transport client to use as is (`.client` reads it).",
-    )
-    injected_async_client: AsyncDifyClient | None = Field(
-        default=None,
-        alias="async_client",
-        exclude=True,
-        description="`async_client=`: a ready async transport client to use as is.",
-    )
-    http_client: HttpClient | None = Field(
-        default=None, exclude=True, description="A caller-owned `httpx.Client`."
-    )
-    async_http_client: AsyncHttpClient | None = Field(
-        default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
-    )
-
-    max_connections: int | None = Field(
-        default=None,
-        ge=1,
-        description="Connections (so concurrent streams) each client built here may open "
-        "(None: 1,000); all busy for the pool timeout raises PoolTimeoutError. An "
-        "injected http_client keeps its own limits.",
-    )
 
     @classmethod
     def class_name(cls) -> str:
