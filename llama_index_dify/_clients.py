@@ -10,7 +10,8 @@ used as given and never closed here: the caller owns them.
 from __future__ import annotations
 
 import os
-from typing import Any, Self
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Self, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
@@ -18,8 +19,10 @@ from dify_transport import (
     DEFAULT_BASE_URL,
     DEFAULT_USER,
     AsyncDifyClient,
+    AsyncDifyKnowledgeClient,
     AsyncHttpClient,
     DifyClient,
+    DifyKnowledgeClient,
     HttpClient,
 )
 from dify_transport._closing import ClosingContext
@@ -31,8 +34,10 @@ __all__ = [
     "AppClientsOwner",
     "ClientSettings",
     "ClosingContext",
+    "Connection",
     "LazyClients",
     "LazyClientsOwner",
+    "connect",
     "default_user",
     "secret_from_env",
     "secret_value",
@@ -48,6 +53,42 @@ def secret_from_env(name: str) -> SecretStr | None:
     """Return ``$name`` as a secret, or None when unset or empty."""
     value = os.environ.get(name)
     return SecretStr(value) if value else None
+
+
+S = TypeVar("S", bound=DifyClient | DifyKnowledgeClient)
+A = TypeVar("A", bound=AsyncDifyClient | AsyncDifyKnowledgeClient)
+
+
+class Connection(TypedDict, Generic[S, A], total=False):
+    """The connection keywords of the components that are not pydantic models.
+
+    Each means what the :class:`AppClientsOwner` field of that name means
+    (``client`` / ``async_client``: its ``injected_*`` fields), with the same default.
+    """
+
+    timeout: float | None
+    max_retries: int
+    deadline: float | None
+    client: S | None
+    async_client: A | None
+    http_client: HttpClient | None
+    async_http_client: AsyncHttpClient | None
+    max_connections: int | None
+
+
+def connect(
+    factories: tuple[Callable[..., S], Callable[..., A]], options: Mapping[str, Any], where: str
+) -> LazyClients[S, A]:
+    """The lazy clients of ``api_key``, ``base_url`` and the :class:`Connection` keywords.
+
+    Raises:
+        TypeError: ``options`` holds a keyword ``where`` (the callable's name) does not take.
+    """
+    unknown = sorted(set(options) - Connection.__optional_keys__ - {"api_key", "base_url"})
+    if unknown:
+        msg = f"{where}() got an unexpected keyword argument {unknown[0]!r}"
+        raise TypeError(msg)
+    return LazyClients(*factories, ClientSettings(**options))
 
 
 class AppClientsOwner(LazyClientsOwner, BaseModel):
