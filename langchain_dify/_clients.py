@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 
 from dify_transport import AsyncDifyClient, AsyncHttpClient, DifyClient, HttpClient, TimeoutTypes
 from dify_transport._closing import ClosingContext
-from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner, secret_value
+from dify_transport._lifecycle import (
+    ClientSettings,
+    LazyClients,
+    LazyClientsOwner,
+    owned_clients,
+    secret_value,
+)
 
 __all__ = ["ClientOwner", "ClientSettings", "ClosingContext", "LazyClients", "secret_value"]
 
@@ -95,19 +101,10 @@ class ClientOwner(LazyClientsOwner, BaseModel):
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         """The clients, told the current settings (a changed field builds new ones)."""
-        if self._dify_clients is None:
-            self._dify_clients = LazyClients(*self._client_factories)
-        self._dify_clients.settings = ClientSettings(
-            api_key=secret_value(self.api_key),
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            deadline=self.deadline,
-            http_client=self.http_client,
-            async_http_client=self.http_async_client,
-            max_connections=self.max_connections,
+        factories = self._client_factories
+        return owned_clients(
+            self, "_dify_clients", factories, async_http_client=self.http_async_client
         )
-        return self._dify_clients
 
     @model_validator(mode="after")
     def _build_clients_now(self) -> Self:

@@ -27,7 +27,13 @@ from dify_transport import (
 )
 from dify_transport._closing import ClosingContext
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL, ENV_USER
-from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner, secret_value
+from dify_transport._lifecycle import (
+    ClientSettings,
+    LazyClients,
+    LazyClientsOwner,
+    owned_clients,
+    secret_value,
+)
 
 __all__ = [
     "DEFAULT_USER",
@@ -169,21 +175,14 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
     )
 
     def _app_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
-        if self._clients is None:
-            self._clients = LazyClients(DifyClient, AsyncDifyClient)
-        self._clients.settings = ClientSettings(
-            api_key=secret_value(self.api_key),
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            deadline=self.deadline,
-            http_client=self.http_client,
+        return owned_clients(
+            self,
+            "_clients",
+            (DifyClient, AsyncDifyClient),
             async_http_client=self.async_http_client,
             client=self.injected_client,
             async_client=self.injected_async_client,
-            max_connections=self.max_connections,
         )
-        return self._clients
 
     @property
     def client(self) -> DifyClient:
