@@ -28,14 +28,7 @@ from dify_transport._errors import DifyConfigError
 if TYPE_CHECKING:
     from dify_transport._base_client import AsyncHttpClient, HttpClient, TimeoutTypes
 
-__all__ = [
-    "ClientSettings",
-    "LazyClients",
-    "LazyClientsOwner",
-    "dataset_id_or_env",
-    "owned_clients",
-    "secret_value",
-]
+__all__ = ["ClientSettings", "LazyClients", "LazyClientsOwner", "dataset_id_or_env", "secret_value"]
 
 
 def secret_value(value: object) -> str | None:
@@ -256,24 +249,22 @@ class LazyClientsOwner(ClosingContext):
         """
         await self._lazy_clients().aclose()
 
+    def _owned_clients(
+        self, attr: str, factories: tuple[Callable[..., S], Callable[..., A]], **named: Any
+    ) -> LazyClients[S, A]:
+        """A pydantic component's clients, told its current fields (both adapters' rule).
 
-_OWNER_FIELDS = ("base_url", "timeout", "max_retries", "deadline", "http_client", "max_connections")
-
-
-def owned_clients(
-    owner: Any, attr: str, factories: tuple[Callable[..., S], Callable[..., A]], **named: Any
-) -> LazyClients[S, A]:
-    """The clients of a pydantic component, told its current fields (both adapters' rule).
-
-    They live in ``owner``'s ``attr`` (made there on first use). The settings are the
-    fields named as :class:`ClientSettings` names them (the key through
-    :func:`secret_value`); ``named`` gives those the component names otherwise. A
-    changed field builds new clients on the next call.
-    """
-    clients: LazyClients[S, A] | None = getattr(owner, attr)
-    if clients is None:
-        clients = LazyClients(*factories)
-        setattr(owner, attr, clients)
-    fields = {name: getattr(owner, name) for name in _OWNER_FIELDS}
-    clients.settings = ClientSettings(api_key=secret_value(owner.api_key), **fields, **named)
-    return clients
+        They live in its ``attr`` (made there on first use). The settings are its
+        fields named as :class:`ClientSettings` names them (the key through
+        :func:`secret_value`); ``named`` gives those it names otherwise. A changed
+        field builds new clients on the next call.
+        """
+        clients: LazyClients[S, A] | None = getattr(self, attr)
+        if clients is None:
+            clients = LazyClients(*factories)
+            setattr(self, attr, clients)
+        names = ("api_key", "base_url", "timeout", "max_retries", "deadline", "http_client")
+        fields = {name: getattr(self, name) for name in (*names, "max_connections")}
+        fields["api_key"] = secret_value(fields["api_key"])
+        clients.settings = ClientSettings(**fields, **named)
+        return clients

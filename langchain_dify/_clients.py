@@ -25,13 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 
 from dify_transport import AsyncDifyClient, AsyncHttpClient, DifyClient, HttpClient, TimeoutTypes
 from dify_transport._closing import ClosingContext
-from dify_transport._lifecycle import (
-    ClientSettings,
-    LazyClients,
-    LazyClientsOwner,
-    owned_clients,
-    secret_value,
-)
+from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner, secret_value
 
 __all__ = ["ClientOwner", "ClientSettings", "ClosingContext", "LazyClients", "secret_value"]
 
@@ -102,8 +96,8 @@ class ClientOwner(LazyClientsOwner, BaseModel):
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         """The clients, told the current settings (a changed field builds new ones)."""
         factories = self._client_factories
-        return owned_clients(
-            self, "_dify_clients", factories, async_http_client=self.http_async_client
+        return self._owned_clients(
+            "_dify_clients", factories, async_http_client=self.http_async_client
         )
 
     @model_validator(mode="after")

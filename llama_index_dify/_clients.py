@@ -27,13 +27,7 @@ from dify_transport import (
 )
 from dify_transport._closing import ClosingContext
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL, ENV_USER
-from dify_transport._lifecycle import (
-    ClientSettings,
-    LazyClients,
-    LazyClientsOwner,
-    owned_clients,
-    secret_value,
-)
+from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
 
 __all__ = [
     "DEFAULT_USER",
@@ -46,7 +40,6 @@ __all__ = [
     "connect",
     "default_user",
     "secret_from_env",
-    "secret_value",
 ]
 
 
@@ -175,8 +168,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
     )
 
     def _app_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
-        return owned_clients(
-            self,
+        return self._owned_clients(
             "_clients",
             (DifyClient, AsyncDifyClient),
             async_http_client=self.async_http_client,
