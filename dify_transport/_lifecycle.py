@@ -252,12 +252,9 @@ class LazyClientsOwner(ClosingContext):
     def _owned_clients(
         self, attr: str, factories: tuple[Callable[..., S], Callable[..., A]], **named: Any
     ) -> LazyClients[S, A]:
-        """A pydantic component's clients, told its current fields (both adapters' rule).
+        """A pydantic component's clients (in its ``attr``), told its current fields.
 
-        They live in its ``attr`` (made there on first use). The settings are its
-        fields named as :class:`ClientSettings` names them (the key through
-        :func:`secret_value`); ``named`` gives those it names otherwise. A changed
-        field builds new clients on the next call.
+        ``named``: the settings its fields name otherwise than :class:`ClientSettings`.
         """
         clients: LazyClients[S, A] | None = getattr(self, attr)
         if clients is None:
