@@ -25,7 +25,6 @@ from dify_transport import (
     DifyKnowledgeClient,
     HttpClient,
 )
-from dify_transport._closing import ClosingContext
 from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL, ENV_USER
 from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
 
@@ -33,7 +32,6 @@ __all__ = [
     "DEFAULT_USER",
     "AppClientsOwner",
     "ClientSettings",
-    "ClosingContext",
     "Connection",
     "LazyClients",
     "LazyClientsOwner",

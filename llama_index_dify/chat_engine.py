@@ -23,7 +23,7 @@ from llama_index.core.chat_engine.types import (
 from dify_transport import APIError, AsyncDifyClient, DifyClient
 from llama_index_dify._answers import AnswerActions
 from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
-from llama_index_dify._clients import ClosingContext
+from llama_index_dify._clients import LazyClients, LazyClientsOwner
 from llama_index_dify._messages import conversation_anchor, messages_from_history
 from llama_index_dify._nodes import nodes_from_resources
 from llama_index_dify.llms import DifyLLM
@@ -77,7 +77,7 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
             self.response = self.message.content or ""
 
 
-class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
+class DifyChatEngine(AnswerActions, LazyClientsOwner, BaseChatEngine):
     """Chat with a Dify app; Dify keeps the memory, the engine keeps the conversation id.
 
     Each turn goes to the same Dify conversation; ``reset()`` starts a new one
@@ -233,13 +233,8 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
         """The engine's app as a query engine (`DifyLLM.as_query_engine`)."""
         return self._llm.as_query_engine()
 
-    def close(self) -> None:
-        """Close the model's sync client if it was built here."""
-        self._llm.close()
-
-    async def aclose(self) -> None:
-        """Close the model's async client if it was built here."""
-        await self._llm.aclose()
+    def _lazy_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
+        return self._llm._app_clients()  # the model's: closing the engine closes them
 
     # -- state -----------------------------------------------------------------------
 
