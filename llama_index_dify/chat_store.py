@@ -75,11 +75,10 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         """
         if not self._known_form(key, "get_messages"):
             return []
-        client = self._app_clients().sync()
         try:
             return [
                 message
-                for item in client.iter_messages(key, user=self.user)
+                for item in self.client.iter_messages(key, user=self.user)
                 for message in messages_from_history(item)
             ]
         except ConversationNotFoundError:
@@ -90,10 +89,9 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         """Async :meth:`get_messages`."""
         if not self._known_form(key, "aget_messages"):
             return []
-        client = self._app_clients().async_()
         messages: list[ChatMessage] = []
         try:
-            async for item in client.iter_messages(key, user=self.user):
+            async for item in self.async_client.iter_messages(key, user=self.user):
                 messages.extend(messages_from_history(item))
         except ConversationNotFoundError:
             self._not_found(key, "aget_messages")
@@ -110,7 +108,7 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         if not self._known_form(key, "delete_messages"):
             return
         try:
-            self._app_clients().sync().delete_conversation(key, user=self.user)
+            self.client.delete_conversation(key, user=self.user)
         except ConversationNotFoundError:
             self._not_found(key, "delete_messages")
 
@@ -119,7 +117,7 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         if not self._known_form(key, "adelete_messages"):
             return
         try:
-            await self._app_clients().async_().delete_conversation(key, user=self.user)
+            await self.async_client.delete_conversation(key, user=self.user)
         except ConversationNotFoundError:
             self._not_found(key, "adelete_messages")
 
@@ -141,22 +139,19 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
 
     def get_keys(self) -> list[str]:
         """Return the ids of this user's conversations, most recently updated first."""
-        client = self._app_clients().sync()
-        return [conversation.id for conversation in client.iter_conversations(user=self.user)]
+        return [conversation.id for conversation in self.list_conversations()]
 
     async def aget_keys(self) -> list[str]:
         """Async :meth:`get_keys`."""
-        client = self._app_clients().async_()
-        return [conversation.id async for conversation in client.iter_conversations(user=self.user)]
+        return [conversation.id for conversation in await self.alist_conversations()]
 
     def list_conversations(self) -> list[Conversation]:
         """This user's conversations (id, ``name``, times), most recently updated first."""
-        return list(self._app_clients().sync().iter_conversations(user=self.user))
+        return list(self.client.iter_conversations(user=self.user))
 
     async def alist_conversations(self) -> list[Conversation]:
         """Async :meth:`list_conversations`."""
-        client = self._app_clients().async_()
-        return [conversation async for conversation in client.iter_conversations(user=self.user)]
+        return [c async for c in self.async_client.iter_conversations(user=self.user)]
 
     def rename_conversation(
         self, key: str, name: str | None = None, *, auto_generate: bool = False
@@ -165,18 +160,15 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
 
         Delete a conversation with :meth:`delete_messages`.
         """
-        return (
-            self._app_clients()
-            .sync()
-            .rename_conversation(key, user=self.user, name=name, auto_generate=auto_generate)
+        return self.client.rename_conversation(
+            key, user=self.user, name=name, auto_generate=auto_generate
         )
 
     async def arename_conversation(
         self, key: str, name: str | None = None, *, auto_generate: bool = False
     ) -> Conversation:
         """Async :meth:`rename_conversation`."""
-        client = self._app_clients().async_()
-        return await client.rename_conversation(
+        return await self.async_client.rename_conversation(
             key, user=self.user, name=name, auto_generate=auto_generate
         )
 

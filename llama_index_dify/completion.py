@@ -81,7 +81,7 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
 
     def _gen(self, prompt: str) -> CompletionResponseGen:
         text = ""
-        with self._app_clients().sync().stream_completion(**self._request(prompt)) as stream:
+        with self.client.stream_completion(**self._request(prompt)) as stream:
             for event in stream:
                 if event.text:
                     text += event.text
@@ -91,7 +91,7 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
 
     async def _agen(self, prompt: str) -> CompletionResponseAsyncGen:
         text = ""
-        stream = await self._app_clients().async_().stream_completion(**self._request(prompt))
+        stream = await self.async_client.stream_completion(**self._request(prompt))
         async with stream:
             async for event in stream:
                 if event.text:
