@@ -181,11 +181,7 @@ class DifyChatEngine(AnswerActions, LazyClientsOwner, BaseChatEngine):
         prefix_messages: Sequence[ChatMessage] | None = None,
         **kwargs: Any,
     ) -> DifyChatEngine:
-        """Create an engine the way core engines are created (see ``__init__``).
-
-        ``system_prompt`` and ``prefix_messages`` go with the engine's first turn;
-        ``memory=`` raises ``TypeError`` (Dify keeps the memory on the server).
-        """
+        """Create an engine the way core engines are created (see ``__init__``)."""
         return cls(
             llm,
             conversation_id=conversation_id,

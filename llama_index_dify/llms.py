@@ -140,19 +140,15 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     system_variable: str | None = Field(
         default=None,
         description=(
-            "Name of an app input variable that receives system messages on a new "
-            "conversation's first turn (Dify ignores `inputs` later, so when continuing, "
-            "the list's system messages go in the query transcript). "
-            "None: system messages go in the query transcript."
+            "App input receiving system messages on a new conversation's first turn "
+            "(None: they go in the query transcript)."
         ),
     )
     prior_turns: PriorTurns = Field(
         default="transcript",
         description=(
-            "What to send of turns Dify has not seen (no conversation to continue, or "
-            "after its newest reply) and, when continuing, of the list's system messages: "
-            "'transcript' carries them in the query as `role: text` lines; 'drop' sends "
-            "only the trailing user turn(s)."
+            "'transcript': turns Dify has not seen (and, when continuing, system messages) "
+            "go in the query as `role: text` lines; 'drop': only the trailing user turn(s)."
         ),
     )
     model: str = Field(
