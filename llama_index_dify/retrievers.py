@@ -111,7 +111,7 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
         verbose: bool = False,
         **connection: Unpack[Connection[DifyClient, AsyncDifyClient]],
     ) -> None:
-        """Create the retriever (no I/O).
+        """Create the retriever (no I/O); the query options stay as attributes of the same names.
 
         Args:
             api_key: App key (default: ``$DIFY_API_KEY``).
@@ -134,13 +134,9 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             verbose=verbose,
         )
         self.user = user or default_user()
-        """End-user id the queries are asked as."""
         self.inputs = dict(inputs or {})
-        """App input variables sent with each query."""
         self.similarity_top_k = _top_k(similarity_top_k, k)
-        """Maximum number of passages returned (None: all the app cites)."""
         self.delete_conversation = delete_conversation
-        """Whether the conversation each query creates is deleted afterwards."""
 
     @classmethod
     def class_name(cls) -> str:
@@ -206,7 +202,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         verbose: bool = False,
         **connection: Unpack[Connection[DifyKnowledgeClient, AsyncDifyKnowledgeClient]],
     ) -> None:
-        """Create the retriever (no I/O).
+        """Create the retriever (no I/O); the search options stay as attributes of the same names.
 
         Args:
             dataset_id: Knowledge base id (default: ``$DIFY_DATASET_ID``).
@@ -241,19 +237,12 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             verbose=verbose,
         )
         self.dataset_id: str = dataset_id_or_env(dataset_id)
-        """The knowledge base searched."""
         self.similarity_top_k = _top_k(similarity_top_k, k)
-        """Number of hits (None: the knowledge base's setting)."""
         self.search_method: SearchMethod | None = search_method
-        """Retrieval method (None: the knowledge base's setting)."""
         self.score_threshold = score_threshold
-        """Minimum score (None: the knowledge base's setting)."""
         self.reranking_enable = reranking_enable
-        """Whether hits are reranked (None: the knowledge base's setting)."""
         self.retrieval_model = retrieval_model
-        """A full Dify ``retrieval_model`` object, sent as is."""
         self.filters = filters
-        """Metadata filters (Dify ``metadata_filtering_conditions``)."""
         if filters is not None:
             dify_filter(filters)  # a filter Dify cannot express fails here, not per query
 
