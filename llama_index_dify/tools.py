@@ -15,7 +15,8 @@ from llama_index.core.tools import FunctionTool, ToolMetadata
 
 from dify_transport import AppInfo, AsyncDifyClient, DifyClient, DifyError, Result, trace_headers
 from dify_transport._lifecycle import LazyClients
-from dify_transport.inputs import InputField, check_inputs, input_fields, input_model, tool_name
+from dify_transport.inputs import check_inputs, input_fields, input_model, tool_name
+from dify_transport.types import AppParameters
 from llama_index_dify._clients import Connection, connect, default_user
 
 __all__ = ["DifyWorkflowTool"]
@@ -68,9 +69,7 @@ class DifyWorkflowTool(FunctionTool):
         clients = _clients({"api_key": api_key, "base_url": base_url, **connection}, "from_app")
         sync = clients.sync()
         info, form = sync.get_info(), sync.get_parameters()
-        return cls._build(
-            clients, info, input_fields(form), user=user, name=name, description=description
-        )
+        return cls._build(clients, info, form, user=user, name=name, description=description)
 
     @classmethod
     async def afrom_app(
@@ -87,21 +86,20 @@ class DifyWorkflowTool(FunctionTool):
         clients = _clients({"api_key": api_key, "base_url": base_url, **connection}, "afrom_app")
         aio = clients.async_()
         info, form = await aio.get_info(), await aio.get_parameters()
-        return cls._build(
-            clients, info, input_fields(form), user=user, name=name, description=description
-        )
+        return cls._build(clients, info, form, user=user, name=name, description=description)
 
     @classmethod
     def _build(
         cls,
         clients: LazyClients[DifyClient, AsyncDifyClient],
         info: AppInfo,
-        fields: list[InputField],
+        form: AppParameters,
         *,
         user: str | None,
         name: str | None,
         description: str | None,
     ) -> DifyWorkflowTool:
+        fields = input_fields(form)
         end_user = user or default_user()
         slug = name or tool_name(info.name, "dify_workflow")
 
