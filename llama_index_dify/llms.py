@@ -1,5 +1,8 @@
 """`DifyLLM`: a Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``."""
 
+# LlamaIndex fixes the completion signatures (``formatted``: a chat model has no template).
+# ruff: noqa: ARG002
+
 from __future__ import annotations
 
 import logging
@@ -342,41 +345,27 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     # -- completion (thin adapters over chat) -------------------------------------------------
 
     @llm_completion_callback()
-    def complete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
-    ) -> CompletionResponse:
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Send ``prompt`` as one user turn; see :meth:`chat`."""
         return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
+        self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream ``prompt`` as one user turn; see :meth:`stream_chat`."""
         return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
+        self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
         return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
+        self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
         return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
