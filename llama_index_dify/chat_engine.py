@@ -37,15 +37,13 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
 
     Iterate ``response_gen`` (or ``async_response_gen()``) for the text deltas. When
     the stream ends, ``source_nodes`` holds the cited passages, ``metadata`` the
-    ids, usage and retriever_resources, ``message`` the final assistant message
-    and ``response`` the final text (the moderation replacement when Dify sent
-    ``message_replace``).
+    ids, usage, retriever_resources and finish_reason, ``message`` the final assistant
+    message (with its ``conversation_id``) and ``response`` the final text (the
+    moderation replacement when Dify sent ``message_replace``).
     """
 
     metadata: dict[str, Any] = field(default_factory=dict)
-    """Ids, usage, retriever_resources, finish_reason (filled when the stream ends)."""
     message: ChatMessage | None = None
-    """The final assistant message, with its ``conversation_id`` (set at the end)."""
 
     def _complete(self, final: ChatResponse) -> None:
         self.message = final.message
