@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Self, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_USER",
     "AppClientsOwner",
     "ClientSettings",
+    "ClientsOwner",
     "Connection",
     "LazyClients",
     "LazyClientsOwner",
@@ -88,7 +89,29 @@ def connect(
     return LazyClients(*factories, ClientSettings(**options))
 
 
-class AppClientsOwner(LazyClientsOwner, BaseModel):
+class ClientsOwner(LazyClientsOwner, Generic[S, A]):
+    """``client`` / ``async_client`` (and ``close`` / ``with``) over a component's clients."""
+
+    if TYPE_CHECKING:
+
+        def _lazy_clients(self) -> LazyClients[S, A]: ...
+
+    @property
+    def client(self) -> S:
+        """The sync transport client (the injected one, else built on first use).
+
+        For every Dify endpoint the component does not wrap (``client=`` at
+        construction injects one).
+        """
+        return self._lazy_clients().sync()
+
+    @property
+    def async_client(self) -> A:
+        """The async transport client (the injected one, else built on first use)."""
+        return self._lazy_clients().async_()
+
+
+class AppClientsOwner(BaseModel, ClientsOwner[DifyClient, AsyncDifyClient]):
     """Base for pydantic components whose app-key clients are built from their fields.
 
     It declares, once, the fields every app component shares: the key, the service
@@ -174,22 +197,7 @@ class AppClientsOwner(LazyClientsOwner, BaseModel):
             async_client=self.injected_async_client,
         )
 
-    @property
-    def client(self) -> DifyClient:
-        """The sync transport client (the injected one, else built on first use).
-
-        For every Dify endpoint the component does not wrap (``client=`` at
-        construction injects one; ``injected_client`` holds it).
-        """
-        return self._app_clients().sync()
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The async transport client (the injected one, else built on first use)."""
-        return self._app_clients().async_()
-
-    def _lazy_clients(self) -> LazyClients[Any, Any]:
-        return self._app_clients()
+    _lazy_clients = _app_clients
 
     @model_validator(mode="after")
     def _build_clients_now(self) -> Self:

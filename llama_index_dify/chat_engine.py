@@ -23,7 +23,7 @@ from llama_index.core.chat_engine.types import (
 from dify_transport import APIError, AsyncDifyClient, DifyClient
 from llama_index_dify._answers import AnswerActions
 from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
-from llama_index_dify._clients import LazyClients, LazyClientsOwner
+from llama_index_dify._clients import ClientsOwner, LazyClients
 from llama_index_dify._messages import conversation_anchor, messages_from_history
 from llama_index_dify._nodes import nodes_from_resources
 from llama_index_dify.llms import DifyLLM
@@ -75,7 +75,7 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
             self.response = self.message.content or ""
 
 
-class DifyChatEngine(AnswerActions, LazyClientsOwner, BaseChatEngine):
+class DifyChatEngine(AnswerActions, ClientsOwner[DifyClient, AsyncDifyClient], BaseChatEngine):
     """Chat with a Dify app; Dify keeps the memory, the engine keeps the conversation id.
 
     Each turn goes to the same Dify conversation; ``reset()`` starts a new one
@@ -199,16 +199,6 @@ class DifyChatEngine(AnswerActions, LazyClientsOwner, BaseChatEngine):
     def llm(self) -> DifyLLM:
         """The model the engine talks through."""
         return self._llm
-
-    @property
-    def client(self) -> DifyClient:
-        """The model's sync transport client (for every endpoint the engine does not wrap)."""
-        return self._llm.client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The model's async transport client."""
-        return self._llm.async_client
 
     @property
     def _answer_user(self) -> str:

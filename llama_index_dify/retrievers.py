@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Generic, Literal, Unpack
+from typing import Any, Literal, Unpack
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -20,9 +20,9 @@ from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.types import Result, RetrieveResponse
 from llama_index_dify._clients import (
     A,
+    ClientsOwner,
     Connection,
     LazyClients,
-    LazyClientsOwner,
     S,
     connect,
     default_user,
@@ -47,7 +47,7 @@ def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
     return value
 
 
-class _ClientsRetriever(LazyClientsOwner, BaseRetriever, Generic[S, A]):
+class _ClientsRetriever(ClientsOwner[S, A], BaseRetriever):
     """A retriever over a :class:`LazyClients` pair: ``close``/``aclose`` and ``with``."""
 
     def __init__(
@@ -64,16 +64,6 @@ class _ClientsRetriever(LazyClientsOwner, BaseRetriever, Generic[S, A]):
 
     def _lazy_clients(self) -> LazyClients[S, A]:
         return self._clients
-
-    @property
-    def client(self) -> S:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        return self._clients.sync()
-
-    @property
-    def async_client(self) -> A:
-        """The async transport client (built on first use)."""
-        return self._clients.async_()
 
 
 class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
