@@ -255,10 +255,8 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         return [node_from_record(record, self.dataset_id) for record in response.records]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        client = self._clients.sync()
-        return self._nodes(
-            client.retrieve(self.dataset_id, query_bundle.query_str, **self._options())
-        )
+        response = self.client.retrieve(self.dataset_id, query_bundle.query_str, **self._options())
+        return self._nodes(response)
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         client = self._clients.async_()
