@@ -260,8 +260,8 @@ class LazyClientsOwner(ClosingContext):
         if clients is None:
             clients = LazyClients(*factories)
             setattr(self, attr, clients)
-        names = ("api_key", "base_url", "timeout", "max_retries", "deadline", "http_client")
-        fields = {name: getattr(self, name) for name in (*names, "max_connections")}
+        same = ("base_url", "timeout", "max_retries", "deadline", "http_client", "max_connections")
+        fields = {name: getattr(self, name) for name in ("api_key", *same)}
         fields["api_key"] = secret_value(fields["api_key"])
         clients.settings = ClientSettings(**fields, **named)
         return clients
