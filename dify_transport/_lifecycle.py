@@ -239,3 +239,20 @@ class LazyClientsOwner(ClosingContext):
         Injected clients and ``httpx`` clients are never closed (you own them).
         """
         await self._lazy_clients().aclose()
+
+    def _owned_clients(
+        self, attr: str, factories: tuple[Callable[..., S], Callable[..., A]], **named: Any
+    ) -> LazyClients[S, A]:
+        """A pydantic component's clients (in its ``attr``), told its current fields.
+
+        ``named``: the settings its fields name otherwise than :class:`ClientSettings`.
+        """
+        clients: LazyClients[S, A] | None = getattr(self, attr)
+        if clients is None:
+            clients = LazyClients(*factories)
+            setattr(self, attr, clients)
+        same = ("base_url", "timeout", "max_retries", "deadline", "http_client", "max_connections")
+        fields = {name: getattr(self, name) for name in ("api_key", *same)}
+        fields["api_key"] = secret_value(fields["api_key"])
+        clients.settings = ClientSettings(**fields, **named)
+        return clients

@@ -130,19 +130,10 @@ class ClientOwner(BaseModel, TransportClients[S, A]):
 
     def _lazy_clients(self) -> LazyClients[Any, Any]:
         """The clients, told the current settings (a changed field builds new ones)."""
-        if self._dify_clients is None:
-            self._dify_clients = LazyClients(*self._client_factories)
-        self._dify_clients.settings = ClientSettings(
-            api_key=secret_value(self.api_key),
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            deadline=self.deadline,
-            http_client=self.http_client,
-            async_http_client=self.http_async_client,
-            max_connections=self.max_connections,
+        factories = self._client_factories
+        return self._owned_clients(
+            "_dify_clients", factories, async_http_client=self.http_async_client
         )
-        return self._dify_clients
 
     @model_validator(mode="after")
     def _build_clients_now(self) -> Self:

@@ -6,12 +6,7 @@ __all__ = ["DifyReadOnlyHistoryError"]
 
 
 class DifyReadOnlyHistoryError(NotImplementedError):
-    """A chat-store write that Dify cannot do.
-
-    Dify records every turn itself when the app answers it, and its API has no
-    endpoint to append, replace or delete single messages. Send turns through
-    ``DifyLLM`` or ``DifyChatEngine`` instead; delete a whole conversation with
-    ``delete_messages(key)``.
+    """A chat-store write that Dify cannot do (the message says why, and what to do instead).
 
     Attributes:
         operation: The chat-store method that was called.

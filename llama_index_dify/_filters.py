@@ -22,15 +22,10 @@ from dify_transport.metadata_filter import Condition, MetadataFilterError, condi
 __all__ = ["dify_filter"]
 
 _OPERATORS: Final = {
-    FilterOperator.EQ: "eq",
-    FilterOperator.NE: "ne",
-    FilterOperator.GT: "gt",
-    FilterOperator.GTE: "gte",
-    FilterOperator.LT: "lt",
-    FilterOperator.LTE: "lte",
-    FilterOperator.IN: "in",
-    FilterOperator.NIN: "nin",
-    FilterOperator.CONTAINS: "contains",
+    **{  # the operators Dify names as LlamaIndex does (lowercased)
+        FilterOperator[name]: name.lower()
+        for name in ("EQ", "NE", "GT", "GTE", "LT", "LTE", "IN", "NIN", "CONTAINS")
+    },
     FilterOperator.TEXT_MATCH: "contains",
     FilterOperator.IS_EMPTY: "empty",
 }

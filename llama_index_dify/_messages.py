@@ -103,11 +103,8 @@ def build_turn(
             component's own field), or None.
         use_history_id: Whether to take the conversation from the messages when
             none is given.
-        system_variable: Name of an app input variable that receives system
-            messages on a new conversation's first turn, or None to keep them in
-            the transcript.
-        prior_turns: ``"transcript"`` carries unseen turns and system messages in
-            the query; ``"drop"`` sends only the trailing user turn(s).
+        system_variable: As the ``DifyLLM`` field.
+        prior_turns: As the ``DifyLLM`` field.
         answer_format: Structured output's answer-format block, appended to the query.
 
     Returns:
@@ -165,31 +162,16 @@ def _part(
 
 
 def response_from_event(event: StreamEvent, text_so_far: str) -> ChatResponse | None:
-    """Build the streamed ``ChatResponse`` for one Dify event.
+    """The streamed ``ChatResponse`` for one Dify event, or None when it adds no text.
 
-    Pure and shared by the sync and async paths. Only events that add text give
-    a response; the final one comes from :func:`response_from_result`.
-
-    Args:
-        event: The stream event.
-        text_so_far: The answer before this event.
-
-    Returns:
-        A response with the cumulative ``message``, the new ``delta`` and the raw
-        event in ``raw``, or None when the event adds no text.
+    It holds the cumulative ``message`` (``text_so_far`` plus the event's text), the
+    new ``delta`` and the raw event in ``raw``; the final response comes from
+    :func:`response_from_result`.
     """
     delta = event.text
     if not delta:
         return None
-    ids = {
-        key: value
-        for key, value in (
-            ("conversation_id", event.conversation_id),
-            ("message_id", event.message_id),
-            ("task_id", event.task_id),
-        )
-        if value is not None
-    }
+    ids = {key: value for key in ID_KEYS if (value := getattr(event, key)) is not None}
     message = ChatMessage(
         role=MessageRole.ASSISTANT,
         blocks=[TextBlock(text=text_so_far + delta)],

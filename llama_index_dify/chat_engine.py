@@ -23,7 +23,7 @@ from llama_index.core.chat_engine.types import (
 from dify_transport import APIError, AsyncDifyClient, DifyClient
 from llama_index_dify._answers import AnswerActions
 from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
-from llama_index_dify._clients import ClosingContext
+from llama_index_dify._clients import ClientsOwner, LazyClients
 from llama_index_dify._messages import conversation_anchor, messages_from_history
 from llama_index_dify._nodes import nodes_from_resources
 from llama_index_dify.llms import DifyLLM
@@ -37,15 +37,13 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
 
     Iterate ``response_gen`` (or ``async_response_gen()``) for the text deltas. When
     the stream ends, ``source_nodes`` holds the cited passages, ``metadata`` the
-    ids, usage and retriever_resources, ``message`` the final assistant message
-    and ``response`` the final text (the moderation replacement when Dify sent
-    ``message_replace``).
+    ids, usage, retriever_resources and finish_reason, ``message`` the final assistant
+    message (with its ``conversation_id``) and ``response`` the final text (the
+    moderation replacement when Dify sent ``message_replace``).
     """
 
     metadata: dict[str, Any] = field(default_factory=dict)
-    """Ids, usage, retriever_resources, finish_reason (filled when the stream ends)."""
     message: ChatMessage | None = None
-    """The final assistant message, with its ``conversation_id`` (set at the end)."""
 
     def _complete(self, final: ChatResponse) -> None:
         self.message = final.message
@@ -77,7 +75,7 @@ class DifyStreamingChatResponse(StreamingAgentChatResponse):
             self.response = self.message.content or ""
 
 
-class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
+class DifyChatEngine(AnswerActions, ClientsOwner[DifyClient, AsyncDifyClient], BaseChatEngine):
     """Chat with a Dify app; Dify keeps the memory, the engine keeps the conversation id.
 
     Each turn goes to the same Dify conversation; ``reset()`` starts a new one
@@ -181,11 +179,7 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
         prefix_messages: Sequence[ChatMessage] | None = None,
         **kwargs: Any,
     ) -> DifyChatEngine:
-        """Create an engine the way core engines are created (see ``__init__``).
-
-        ``system_prompt`` and ``prefix_messages`` go with the engine's first turn;
-        ``memory=`` raises ``TypeError`` (Dify keeps the memory on the server).
-        """
+        """Create an engine the way core engines are created (see ``__init__``)."""
         return cls(
             llm,
             conversation_id=conversation_id,
@@ -207,16 +201,6 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
         return self._llm
 
     @property
-    def client(self) -> DifyClient:
-        """The model's sync transport client (for every endpoint the engine does not wrap)."""
-        return self._llm.client
-
-    @property
-    def async_client(self) -> AsyncDifyClient:
-        """The model's async transport client."""
-        return self._llm.async_client
-
-    @property
     def _answer_user(self) -> str:
         return self._llm.user
 
@@ -233,13 +217,8 @@ class DifyChatEngine(AnswerActions, ClosingContext, BaseChatEngine):
         """The engine's app as a query engine (`DifyLLM.as_query_engine`)."""
         return self._llm.as_query_engine()
 
-    def close(self) -> None:
-        """Close the model's sync client if it was built here."""
-        self._llm.close()
-
-    async def aclose(self) -> None:
-        """Close the model's async client if it was built here."""
-        await self._llm.aclose()
+    def _lazy_clients(self) -> LazyClients[DifyClient, AsyncDifyClient]:
+        return self._llm._app_clients()  # the model's: closing the engine closes them
 
     # -- state -----------------------------------------------------------------------
 

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 
 from llama_index.core.base.llms.types import ChatMessage
-from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
 from llama_index.core.storage.chat_store.base import BaseChatStore
 
-from dify_transport import (
-    DEFAULT_BASE_URL,
-    AsyncDifyClient,
-    AsyncHttpClient,
-    Conversation,
-    ConversationNotFoundError,
-    DifyClient,
-    HttpClient,
-)
-from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from llama_index_dify._clients import (
-    AppClientsOwner,
-    default_user,
-    secret_from_env,
-)
+from dify_transport import Conversation, ConversationNotFoundError
+from llama_index_dify._clients import AppClientsOwner
 from llama_index_dify._errors import DifyReadOnlyHistoryError
 from llama_index_dify._messages import messages_from_history
 
@@ -72,61 +57,6 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         ```
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    api_key: SecretStr | None = Field(
-        default_factory=lambda: secret_from_env(ENV_API_KEY),
-        exclude=True,
-        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
-    )
-    base_url: str = Field(
-        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
-        description="Service API root, ending in /v1. Default: $DIFY_BASE_URL, else Dify Cloud.",
-    )
-    user: str = Field(
-        default_factory=default_user,
-        description="End-user id whose conversations this store sees. Default: $DIFY_USER.",
-    )
-    timeout: float | None = Field(
-        default=None, description="Seconds per request (None: the transport default)."
-    )
-    max_retries: int = Field(default=2, ge=0, description="Retries for retryable failures.")
-    deadline: float | None = Field(
-        default=None,
-        gt=0,
-        description=(
-            "Total seconds per call, retries and the whole stream included: when it passes, "
-            "the call raises APITimeoutError with the partial answer and the Dify task is "
-            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
-        ),
-    )
-    injected_client: DifyClient | None = Field(
-        default=None,
-        alias="client",
-        exclude=True,
-        description="`client=`: a ready transport client to use as is (`.client` reads it).",
-    )
-    injected_async_client: AsyncDifyClient | None = Field(
-        default=None,
-        alias="async_client",
-        exclude=True,
-        description="`async_client=`: a ready async transport client to use as is.",
-    )
-    http_client: HttpClient | None = Field(
-        default=None, exclude=True, description="A caller-owned `httpx.Client`."
-    )
-    async_http_client: AsyncHttpClient | None = Field(
-        default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
-    )
-
-    max_connections: int | None = Field(
-        default=None,
-        ge=1,
-        description="Connections (so concurrent streams) each client built here may open "
-        "(None: 1,000); all busy for the pool timeout raises PoolTimeoutError. An "
-        "injected http_client keeps its own limits.",
-    )
-
     @classmethod
     def class_name(cls) -> str:
         """Return the class name."""
@@ -145,11 +75,10 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         """
         if not self._known_form(key, "get_messages"):
             return []
-        client = self._app_clients().sync()
         try:
             return [
                 message
-                for item in client.iter_messages(key, user=self.user)
+                for item in self.client.iter_messages(key, user=self.user)
                 for message in messages_from_history(item)
             ]
         except ConversationNotFoundError:
@@ -160,10 +89,9 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         """Async :meth:`get_messages`."""
         if not self._known_form(key, "aget_messages"):
             return []
-        client = self._app_clients().async_()
         messages: list[ChatMessage] = []
         try:
-            async for item in client.iter_messages(key, user=self.user):
+            async for item in self.async_client.iter_messages(key, user=self.user):
                 messages.extend(messages_from_history(item))
         except ConversationNotFoundError:
             self._not_found(key, "aget_messages")
@@ -180,7 +108,7 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         if not self._known_form(key, "delete_messages"):
             return
         try:
-            self._app_clients().sync().delete_conversation(key, user=self.user)
+            self.client.delete_conversation(key, user=self.user)
         except ConversationNotFoundError:
             self._not_found(key, "delete_messages")
 
@@ -189,7 +117,7 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
         if not self._known_form(key, "adelete_messages"):
             return
         try:
-            await self._app_clients().async_().delete_conversation(key, user=self.user)
+            await self.async_client.delete_conversation(key, user=self.user)
         except ConversationNotFoundError:
             self._not_found(key, "adelete_messages")
 
@@ -211,22 +139,19 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
 
     def get_keys(self) -> list[str]:
         """Return the ids of this user's conversations, most recently updated first."""
-        client = self._app_clients().sync()
-        return [conversation.id for conversation in client.iter_conversations(user=self.user)]
+        return [conversation.id for conversation in self.list_conversations()]
 
     async def aget_keys(self) -> list[str]:
         """Async :meth:`get_keys`."""
-        client = self._app_clients().async_()
-        return [conversation.id async for conversation in client.iter_conversations(user=self.user)]
+        return [conversation.id for conversation in await self.alist_conversations()]
 
     def list_conversations(self) -> list[Conversation]:
         """This user's conversations (id, ``name``, times), most recently updated first."""
-        return list(self._app_clients().sync().iter_conversations(user=self.user))
+        return list(self.client.iter_conversations(user=self.user))
 
     async def alist_conversations(self) -> list[Conversation]:
         """Async :meth:`list_conversations`."""
-        client = self._app_clients().async_()
-        return [conversation async for conversation in client.iter_conversations(user=self.user)]
+        return [c async for c in self.async_client.iter_conversations(user=self.user)]
 
     def rename_conversation(
         self, key: str, name: str | None = None, *, auto_generate: bool = False
@@ -235,18 +160,15 @@ class DifyChatStore(AppClientsOwner, BaseChatStore):
 
         Delete a conversation with :meth:`delete_messages`.
         """
-        return (
-            self._app_clients()
-            .sync()
-            .rename_conversation(key, user=self.user, name=name, auto_generate=auto_generate)
+        return self.client.rename_conversation(
+            key, user=self.user, name=name, auto_generate=auto_generate
         )
 
     async def arename_conversation(
         self, key: str, name: str | None = None, *, auto_generate: bool = False
     ) -> Conversation:
         """Async :meth:`rename_conversation`."""
-        client = self._app_clients().async_()
-        return await client.rename_conversation(
+        return await self.async_client.rename_conversation(
             key, user=self.user, name=name, auto_generate=auto_generate
         )
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from llama_index.core.base.llms.generic_utils import messages_to_prompt as default_to_prompt
@@ -18,22 +17,13 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
 )
-from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field
 from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
 
-from dify_transport import (
-    DEFAULT_BASE_URL,
-    AsyncDifyClient,
-    AsyncHttpClient,
-    DifyClient,
-    HttpClient,
-    Result,
-    trace_headers,
-)
-from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
-from llama_index_dify._clients import AppClientsOwner, default_user, secret_from_env
+from dify_transport import Result, trace_headers
+from llama_index_dify._clients import AppClientsOwner
 
 __all__ = ["DifyCompletionLLM"]
 
@@ -66,43 +56,8 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    api_key: SecretStr | None = Field(
-        default_factory=lambda: secret_from_env(ENV_API_KEY),
-        exclude=True,
-        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
-    )
-    base_url: str = Field(
-        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
-        description="Service API root, ending in /v1.",
-    )
-    user: str = Field(default_factory=default_user, description="End-user id.")
     prompt_variable: str = Field(default="query", description="Input receiving the prompt.")
     inputs: dict[str, Any] = Field(default_factory=dict, description="Other app inputs.")
-    timeout: float | None = Field(default=None, description="Seconds per request.")
-    max_retries: int = Field(default=2, ge=0, description="Retries (a run is never resent).")
-    deadline: float | None = Field(
-        default=None,
-        gt=0,
-        description=(
-            "Total seconds per call, retries and the whole stream included: when it passes, "
-            "the call raises APITimeoutError with the partial answer and the Dify task is "
-            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
-        ),
-    )
-    injected_client: DifyClient | None = Field(default=None, alias="client", exclude=True)
-    injected_async_client: AsyncDifyClient | None = Field(
-        default=None, alias="async_client", exclude=True
-    )
-    http_client: HttpClient | None = Field(default=None, exclude=True)
-    async_http_client: AsyncHttpClient | None = Field(default=None, exclude=True)
-
-    max_connections: int | None = Field(
-        default=None,
-        ge=1,
-        description="Connections (so concurrent streams) each client built here may open "
-        "(None: 1,000); all busy for the pool timeout raises PoolTimeoutError. An "
-        "injected http_client keeps its own limits.",
-    )
 
     @classmethod
     def class_name(cls) -> str:
@@ -126,7 +81,7 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
 
     def _gen(self, prompt: str) -> CompletionResponseGen:
         text = ""
-        with self._app_clients().sync().stream_completion(**self._request(prompt)) as stream:
+        with self.client.stream_completion(**self._request(prompt)) as stream:
             for event in stream:
                 if event.text:
                     text += event.text
@@ -136,7 +91,7 @@ class DifyCompletionLLM(AppClientsOwner, CustomLLM):
 
     async def _agen(self, prompt: str) -> CompletionResponseAsyncGen:
         text = ""
-        stream = await self._app_clients().async_().stream_completion(**self._request(prompt))
+        stream = await self.async_client.stream_completion(**self._request(prompt))
         async with stream:
             async for event in stream:
                 if event.text:

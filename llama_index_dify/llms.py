@@ -1,9 +1,11 @@
 """`DifyLLM`: a Dify chat app (chat, chatflow or agent) as a LlamaIndex ``LLM``."""
 
+# LlamaIndex fixes the completion signatures (``formatted``: a chat model has no template).
+# ruff: noqa: ARG002
+
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,21 +27,13 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import ConfigDict, Field, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import LLM
 
-from dify_transport import (
-    DEFAULT_BASE_URL,
-    AsyncDifyClient,
-    AsyncHttpClient,
-    DifyClient,
-    HttpClient,
-    trace_headers,
-)
-from dify_transport._constants import ENV_API_KEY, ENV_BASE_URL
+from dify_transport import AsyncDifyClient, DifyClient, trace_headers
 from dify_transport.turns import (
     aname_conversation,
     aupload_files,
@@ -51,11 +45,7 @@ from dify_transport.types import FileInput
 from llama_index_dify._agent_steps import AgentToolEvents
 from llama_index_dify._answers import AnswerActions
 from llama_index_dify._app_tools import DifyChatTool, DifyQueryEngine
-from llama_index_dify._clients import (
-    AppClientsOwner,
-    default_user,
-    secret_from_env,
-)
+from llama_index_dify._clients import AppClientsOwner
 from llama_index_dify._messages import (
     DifyTurn,
     PriorTurns,
@@ -147,22 +137,6 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     # is an error, not silently ignored.
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    api_key: SecretStr | None = Field(
-        default_factory=lambda: secret_from_env(ENV_API_KEY),
-        exclude=True,
-        description="App key (`app-...`). Default: $DIFY_API_KEY. Never serialized.",
-    )
-    base_url: str = Field(
-        default_factory=lambda: os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
-        description="Service API root, ending in /v1. Default: $DIFY_BASE_URL, else Dify Cloud.",
-    )
-    user: str = Field(
-        default_factory=default_user,
-        description=(
-            "End-user id Dify scopes conversations, history, files and stops by. "
-            "Default: $DIFY_USER, else 'dify-integrations'."
-        ),
-    )
     conversation_id: str | None = Field(
         default=None,
         description="Conversation to continue on every call (a call kwarg overrides it).",
@@ -174,19 +148,15 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     system_variable: str | None = Field(
         default=None,
         description=(
-            "Name of an app input variable that receives system messages on a new "
-            "conversation's first turn (Dify ignores `inputs` later, so when continuing, "
-            "the list's system messages go in the query transcript). "
-            "None: system messages go in the query transcript."
+            "App input receiving system messages on a new conversation's first turn "
+            "(None: they go in the query transcript)."
         ),
     )
     prior_turns: PriorTurns = Field(
         default="transcript",
         description=(
-            "What to send of turns Dify has not seen (no conversation to continue, or "
-            "after its newest reply) and, when continuing, of the list's system messages: "
-            "'transcript' carries them in the query as `role: text` lines; 'drop' sends "
-            "only the trailing user turn(s)."
+            "'transcript': turns Dify has not seen (and, when continuing, system messages) "
+            "go in the query as `role: text` lines; 'drop': only the trailing user turn(s)."
         ),
     )
     model: str = Field(
@@ -213,52 +183,6 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     )
     max_tokens: int | None = Field(
         default=None, description="Accepted, never sent (see `temperature`)."
-    )
-    timeout: float | None = Field(
-        default=None,
-        description="Seconds per request (read timeout; None: the transport's 60 s).",
-    )
-    max_retries: int = Field(
-        default=2,
-        ge=0,
-        description="Retries for failures that cannot have reached the app twice.",
-    )
-    deadline: float | None = Field(
-        default=None,
-        gt=0,
-        description=(
-            "Total seconds per call, retries and the whole stream included: when it passes, "
-            "the call raises APITimeoutError with the partial answer and the Dify task is "
-            "stopped (None: only `timeout`, the gap between reads, bounds a call)."
-        ),
-    )
-    injected_client: DifyClient | None = Field(
-        default=None,
-        alias="client",
-        exclude=True,
-        description="`client=`: a ready transport client to use as is (`.client` reads it).",
-    )
-    injected_async_client: AsyncDifyClient | None = Field(
-        default=None,
-        alias="async_client",
-        exclude=True,
-        description="`async_client=`: a ready async transport client to use as is.",
-    )
-    http_client: HttpClient | None = Field(
-        default=None,
-        exclude=True,
-        description="A caller-owned `httpx.Client` (or one with a custom transport).",
-    )
-    async_http_client: AsyncHttpClient | None = Field(
-        default=None, exclude=True, description="A caller-owned `httpx.AsyncClient`."
-    )
-
-    max_connections: int | None = Field(
-        default=None,
-        ge=1,
-        description="Connections (so concurrent streams) each client built here may open "
-        "(None: 1,000); all busy for the pool timeout raises PoolTimeoutError. An "
-        "injected http_client keeps its own limits.",
     )
 
     @classmethod
@@ -426,41 +350,27 @@ class DifyLLM(AnswerActions, StructuredPredict, AppClientsOwner, LLM):
     # -- completion (thin adapters over chat) -------------------------------------------------
 
     @llm_completion_callback()
-    def complete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
-    ) -> CompletionResponse:
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Send ``prompt`` as one user turn; see :meth:`chat`."""
         return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
+        self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream ``prompt`` as one user turn; see :meth:`stream_chat`."""
         return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
+        self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
         return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
-        self,
-        prompt: str,
-        formatted: bool = False,  # noqa: ARG002 - a chat model has no prompt template
-        **kwargs: Any,
+        self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
         return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)

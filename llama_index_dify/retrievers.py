@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Any, Literal, Unpack
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -12,17 +13,18 @@ from llama_index.core.vector_stores.types import MetadataFilters
 from dify_transport import (
     AsyncDifyClient,
     AsyncDifyKnowledgeClient,
-    AsyncHttpClient,
     DifyClient,
     DifyKnowledgeClient,
-    HttpClient,
 )
 from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.types import Result, RetrieveResponse
 from llama_index_dify._clients import (
-    ClientSettings,
+    A,
+    ClientsOwner,
+    Connection,
     LazyClients,
-    LazyClientsOwner,
+    S,
+    connect,
     default_user,
 )
 from llama_index_dify._filters import dify_filter
@@ -32,9 +34,6 @@ __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
 
 SearchMethod = Literal["keyword_search", "semantic_search", "full_text_search", "hybrid_search"]
 """Dify's retrieval methods."""
-
-_S = TypeVar("_S", bound=DifyClient | DifyKnowledgeClient)
-_A = TypeVar("_A", bound=AsyncDifyClient | AsyncDifyKnowledgeClient)
 
 
 def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
@@ -48,31 +47,23 @@ def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
     return value
 
 
-class _ClientsRetriever(LazyClientsOwner, BaseRetriever, Generic[_S, _A]):
+class _ClientsRetriever(ClientsOwner[S, A], BaseRetriever):
     """A retriever over a :class:`LazyClients` pair: ``close``/``aclose`` and ``with``."""
 
     def __init__(
         self,
-        clients: LazyClients[_S, _A],
+        factories: tuple[type[S], type[A]],
+        options: Mapping[str, Any],
         *,
         callback_manager: CallbackManager | None,
         verbose: bool,
     ) -> None:
         super().__init__(callback_manager=callback_manager, verbose=verbose)
-        self._clients: LazyClients[_S, _A] = clients
+        where = f"{type(self).__name__}.__init__"
+        self._clients: LazyClients[S, A] = connect(factories, options, where)
 
-    def _lazy_clients(self) -> LazyClients[_S, _A]:
+    def _lazy_clients(self) -> LazyClients[S, A]:
         return self._clients
-
-    @property
-    def client(self) -> _S:
-        """The sync transport client, for every other Dify endpoint (built on first use)."""
-        return self._clients.sync()
-
-    @property
-    def async_client(self) -> _A:
-        """The async transport client (built on first use)."""
-        return self._clients.async_()
 
 
 class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
@@ -106,18 +97,11 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
         similarity_top_k: int | None = None,
         k: int | None = None,
         delete_conversation: bool = False,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        client: DifyClient | None = None,
-        async_client: AsyncDifyClient | None = None,
-        http_client: HttpClient | None = None,
-        async_http_client: AsyncHttpClient | None = None,
-        max_connections: int | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
+        **connection: Unpack[Connection[DifyClient, AsyncDifyClient]],
     ) -> None:
-        """Create the retriever (no I/O).
+        """Create the retriever (no I/O); the query options stay as attributes of the same names.
 
         Args:
             api_key: App key (default: ``$DIFY_API_KEY``).
@@ -127,45 +111,22 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             similarity_top_k: Keep at most this many passages (None: all).
             k: Alias of ``similarity_top_k``.
             delete_conversation: Delete the conversation each query creates.
-            timeout: Seconds per request (None: the transport default).
-            max_retries: Retries for retryable failures.
-            deadline: Total seconds per call, retries included (None: none).
-            client: A ready transport client.
-            async_client: A ready async transport client.
-            http_client: A caller-owned ``httpx.Client``.
-            async_http_client: A caller-owned ``httpx.AsyncClient``.
-            max_connections: Connections each client built here may open (None: 1,000).
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
+            **connection: ``timeout``, ``max_retries``, ``deadline``, ``client``,
+                ``async_client``, ``http_client``, ``async_http_client`` and
+                ``max_connections``, as for :class:`DifyLLM`.
         """
         super().__init__(
-            LazyClients(
-                DifyClient,
-                AsyncDifyClient,
-                ClientSettings(
-                    api_key=api_key,
-                    base_url=base_url,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    deadline=deadline,
-                    http_client=http_client,
-                    async_http_client=async_http_client,
-                    max_connections=max_connections,
-                    client=client,
-                    async_client=async_client,
-                ),
-            ),
+            (DifyClient, AsyncDifyClient),
+            {"api_key": api_key, "base_url": base_url, **connection},
             callback_manager=callback_manager,
             verbose=verbose,
         )
         self.user = user or default_user()
-        """End-user id the queries are asked as."""
         self.inputs = dict(inputs or {})
-        """App input variables sent with each query."""
         self.similarity_top_k = _top_k(similarity_top_k, k)
-        """Maximum number of passages returned (None: all the app cites)."""
         self.delete_conversation = delete_conversation
-        """Whether the conversation each query creates is deleted afterwards."""
 
     @classmethod
     def class_name(cls) -> str:
@@ -227,18 +188,11 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         reranking_enable: bool | None = None,
         retrieval_model: dict[str, Any] | None = None,
         filters: MetadataFilters | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        client: DifyKnowledgeClient | None = None,
-        async_client: AsyncDifyKnowledgeClient | None = None,
-        http_client: HttpClient | None = None,
-        async_http_client: AsyncHttpClient | None = None,
-        max_connections: int | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
+        **connection: Unpack[Connection[DifyKnowledgeClient, AsyncDifyKnowledgeClient]],
     ) -> None:
-        """Create the retriever (no I/O).
+        """Create the retriever (no I/O); the search options stay as attributes of the same names.
 
         Args:
             dataset_id: Knowledge base id (default: ``$DIFY_DATASET_ID``).
@@ -257,54 +211,28 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             filters: LlamaIndex ``MetadataFilters`` on the documents' Dify metadata
                 (EQ, NE, GT, GTE, LT, LTE, IN, NIN, CONTAINS, TEXT_MATCH, IS_EMPTY;
                 AND or OR); checked at once, ``MetadataFilterError`` for what Dify lacks.
-            timeout: Seconds per request (None: the transport default).
-            max_retries: Retries for retryable failures.
-            deadline: Total seconds per call, retries included (None: none).
-            client: A ready knowledge client.
-            async_client: A ready async knowledge client.
-            http_client: A caller-owned ``httpx.Client``.
-            async_http_client: A caller-owned ``httpx.AsyncClient``.
-            max_connections: Connections each client built here may open (None: 1,000).
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
+            **connection: ``timeout``, ``max_retries``, ``deadline``, ``client``,
+                ``async_client``, ``http_client``, ``async_http_client`` and
+                ``max_connections``, as for :class:`DifyLLM` (the clients: knowledge ones).
 
         Raises:
             DifyConfigError: If no dataset id is given or set in the environment.
         """
         super().__init__(
-            LazyClients(
-                DifyKnowledgeClient,
-                AsyncDifyKnowledgeClient,
-                ClientSettings(
-                    api_key=api_key,
-                    base_url=base_url,
-                    timeout=timeout,
-                    max_retries=max_retries,
-                    deadline=deadline,
-                    http_client=http_client,
-                    async_http_client=async_http_client,
-                    max_connections=max_connections,
-                    client=client,
-                    async_client=async_client,
-                ),
-            ),
+            (DifyKnowledgeClient, AsyncDifyKnowledgeClient),
+            {"api_key": api_key, "base_url": base_url, **connection},
             callback_manager=callback_manager,
             verbose=verbose,
         )
         self.dataset_id: str = dataset_id_or_env(dataset_id)
-        """The knowledge base searched."""
         self.similarity_top_k = _top_k(similarity_top_k, k)
-        """Number of hits (None: the knowledge base's setting)."""
         self.search_method: SearchMethod | None = search_method
-        """Retrieval method (None: the knowledge base's setting)."""
         self.score_threshold = score_threshold
-        """Minimum score (None: the knowledge base's setting)."""
         self.reranking_enable = reranking_enable
-        """Whether hits are reranked (None: the knowledge base's setting)."""
         self.retrieval_model = retrieval_model
-        """A full Dify ``retrieval_model`` object, sent as is."""
         self.filters = filters
-        """Metadata filters (Dify ``metadata_filtering_conditions``)."""
         if filters is not None:
             dify_filter(filters)  # a filter Dify cannot express fails here, not per query
 
@@ -327,10 +255,8 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
         return [node_from_record(record, self.dataset_id) for record in response.records]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        client = self._clients.sync()
-        return self._nodes(
-            client.retrieve(self.dataset_id, query_bundle.query_str, **self._options())
-        )
+        response = self.client.retrieve(self.dataset_id, query_bundle.query_str, **self._options())
+        return self._nodes(response)
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         client = self._clients.async_()

@@ -8,30 +8,21 @@ run's outputs (``ToolOutput.raw_output``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.tools import FunctionTool, ToolMetadata
 
-from dify_transport import (
-    AppInfo,
-    AsyncDifyClient,
-    AsyncHttpClient,
-    DifyClient,
-    DifyError,
-    HttpClient,
-    Result,
-    trace_headers,
-)
-from dify_transport._lifecycle import ClientSettings, LazyClients
+from dify_transport import AppInfo, AsyncDifyClient, DifyClient, DifyError, Result, trace_headers
+from dify_transport._lifecycle import LazyClients
 from dify_transport.inputs import (
-    InputField,
     check_inputs,
     input_fields,
     input_model,
     workflow_tool_meta,
 )
-from llama_index_dify._clients import default_user
+from dify_transport.types import AppParameters
+from llama_index_dify._clients import Connection, connect, default_user
 
 __all__ = ["DifyWorkflowTool"]
 
@@ -72,22 +63,18 @@ class DifyWorkflowTool(FunctionTool):
         user: str | None = None,
         name: str | None = None,
         description: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        deadline: float | None = None,
-        client: DifyClient | None = None,
-        async_client: AsyncDifyClient | None = None,
-        http_client: HttpClient | None = None,
-        async_http_client: AsyncHttpClient | None = None,
-        max_connections: int | None = None,
+        **connection: Unpack[Connection[DifyClient, AsyncDifyClient]],
     ) -> DifyWorkflowTool:
-        """Build the tool from the app's own info and input form (reads them now)."""
-        clients = _clients(locals())
+        """Build the tool from the app's own info and input form (reads them now).
+
+        ``**connection``: ``timeout``, ``max_retries``, ``deadline``, ``client``,
+        ``async_client``, ``http_client``, ``async_http_client`` and ``max_connections``,
+        as for :class:`DifyLLM`.
+        """
+        clients = _clients({"api_key": api_key, "base_url": base_url, **connection}, "from_app")
         sync = clients.sync()
         info, form = sync.get_info(), sync.get_parameters()
-        return cls._build(
-            clients, info, input_fields(form), user=user, name=name, description=description
-        )
+        return cls._build(clients, info, form, user=user, name=name, description=description)
 
     @classmethod
     async def afrom_app(
@@ -98,34 +85,26 @@ class DifyWorkflowTool(FunctionTool):
         user: str | None = None,
         name: str | None = None,
         description: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - the httpx timeout of each request
-        max_retries: int = 2,
-        deadline: float | None = None,
-        client: DifyClient | None = None,
-        async_client: AsyncDifyClient | None = None,
-        http_client: HttpClient | None = None,
-        async_http_client: AsyncHttpClient | None = None,
-        max_connections: int | None = None,
+        **connection: Unpack[Connection[DifyClient, AsyncDifyClient]],
     ) -> DifyWorkflowTool:
         """Async `from_app`."""
-        clients = _clients(locals())
+        clients = _clients({"api_key": api_key, "base_url": base_url, **connection}, "afrom_app")
         aio = clients.async_()
         info, form = await aio.get_info(), await aio.get_parameters()
-        return cls._build(
-            clients, info, input_fields(form), user=user, name=name, description=description
-        )
+        return cls._build(clients, info, form, user=user, name=name, description=description)
 
     @classmethod
     def _build(
         cls,
         clients: LazyClients[DifyClient, AsyncDifyClient],
         info: AppInfo,
-        fields: list[InputField],
+        form: AppParameters,
         *,
         user: str | None,
         name: str | None,
         description: str | None,
     ) -> DifyWorkflowTool:
+        fields = input_fields(form)
         end_user = user or default_user()
         slug, about = workflow_tool_meta(info, name, description)
 
@@ -154,8 +133,7 @@ class DifyWorkflowTool(FunctionTool):
         return cls(fn=run, async_fn=arun, metadata=metadata)
 
 
-def _clients(options: dict[str, Any]) -> LazyClients[DifyClient, AsyncDifyClient]:
-    settings = ClientSettings(
-        **{k: options[k] for k in ClientSettings.__dataclass_fields__ if k in options}
-    )
-    return LazyClients(DifyClient, AsyncDifyClient, settings)
+def _clients(
+    options: dict[str, Any], where: str = "from_app"
+) -> LazyClients[DifyClient, AsyncDifyClient]:
+    return connect((DifyClient, AsyncDifyClient), options, f"DifyWorkflowTool.{where}")
