@@ -2,8 +2,8 @@
 
 Plain mixins (no ABC), so they can sit first in front of pydantic, LangChain and
 LlamaIndex bases without disturbing their method resolution order: both adapters'
-components use `ClosingContext`, the streams `Closing` (`Stream`) and `AsyncClosing`
-(`AsyncStream`).
+components use `ClosingContext`; the streams and the transport clients use `Closing`
+(`Stream`, `SyncAPIClient`) and `AsyncClosing` (`AsyncStream`, `AsyncAPIClient`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """Transport clients of the LangChain pydantic components.
 
 :class:`ClientOwner` hands its current fields (changed by ``model_copy(update=...)`` or
-assignment) to a :class:`~dify_transport._lifecycle.LazyClients` on every use; that
-module describes the lifecycle: rebuilt on a change, never shared by a copy or an
-unpickled component, only built clients closed (``close()`` / ``aclose()``, ``with``).
+assignment) to a :class:`~dify_transport._lifecycle.LazyClients` on every use (the
+lifecycle: docs/architecture.md, "Client lifecycle").
 """
 
 from __future__ import annotations

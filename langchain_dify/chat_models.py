@@ -184,8 +184,8 @@ class ChatDify(AnswerActions, AppClientOwner, RequestUserChatModel):
 
     system_input: str | None = None
     """Name of an app input variable that receives the system message text on a new
-    conversation's first turn (unset, or continuing: the transcript carries it; see
-    Conversation above)."""
+    conversation's first turn (unset, or continuing: the transcript carries it unless
+    ``prior_turns="drop"``; see Conversation above)."""
 
     prior_turns: PriorTurns = "transcript"
     """What to send of earlier turns Dify has not seen (when there is no conversation
