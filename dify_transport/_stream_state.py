@@ -12,8 +12,9 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from dify_transport._aggregate import StreamAccumulator
-from dify_transport._base_client import BAD_PAYLOAD, deadline_error, payload_problem
+from dify_transport._base_client import BAD_PAYLOAD, payload_problem
 from dify_transport._constants import LOGGER_NAME
+from dify_transport._deadline import deadline_error
 from dify_transport._error_mapping import error_from_event
 from dify_transport._errors import (
     APIConnectionError,

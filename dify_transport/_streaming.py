@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from dify_transport._base_client import AsyncStop, Stop, async_deadline
+from dify_transport._base_client import AsyncStop, Stop
 from dify_transport._closing import AsyncClosing, Closing
 from dify_transport._constants import LOGGER_NAME
+from dify_transport._deadline import async_deadline
 from dify_transport._drain import drain_async, drain_in_thread, release
 from dify_transport._errors import APIError
 from dify_transport._events import StreamEvent

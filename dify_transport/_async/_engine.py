@@ -20,16 +20,18 @@ from dify_transport._base_client import (
     BaseAPIClient,
     Call,
     TimeoutTypes,
+    invalid_payload,
+    not_a_stream,
+)
+from dify_transport._closing import AsyncClosing
+from dify_transport._constants import LOGGER_NAME
+from dify_transport._deadline import (
     async_deadline,
     cap_timeout,
     current_async_loop,
     deadline_error,
-    invalid_payload,
-    not_a_stream,
     remaining,
 )
-from dify_transport._closing import AsyncClosing
-from dify_transport._constants import LOGGER_NAME
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._reconnect import ReconnectPolicy, resolve_policy

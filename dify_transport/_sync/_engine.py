@@ -20,16 +20,18 @@ from dify_transport._base_client import (
     Sleep,
     Stop,
     TimeoutTypes,
-    cap_timeout,
-    deadline_error,
     invalid_payload,
-    no_loop,
     not_a_stream,
-    remaining,
-    sync_deadline,
 )
 from dify_transport._closing import Closing
 from dify_transport._constants import LOGGER_NAME
+from dify_transport._deadline import (
+    cap_timeout,
+    deadline_error,
+    no_loop,
+    remaining,
+    sync_deadline,
+)
 from dify_transport._error_mapping import make_status_error, needs_newer_dify
 from dify_transport._errors import DifyConfigError, DifyError
 from dify_transport._reconnect import ReconnectPolicy, resolve_policy
