@@ -12,6 +12,7 @@ carries the ``paused`` handle.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, messages_from_dict, messages_to_dict
@@ -123,6 +124,12 @@ def _from_plain(value: dict[str, Any]) -> AIMessage:
     return message
 
 
+def _paused_of(seen: dict[str, str], value: dict[str, Any]) -> PausedRun | None:
+    message = _from_plain(value)
+    seen["before"] = message.text  # what the resumed answer continues
+    return _paused(message)
+
+
 def _result(message: AIMessage) -> ChatResult:
     return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -141,11 +148,6 @@ def settle(
         return result
     seen = {"before": ""}
 
-    def paused_of(value: dict[str, Any]) -> PausedRun | None:
-        message = _from_plain(value)
-        seen["before"] = message.text
-        return _paused(message)
-
     def start() -> dict[str, Any]:
         with model_run(run_manager):
             return _plain(_first(generate()))
@@ -156,7 +158,7 @@ def settle(
         result = _continue(model, PausedRun.model_validate(handle), action, inputs, node_id)
         return _plain(_message(result, model, seen["before"]))
 
-    value = run_values_in_graph(start, resume, paused_of, name="dify_chat")
+    value = run_values_in_graph(start, resume, partial(_paused_of, seen), name="dify_chat")
     return _result(_from_plain(value))
 
 
@@ -171,11 +173,6 @@ async def asettle(
         return result
     seen = {"before": ""}
 
-    def paused_of(value: dict[str, Any]) -> PausedRun | None:
-        message = _from_plain(value)
-        seen["before"] = message.text
-        return _paused(message)
-
     async def start() -> dict[str, Any]:
         with model_run(run_manager):
             return _plain(_first(await generate()))
@@ -187,5 +184,5 @@ async def asettle(
         result = await _acontinue(model, paused, action, inputs, node_id)
         return _plain(_message(result, model, seen["before"]))
 
-    value = await arun_values_in_graph(start, resume, paused_of, name="dify_chat")
+    value = await arun_values_in_graph(start, resume, partial(_paused_of, seen), name="dify_chat")
     return _result(_from_plain(value))

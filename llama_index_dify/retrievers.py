@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Unpack
+from typing import Any, Unpack
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -16,6 +16,7 @@ from dify_transport import (
     DifyClient,
     DifyKnowledgeClient,
 )
+from dify_transport._knowledge_api import SearchMethod
 from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.types import Result, RetrieveResponse
 from llama_index_dify._clients import (
@@ -31,9 +32,6 @@ from llama_index_dify._filters import dify_filter
 from llama_index_dify._nodes import node_from_record, nodes_from_resources
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
-
-SearchMethod = Literal["keyword_search", "semantic_search", "full_text_search", "hybrid_search"]
-"""Dify's retrieval methods."""
 
 
 def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
@@ -200,8 +198,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             base_url: Service API root (default: ``$DIFY_BASE_URL``, else Dify Cloud).
             similarity_top_k: Number of hits (None: the knowledge base's top-k).
             k: Alias of ``similarity_top_k``.
-            search_method: ``semantic_search``, ``keyword_search``,
-                ``full_text_search`` or ``hybrid_search`` (None: the base's own).
+            search_method: A `SearchMethod` (None: the knowledge base's own).
             score_threshold: Drop hits scoring below this (None: the base's setting).
             reranking_enable: Rerank with the base's reranking model, or not (None:
                 the knowledge base's setting). Options are merged into the base's own
