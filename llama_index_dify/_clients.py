@@ -93,8 +93,12 @@ class ClientsOwner(LazyClientsOwner, Generic[S, A]):
     """``client`` / ``async_client`` (and ``close`` / ``with``) over a component's clients."""
 
     if TYPE_CHECKING:
+        _clients: Any
 
-        def _lazy_clients(self) -> LazyClients[S, A]: ...
+    def _lazy_clients(self) -> LazyClients[S, A]:
+        """The clients in ``_clients`` (built by the constructor)."""
+        clients: LazyClients[S, A] = self._clients
+        return clients
 
     @property
     def client(self) -> S:

@@ -22,7 +22,7 @@ from dify_transport import (
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
 from dify_transport._knowledge_store import KnowledgeStore, Passage
-from dify_transport._lifecycle import ClientSettings, LazyClients
+from dify_transport._lifecycle import ClientSettings
 from llama_index_dify._clients import ClientsOwner
 from llama_index_dify.retrievers import DifyKnowledgeRetriever
 
@@ -219,6 +219,3 @@ class DifyKnowledgeIndex(
         return DifyKnowledgeRetriever(
             dataset_id=self.dataset_id, client=self.client, async_client=self.async_client, **kwargs
         )
-
-    def _lazy_clients(self) -> LazyClients[DifyKnowledgeClient, AsyncDifyKnowledgeClient]:
-        return self._clients

@@ -60,9 +60,6 @@ class _ClientsRetriever(ClientsOwner[S, A], BaseRetriever):
         where = f"{type(self).__name__}.__init__"
         self._clients: LazyClients[S, A] = connect(factories, options, where)
 
-    def _lazy_clients(self) -> LazyClients[S, A]:
-        return self._clients
-
 
 class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
     """The passages a Dify chat app cites for a query, as LlamaIndex nodes.
