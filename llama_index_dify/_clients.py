@@ -93,10 +93,9 @@ class ClientsOwner(LazyClientsOwner, Generic[S, A]):
     """``client`` / ``async_client`` (and ``close`` / ``with``) over a component's clients."""
 
     if TYPE_CHECKING:
-        _clients: Any
+        _clients: Any  # built by the constructor
 
     def _lazy_clients(self) -> LazyClients[S, A]:
-        """The clients in ``_clients`` (built by the constructor)."""
         clients: LazyClients[S, A] = self._clients
         return clients
 
