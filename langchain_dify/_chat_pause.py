@@ -25,9 +25,10 @@ from langchain_dify._langgraph import arun_values_in_graph, in_graph, run_values
 from langchain_dify._messages import final_chunk
 
 if TYPE_CHECKING:
+    from langchain_dify._clients import AppClientOwner
     from langchain_dify.chat_models import ChatDify
 
-__all__ = ["DifyChatPausedError", "asettle", "settle"]
+__all__ = ["DifyChatPausedError", "aanswer_form", "answer_form", "asettle", "settle"]
 
 
 class DifyChatPausedError(DifyError):
@@ -52,14 +53,14 @@ class DifyChatPausedError(DifyError):
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> AIMessage:
         """Answer the form and follow the same run; return the whole answer."""
-        result = _continue(self._model, self.paused, action, inputs or {}, node_id)
+        result = answer_form(self._model, self.paused, action, inputs or {}, node_id)
         return _done(_message(result, self._model, self.message.text), self._model)
 
     async def aresume(
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> AIMessage:
         """Async `resume`."""
-        result = await _acontinue(self._model, self.paused, action, inputs or {}, node_id)
+        result = await aanswer_form(self._model, self.paused, action, inputs or {}, node_id)
         return _done(_message(result, self._model, self.message.text), self._model)
 
 
@@ -86,21 +87,23 @@ def _message(result: Result, model: ChatDify, before: str) -> AIMessage:
     )
 
 
-def _continue(
-    model: ChatDify, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
+def answer_form(
+    app: AppClientOwner, paused: PausedRun, action: str, inputs: dict[str, Any], node: str | None
 ) -> Result:
+    """Answer a form of a paused run and follow the same run (no new POST), as ``app.user``."""
     with translate_errors():
-        return model._client.answer_form(
-            paused, action=action, inputs=inputs, node_id=node_id, user=model.user
+        return app._client.answer_form(
+            paused, action=action, inputs=inputs, node_id=node, user=app.user
         )
 
 
-async def _acontinue(
-    model: ChatDify, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
+async def aanswer_form(
+    app: AppClientOwner, paused: PausedRun, action: str, inputs: dict[str, Any], node: str | None
 ) -> Result:
+    """Async `answer_form`."""
     with translate_errors():
-        return await model._async_client.answer_form(
-            paused, action=action, inputs=inputs, node_id=node_id, user=model.user
+        return await app._async_client.answer_form(
+            paused, action=action, inputs=inputs, node_id=node, user=app.user
         )
 
 
@@ -155,7 +158,7 @@ def settle(
     def resume(
         handle: dict[str, Any], action: str, inputs: dict[str, Any], node_id: str | None
     ) -> dict[str, Any]:
-        result = _continue(model, PausedRun.model_validate(handle), action, inputs, node_id)
+        result = answer_form(model, PausedRun.model_validate(handle), action, inputs, node_id)
         return _plain(_message(result, model, seen["before"]))
 
     value = run_values_in_graph(start, resume, partial(_paused_of, seen), name="dify_chat")
@@ -181,7 +184,7 @@ async def asettle(
         handle: dict[str, Any], action: str, inputs: dict[str, Any], node_id: str | None
     ) -> dict[str, Any]:
         paused = PausedRun.model_validate(handle)
-        result = await _acontinue(model, paused, action, inputs, node_id)
+        result = await aanswer_form(model, paused, action, inputs, node_id)
         return _plain(_message(result, model, seen["before"]))
 
     value = await arun_values_in_graph(start, resume, partial(_paused_of, seen), name="dify_chat")
