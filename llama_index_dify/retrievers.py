@@ -108,9 +108,8 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             delete_conversation: Delete the conversation each query creates.
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
-            **connection: ``timeout``, ``max_retries``, ``deadline``, ``client``,
-                ``async_client``, ``http_client``, ``async_http_client`` and
-                ``max_connections``, as for :class:`DifyLLM`.
+            **connection: The `Connection` keywords (``timeout``, ``client``, ...), as
+                for :class:`DifyLLM`.
         """
         super().__init__(
             (DifyClient, AsyncDifyClient),
@@ -207,9 +206,8 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                 AND or OR); checked at once, ``MetadataFilterError`` for what Dify lacks.
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
-            **connection: ``timeout``, ``max_retries``, ``deadline``, ``client``,
-                ``async_client``, ``http_client``, ``async_http_client`` and
-                ``max_connections``, as for :class:`DifyLLM` (the clients: knowledge ones).
+            **connection: The `Connection` keywords (``timeout``, ``client``, ...), as
+                for :class:`DifyLLM` (the clients: knowledge ones).
 
         Raises:
             DifyConfigError: If no dataset id is given or set in the environment.
