@@ -11,7 +11,7 @@ import copy
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from dify_transport._app_api import drop_none, model_parser, no_content
 from dify_transport._base_client import Call, seg
@@ -27,6 +27,7 @@ __all__ = [
     "LIST_PAGE_SIZE",
     "Overrides",
     "RetrievalSettings",
+    "SearchMethod",
     "create_dataset",
     "delete_dataset",
     "get_dataset",
@@ -55,6 +56,9 @@ _FALLBACK_RETRIEVAL_MODEL: Final[Mapping[str, Any]] = {
 LIST_PAGE_SIZE: Final = 100
 _MAX_LIST_PAGES: Final = 100
 _TRANSIENT_STATUSES: Final = frozenset({408, 429})
+
+SearchMethod = Literal["semantic_search", "keyword_search", "full_text_search", "hybrid_search"]
+"""Dify's knowledge search methods (a ``retrieval_model``'s ``search_method``)."""
 
 RetrievalSettings = dict[str, Any] | None
 """A knowledge base's ``retrieval_model_dict`` (None: unknown, use the fallback)."""

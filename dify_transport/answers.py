@@ -8,12 +8,20 @@ else the one recorded in the answer's metadata, else the component's own.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from dify_transport._app_api import Rating
 from dify_transport._errors import DifyConfigError
 
-__all__ = ["AnswerTarget", "Rating", "answer_target", "check_rating"]
+if TYPE_CHECKING:
+    from dify_transport._async._app_client import AsyncDifyClient
+    from dify_transport._sync._app_client import DifyClient
+
+__all__ = ["AnswerActions", "AnswerTarget", "Rating", "answer_target", "check_rating"]
+
+Answer = TypeVar("Answer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +57,68 @@ def check_rating(rating: object) -> Rating:
         return rating
     msg = f"rating must be 'like', 'dislike' or None (revoke), not {rating!r}."
     raise DifyConfigError(msg)
+
+
+class AnswerActions(Generic[Answer]):
+    """``send_feedback`` / ``suggested_questions`` (sync and async), an adapter's mixin.
+
+    The adapter says which message and user an ``Answer`` (its framework's answer
+    object, or a ``message_id``) is about (``_answer_target``, through :func:`answer_target`)
+    and how failures surface (``_answer_errors``: as the transport raises them, by default).
+    """
+
+    if TYPE_CHECKING:
+
+        @property
+        def client(self) -> DifyClient:
+            """The component's sync app client."""
+
+        @property
+        def async_client(self) -> AsyncDifyClient:
+            """The component's async app client."""
+
+        def _answer_target(self, answer: Answer, user: str | None) -> AnswerTarget: ...
+
+    def _answer_errors(self) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def send_feedback(
+        self, answer: Answer, rating: Rating, *, content: str | None = None, user: str | None = None
+    ) -> None:
+        """Like (``"like"``), dislike (``"dislike"``) or revoke (None) feedback on an answer.
+
+        Args:
+            answer: The answer the component returned, or its Dify ``message_id``.
+            rating: ``"like"``, ``"dislike"``, or None to revoke.
+            content: An optional comment, stored with the rating.
+            user: The Dify end user (default: the answer's, else the component's).
+        """
+        target = self._answer_target(answer, user)
+        with self._answer_errors():
+            self.client.send_feedback(
+                target.message_id, user=target.user, rating=check_rating(rating), content=content
+            )
+
+    async def asend_feedback(
+        self, answer: Answer, rating: Rating, *, content: str | None = None, user: str | None = None
+    ) -> None:
+        """Async :meth:`send_feedback`."""
+        target = self._answer_target(answer, user)
+        with self._answer_errors():
+            await self.async_client.send_feedback(
+                target.message_id, user=target.user, rating=check_rating(rating), content=content
+            )
+
+    def suggested_questions(self, answer: Answer, *, user: str | None = None) -> list[str]:
+        """The follow-up questions Dify suggests after an answer (the app's feature must be on)."""
+        target = self._answer_target(answer, user)
+        with self._answer_errors():
+            return self.client.get_suggested_questions(target.message_id, user=target.user)
+
+    async def asuggested_questions(self, answer: Answer, *, user: str | None = None) -> list[str]:
+        """Async :meth:`suggested_questions`."""
+        target = self._answer_target(answer, user)
+        with self._answer_errors():
+            return await self.async_client.get_suggested_questions(
+                target.message_id, user=target.user
+            )

@@ -12,6 +12,7 @@ carries the ``paused`` handle.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, messages_from_dict, messages_to_dict
@@ -24,9 +25,10 @@ from langchain_dify._langgraph import arun_values_in_graph, in_graph, run_values
 from langchain_dify._messages import final_chunk
 
 if TYPE_CHECKING:
+    from langchain_dify._clients import AppClientOwner
     from langchain_dify.chat_models import ChatDify
 
-__all__ = ["DifyChatPausedError", "asettle", "settle"]
+__all__ = ["DifyChatPausedError", "aanswer_form", "answer_form", "asettle", "settle"]
 
 
 class DifyChatPausedError(DifyError):
@@ -51,14 +53,14 @@ class DifyChatPausedError(DifyError):
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> AIMessage:
         """Answer the form and follow the same run; return the whole answer."""
-        result = _continue(self._model, self.paused, action, inputs or {}, node_id)
+        result = answer_form(self._model, self.paused, action, inputs or {}, node_id)
         return _done(_message(result, self._model, self.message.text), self._model)
 
     async def aresume(
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> AIMessage:
         """Async `resume`."""
-        result = await _acontinue(self._model, self.paused, action, inputs or {}, node_id)
+        result = await aanswer_form(self._model, self.paused, action, inputs or {}, node_id)
         return _done(_message(result, self._model, self.message.text), self._model)
 
 
@@ -85,21 +87,23 @@ def _message(result: Result, model: ChatDify, before: str) -> AIMessage:
     )
 
 
-def _continue(
-    model: ChatDify, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
+def answer_form(
+    app: AppClientOwner, paused: PausedRun, action: str, inputs: dict[str, Any], node: str | None
 ) -> Result:
+    """Answer a form of a paused run and follow the same run (no new POST), as ``app.user``."""
     with translate_errors():
-        return model._client.answer_form(
-            paused, action=action, inputs=inputs, node_id=node_id, user=model.user
+        return app._client.answer_form(
+            paused, action=action, inputs=inputs, node_id=node, user=app.user
         )
 
 
-async def _acontinue(
-    model: ChatDify, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
+async def aanswer_form(
+    app: AppClientOwner, paused: PausedRun, action: str, inputs: dict[str, Any], node: str | None
 ) -> Result:
+    """Async `answer_form`."""
     with translate_errors():
-        return await model._async_client.answer_form(
-            paused, action=action, inputs=inputs, node_id=node_id, user=model.user
+        return await app._async_client.answer_form(
+            paused, action=action, inputs=inputs, node_id=node, user=app.user
         )
 
 
@@ -123,6 +127,12 @@ def _from_plain(value: dict[str, Any]) -> AIMessage:
     return message
 
 
+def _paused_of(seen: dict[str, str], value: dict[str, Any]) -> PausedRun | None:
+    message = _from_plain(value)
+    seen["before"] = message.text  # what the resumed answer continues
+    return _paused(message)
+
+
 def _result(message: AIMessage) -> ChatResult:
     return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -141,11 +151,6 @@ def settle(
         return result
     seen = {"before": ""}
 
-    def paused_of(value: dict[str, Any]) -> PausedRun | None:
-        message = _from_plain(value)
-        seen["before"] = message.text
-        return _paused(message)
-
     def start() -> dict[str, Any]:
         with model_run(run_manager):
             return _plain(_first(generate()))
@@ -153,10 +158,10 @@ def settle(
     def resume(
         handle: dict[str, Any], action: str, inputs: dict[str, Any], node_id: str | None
     ) -> dict[str, Any]:
-        result = _continue(model, PausedRun.model_validate(handle), action, inputs, node_id)
+        result = answer_form(model, PausedRun.model_validate(handle), action, inputs, node_id)
         return _plain(_message(result, model, seen["before"]))
 
-    value = run_values_in_graph(start, resume, paused_of, name="dify_chat")
+    value = run_values_in_graph(start, resume, partial(_paused_of, seen), name="dify_chat")
     return _result(_from_plain(value))
 
 
@@ -171,11 +176,6 @@ async def asettle(
         return result
     seen = {"before": ""}
 
-    def paused_of(value: dict[str, Any]) -> PausedRun | None:
-        message = _from_plain(value)
-        seen["before"] = message.text
-        return _paused(message)
-
     async def start() -> dict[str, Any]:
         with model_run(run_manager):
             return _plain(_first(await generate()))
@@ -184,8 +184,8 @@ async def asettle(
         handle: dict[str, Any], action: str, inputs: dict[str, Any], node_id: str | None
     ) -> dict[str, Any]:
         paused = PausedRun.model_validate(handle)
-        result = await _acontinue(model, paused, action, inputs, node_id)
+        result = await aanswer_form(model, paused, action, inputs, node_id)
         return _plain(_message(result, model, seen["before"]))
 
-    value = await arun_values_in_graph(start, resume, paused_of, name="dify_chat")
+    value = await arun_values_in_graph(start, resume, partial(_paused_of, seen), name="dify_chat")
     return _result(_from_plain(value))

@@ -1,7 +1,6 @@
 """``display_sources``: a notebook table of the passages behind an answer or a retrieval.
 
-LangChain's own objects are not patched: this helper reads them and hands plain
-mappings to ``dify_transport.display``, the same table a ``Result`` shows.
+What it reads and shows: docs/architecture.md, "Notebook displays".
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForRetrieverRun,
@@ -21,15 +21,13 @@ from dify_transport import (
     RetrieveRecord,
     RetrieveResponse,
 )
+from dify_transport._knowledge_api import SearchMethod
 from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.passages import hit_metadata, segment_text
 from langchain_dify._clients import AppClientOwner, ClientOwner
 from langchain_dify._errors import translate_errors
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
-
-SearchMethod = Literal["semantic_search", "keyword_search", "full_text_search", "hybrid_search"]
-"""Dify's knowledge search methods."""
 
 
 class DifyRetriever(AppClientOwner, BaseRetriever):

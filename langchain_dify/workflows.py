@@ -29,6 +29,7 @@ from dify_transport.inputs import (
     input_schema,
     workflow_tool_meta,
 )
+from langchain_dify._chat_pause import aanswer_form, answer_form
 from langchain_dify._clients import AppClientOwner
 from langchain_dify._errors import translate_errors
 from langchain_dify._langgraph import arun_in_graph, in_graph, run_in_graph
@@ -61,14 +62,14 @@ class DifyWorkflowPausedError(DifyError):
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> dict[str, Any]:
         """Answer the form and follow the same run to its end; return its outputs."""
-        result = self._workflow._continue(self.paused, action, inputs or {}, node_id)
+        result = answer_form(self._workflow, self.paused, action, inputs or {}, node_id)
         return self._workflow._outputs(result)
 
     async def aresume(
         self, *, action: str, inputs: dict[str, Any] | None = None, node_id: str | None = None
     ) -> dict[str, Any]:
         """Async `resume`."""
-        result = await self._workflow._acontinue(self.paused, action, inputs or {}, node_id)
+        result = await aanswer_form(self._workflow, self.paused, action, inputs or {}, node_id)
         return self._workflow._outputs(result)
 
 
@@ -166,24 +167,6 @@ class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str
                         yield event.text
                 yield await stream.final()
 
-    def _continue(
-        self, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
-    ) -> Result:
-        """Answer a form of a paused run and follow the same run (no new POST)."""
-        with translate_errors():
-            return self._client.answer_form(
-                paused, action=action, inputs=inputs, node_id=node_id, user=self.user
-            )
-
-    async def _acontinue(
-        self, paused: PausedRun, action: str, inputs: dict[str, Any], node_id: str | None
-    ) -> Result:
-        """Async `_continue`."""
-        with translate_errors():
-            return await self._async_client.answer_form(
-                paused, action=action, inputs=inputs, node_id=node_id, user=self.user
-            )
-
     def _run(
         self, value: dict[str, Any], run_manager: CallbackManagerForChainRun
     ) -> dict[str, Any]:
@@ -198,7 +181,7 @@ class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str
                 handle: dict[str, Any], action: str, answer: dict[str, Any], node: str | None
             ) -> dict[str, Any]:
                 paused = PausedRun.model_validate(handle)
-                return _as_json(self._continue(paused, action, answer, node))
+                return _as_json(answer_form(self, paused, action, answer, node))
 
             return self._outputs(run_in_graph(start, resume))
         *_, result = self._results(inputs, run_manager)
@@ -222,7 +205,7 @@ class DifyWorkflow(AppClientOwner, RunnableSerializable[dict[str, Any], dict[str
                 handle: dict[str, Any], action: str, answer: dict[str, Any], node: str | None
             ) -> dict[str, Any]:
                 paused = PausedRun.model_validate(handle)
-                return _as_json(await self._acontinue(paused, action, answer, node))
+                return _as_json(await aanswer_form(self, paused, action, answer, node))
 
             return self._outputs(await arun_in_graph(start, resume))
         return self._outputs(Result.model_validate(await start()))

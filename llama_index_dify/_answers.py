@@ -13,11 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 
-from dify_transport.answers import AnswerTarget, answer_target, check_rating
-
-if TYPE_CHECKING:
-    from dify_transport import AsyncDifyClient, DifyClient
-    from dify_transport._app_api import Rating
+from dify_transport import answers
+from dify_transport.answers import AnswerTarget, answer_target
 
 __all__ = ["AnswerActions"]
 
@@ -36,19 +33,15 @@ def _metadata(answer: object) -> Mapping[str, Any]:
     return {}
 
 
-class AnswerActions:
+class AnswerActions(answers.AnswerActions[object]):
     """``send_feedback`` / ``suggested_questions`` (sync and async)."""
 
     if TYPE_CHECKING:
 
         @property
-        def client(self) -> DifyClient: ...
-        @property
-        def async_client(self) -> AsyncDifyClient: ...
-        @property
         def _answer_user(self) -> str: ...
 
-    def _target(self, answer: object, user: str | None) -> AnswerTarget:
+    def _answer_target(self, answer: object, user: str | None) -> AnswerTarget:
         if isinstance(answer, str):
             return answer_target(
                 answer, call_user=user, answer_user=None, default_user=self._answer_user
@@ -60,38 +53,3 @@ class AnswerActions:
             answer_user=metadata.get("user"),
             default_user=self._answer_user,
         )
-
-    def send_feedback(
-        self, answer: object, rating: Rating, *, content: str | None = None, user: str | None = None
-    ) -> None:
-        """Like (``"like"``), dislike (``"dislike"``) or revoke (None) feedback on an answer.
-
-        Args:
-            answer: The response (or message) returned, or its Dify ``message_id``.
-            rating: ``"like"``, ``"dislike"``, or None to revoke.
-            content: An optional comment, stored with the rating.
-            user: The Dify end user (default: the answer's, else the component's).
-        """
-        target = self._target(answer, user)
-        self.client.send_feedback(
-            target.message_id, user=target.user, rating=check_rating(rating), content=content
-        )
-
-    async def asend_feedback(
-        self, answer: object, rating: Rating, *, content: str | None = None, user: str | None = None
-    ) -> None:
-        """Async :meth:`send_feedback`."""
-        target = self._target(answer, user)
-        await self.async_client.send_feedback(
-            target.message_id, user=target.user, rating=check_rating(rating), content=content
-        )
-
-    def suggested_questions(self, answer: object, *, user: str | None = None) -> list[str]:
-        """The follow-up questions Dify suggests after an answer (the app's feature must be on)."""
-        target = self._target(answer, user)
-        return self.client.get_suggested_questions(target.message_id, user=target.user)
-
-    async def asuggested_questions(self, answer: object, *, user: str | None = None) -> list[str]:
-        """Async :meth:`suggested_questions`."""
-        target = self._target(answer, user)
-        return await self.async_client.get_suggested_questions(target.message_id, user=target.user)

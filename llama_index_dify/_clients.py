@@ -93,8 +93,11 @@ class ClientsOwner(LazyClientsOwner, Generic[S, A]):
     """``client`` / ``async_client`` (and ``close`` / ``with``) over a component's clients."""
 
     if TYPE_CHECKING:
+        _clients: Any  # built by the constructor
 
-        def _lazy_clients(self) -> LazyClients[S, A]: ...
+    def _lazy_clients(self) -> LazyClients[S, A]:
+        clients: LazyClients[S, A] = self._clients
+        return clients
 
     @property
     def client(self) -> S:

@@ -22,7 +22,8 @@ from dify_transport import (
 )
 from dify_transport._indexing import DEFAULT_MAX_WAIT
 from dify_transport._knowledge_store import KnowledgeStore, Passage
-from dify_transport._lifecycle import ClientSettings, LazyClients, LazyClientsOwner
+from dify_transport._lifecycle import ClientSettings
+from llama_index_dify._clients import ClientsOwner
 from llama_index_dify.retrievers import DifyKnowledgeRetriever
 
 __all__ = ["DifyKnowledgeIndex"]
@@ -39,7 +40,9 @@ def _passages(nodes: Sequence[BaseNode]) -> list[Passage]:
     return [(n.get_content(metadata_mode=MetadataMode.NONE), n.metadata, n.node_id) for n in nodes]
 
 
-class DifyKnowledgeIndex(LazyClientsOwner, BaseManagedIndex):
+class DifyKnowledgeIndex(
+    ClientsOwner[DifyKnowledgeClient, AsyncDifyKnowledgeClient], BaseManagedIndex
+):
     """A Dify knowledge base (dataset key) as a LlamaIndex index.
 
     ``insert(document)`` / ``from_documents(...)`` / ``add_documents(...)`` create one
@@ -214,11 +217,5 @@ class DifyKnowledgeIndex(LazyClientsOwner, BaseManagedIndex):
         ``search_method``, ...).
         """
         return DifyKnowledgeRetriever(
-            dataset_id=self.dataset_id,
-            client=self._clients.sync(),
-            async_client=self._clients.async_(),
-            **kwargs,
+            dataset_id=self.dataset_id, client=self.client, async_client=self.async_client, **kwargs
         )
-
-    def _lazy_clients(self) -> LazyClients[Any, Any]:
-        return self._clients

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Unpack
+from typing import Any, Unpack
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -16,6 +16,7 @@ from dify_transport import (
     DifyClient,
     DifyKnowledgeClient,
 )
+from dify_transport._knowledge_api import SearchMethod
 from dify_transport._lifecycle import dataset_id_or_env
 from dify_transport.types import Result, RetrieveResponse
 from llama_index_dify._clients import (
@@ -31,9 +32,6 @@ from llama_index_dify._filters import dify_filter
 from llama_index_dify._nodes import node_from_record, nodes_from_resources
 
 __all__ = ["DifyKnowledgeRetriever", "DifyRetriever", "SearchMethod"]
-
-SearchMethod = Literal["keyword_search", "semantic_search", "full_text_search", "hybrid_search"]
-"""Dify's retrieval methods."""
 
 
 def _top_k(similarity_top_k: int | None, k: int | None) -> int | None:
@@ -61,9 +59,6 @@ class _ClientsRetriever(ClientsOwner[S, A], BaseRetriever):
         super().__init__(callback_manager=callback_manager, verbose=verbose)
         where = f"{type(self).__name__}.__init__"
         self._clients: LazyClients[S, A] = connect(factories, options, where)
-
-    def _lazy_clients(self) -> LazyClients[S, A]:
-        return self._clients
 
 
 class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
@@ -113,9 +108,8 @@ class DifyRetriever(_ClientsRetriever[DifyClient, AsyncDifyClient]):
             delete_conversation: Delete the conversation each query creates.
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
-            **connection: ``timeout``, ``max_retries``, ``deadline``, ``client``,
-                ``async_client``, ``http_client``, ``async_http_client`` and
-                ``max_connections``, as for :class:`DifyLLM`.
+            **connection: The `Connection` keywords (``timeout``, ``client``, ...), as
+                for :class:`DifyLLM`.
         """
         super().__init__(
             (DifyClient, AsyncDifyClient),
@@ -200,8 +194,7 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
             base_url: Service API root (default: ``$DIFY_BASE_URL``, else Dify Cloud).
             similarity_top_k: Number of hits (None: the knowledge base's top-k).
             k: Alias of ``similarity_top_k``.
-            search_method: ``semantic_search``, ``keyword_search``,
-                ``full_text_search`` or ``hybrid_search`` (None: the base's own).
+            search_method: A `SearchMethod` (None: the knowledge base's own).
             score_threshold: Drop hits scoring below this (None: the base's setting).
             reranking_enable: Rerank with the base's reranking model, or not (None:
                 the knowledge base's setting). Options are merged into the base's own
@@ -213,9 +206,8 @@ class DifyKnowledgeRetriever(_ClientsRetriever[DifyKnowledgeClient, AsyncDifyKno
                 AND or OR); checked at once, ``MetadataFilterError`` for what Dify lacks.
             callback_manager: Legacy callback manager.
             verbose: Print retrieval details.
-            **connection: ``timeout``, ``max_retries``, ``deadline``, ``client``,
-                ``async_client``, ``http_client``, ``async_http_client`` and
-                ``max_connections``, as for :class:`DifyLLM` (the clients: knowledge ones).
+            **connection: The `Connection` keywords (``timeout``, ``client``, ...), as
+                for :class:`DifyLLM` (the clients: knowledge ones).
 
         Raises:
             DifyConfigError: If no dataset id is given or set in the environment.

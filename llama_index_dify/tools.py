@@ -67,9 +67,8 @@ class DifyWorkflowTool(FunctionTool):
     ) -> DifyWorkflowTool:
         """Build the tool from the app's own info and input form (reads them now).
 
-        ``**connection``: ``timeout``, ``max_retries``, ``deadline``, ``client``,
-        ``async_client``, ``http_client``, ``async_http_client`` and ``max_connections``,
-        as for :class:`DifyLLM`.
+        ``**connection``: the `Connection` keywords (``timeout``, ``client``, ...), as for
+        :class:`DifyLLM`.
         """
         clients = _clients({"api_key": api_key, "base_url": base_url, **connection}, "from_app")
         sync = clients.sync()
