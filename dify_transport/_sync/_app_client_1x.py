@@ -245,6 +245,12 @@ class AppEndpoints1x(SyncAPIClient):
         run_user = paused.user or user
         if not run_user:
             raise DifyConfigError("The paused run names no user: pass user=... (the run's user)")
+        run_id = paused.workflow_run_id
+        if not run_id:
+            raise DifyConfigError(
+                "The paused run has no workflow_run_id, so its events cannot be followed: "
+                "pass the PausedRun of a Result (result.paused) or of a paused error"
+            )
         token = paused.form_token(node_id)
         self.submit_human_input_form(
             token,
@@ -255,7 +261,7 @@ class AppEndpoints1x(SyncAPIClient):
             extra_headers=extra_headers,
         )
         events = self.stream_workflow_events(
-            paused.workflow_run_id or "",
+            run_id,
             user=run_user,
             timeout=timeout,
             extra_headers=extra_headers,

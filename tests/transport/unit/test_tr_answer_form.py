@@ -74,4 +74,7 @@ def test_answer_form_refuses_before_sending() -> None:
         client.answer_form(_paused(None), action="approve")
     with pytest.raises(DifyError, match="no such form"):
         client.answer_form(_paused(), action="approve", node_id="n9")
+    no_run = _paused().model_copy(update={"workflow_run_id": None})
+    with pytest.raises(DifyConfigError, match="no workflow_run_id"):
+        client.answer_form(no_run, action="approve")  # the form is not submitted either
     assert seen == []
