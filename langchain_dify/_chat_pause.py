@@ -6,7 +6,8 @@ are LangGraph tasks, so the replayed node continues the same Dify run instead of
 sending the question again. Outside LangGraph ``invoke`` raises
 :class:`DifyChatPausedError`, whose ``resume(...)`` answers the form and returns
 the finished answer. ``stream`` ends with a chunk whose ``response_metadata``
-carries the ``paused`` handle.
+carries the ``paused`` handle. ``answer_form`` / ``aanswer_form`` answer a form for
+both ``ChatDify`` and ``DifyWorkflow``.
 """
 
 from __future__ import annotations

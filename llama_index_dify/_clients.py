@@ -82,7 +82,8 @@ def connect(
     Raises:
         TypeError: ``options`` holds a keyword ``where`` (the callable's name) does not take.
     """
-    unknown = sorted(set(options) - Connection.__optional_keys__ - {"api_key", "base_url"})
+    allowed = Connection.__optional_keys__ | {"api_key", "base_url"}
+    unknown = [key for key in options if key not in allowed]  # reported in call order
     if unknown:
         msg = f"{where}() got an unexpected keyword argument {unknown[0]!r}"
         raise TypeError(msg)
@@ -152,7 +153,7 @@ class AppClientsOwner(BaseModel, ClientsOwner[DifyClient, AsyncDifyClient]):
     max_retries: int = Field(
         default=2,
         ge=0,
-        description="Retries for failures safe to retry (a turn or run is never sent twice).",
+        description="Retries for failures that cannot have reached the app twice.",
     )
     deadline: float | None = Field(
         default=None,

@@ -57,7 +57,7 @@ class _ClientsRetriever(ClientsOwner[S, A], BaseRetriever):
         verbose: bool,
     ) -> None:
         super().__init__(callback_manager=callback_manager, verbose=verbose)
-        where = f"{type(self).__name__}.__init__"
+        where = type(self).__init__.__qualname__  # the __init__ called, as Python names it
         self._clients: LazyClients[S, A] = connect(factories, options, where)
 
 
