@@ -92,6 +92,14 @@ class DifyConfigError(DifyError, ValueError):
     """The client is misconfigured (for example, no API key was given or found)."""
 
 
+class DifyInputError(DifyConfigError):
+    """The input cannot be sent to Dify as given (the text says why; nothing was sent).
+
+    A `DifyError` and a ``ValueError``; public as ``dify_transport.turns.DifyInputError``
+    (and ``langchain_dify.DifyInputError``).
+    """
+
+
 class APIError(DifyError):
     """A request to Dify failed.
 

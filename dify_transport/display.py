@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dify_transport._errors import DifyInputError
+
 if TYPE_CHECKING:
     from dify_transport.types import NodeRun, Result, RetrieverResource, Usage, WorkflowRun
 
@@ -401,8 +403,6 @@ def sources_table(
     ``row`` reads a passage as a ``retriever_resources`` entry; otherwise raise
     ``DifyInputError`` saying the list must hold ``items`` / ``display_sources`` ``takes``.
     """
-    from dify_transport.turns import DifyInputError  # noqa: PLC0415 - turns imports this module
-
     listed: list[Any]
     if isinstance(source, kind):
         listed = [source]

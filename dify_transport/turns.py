@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
-from dify_transport._errors import DifyConfigError, DifyError
+from dify_transport._errors import DifyError, DifyInputError
 from dify_transport.types import FileInput
 
 if TYPE_CHECKING:
@@ -66,13 +66,6 @@ PriorTurns = Literal["transcript", "drop"]
 carry them in the query, or send only the trailing user turn(s)."""
 
 _DEFAULT_MIME = {"image": "image/png", "audio": "audio/mpeg", "video": "video/mp4"}
-
-
-class DifyInputError(DifyConfigError):
-    """The input cannot be sent to Dify as given (the text says why; nothing was sent).
-
-    A `DifyError` and a ``ValueError``.
-    """
 
 
 @dataclass(frozen=True, slots=True)
