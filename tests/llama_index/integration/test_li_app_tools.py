@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _li_scripted import ScriptedFunctionLLM, tool_call
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
 from llama_index.core.bridge.pydantic import Field
@@ -16,9 +17,6 @@ from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.agent import AgentToolCallEvent
-from llama_index.core.llms import LLMMetadata
-from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.tools import ToolSelection
 
 from dify_emulator import Emulator
 from llama_index_dify import (
@@ -67,75 +65,14 @@ async def test_async_query_engine(emulator: Emulator) -> None:
     assert "Dify" in str(response)
 
 
-class _AsksTheApp(FunctionCallingLLM):
+class _AsksTheApp(ScriptedFunctionLLM):
     """A function-calling mock: asks the Dify chat tool twice, then answers."""
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(is_function_calling_model=True, model_name="mock")
 
     def _reply(self, messages: list[ChatMessage]) -> ChatResponse:
         asked = sum(m.role == MessageRole.TOOL for m in messages)
         if asked >= 2:
             return ChatResponse(message=ChatMessage(role="assistant", content="done"))
-        call = {
-            "tool_id": f"c{asked}",
-            "tool_name": "emulator-chat",
-            "tool_kwargs": {"query": "What is Dify?"},
-        }
-        return ChatResponse(
-            message=ChatMessage(
-                role="assistant", content="", additional_kwargs={"tool_calls": [call]}
-            )
-        )
-
-    def chat(self, messages: Any, **kw: Any) -> ChatResponse:
-        return self._reply(list(messages))
-
-    async def achat(self, messages: Any, **kw: Any) -> ChatResponse:
-        return self._reply(list(messages))
-
-    async def astream_chat(self, messages: Any, **kw: Any) -> Any:
-        response = self._reply(list(messages))
-
-        async def gen() -> Any:
-            yield response
-
-        return gen()
-
-    def get_tool_calls_from_response(
-        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kw: Any
-    ) -> list[ToolSelection]:
-        return [
-            ToolSelection(**c) for c in response.message.additional_kwargs.get("tool_calls") or []
-        ]
-
-    def _prepare_chat_with_tools(
-        self, tools: Any, user_msg: Any = None, chat_history: Any = None, **kw: Any
-    ) -> dict[str, Any]:
-        messages = list(chat_history or [])
-        if user_msg is not None:
-            messages.append(
-                user_msg
-                if isinstance(user_msg, ChatMessage)
-                else ChatMessage(role="user", content=user_msg)
-            )
-        return {"messages": messages}
-
-    def complete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    def stream_chat(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    def stream_complete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    async def acomplete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    async def astream_complete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
+        return tool_call(f"c{asked}", "emulator-chat", query="What is Dify?")
 
 
 async def test_chat_tool_in_a_function_agent_continues_its_conversation(emulator: Emulator) -> None:

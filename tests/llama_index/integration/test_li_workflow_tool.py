@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
+from _li_scripted import ScriptedFunctionLLM, tool_call
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
-from llama_index.core.llms import LLMMetadata
-from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.tools import ToolSelection
 
 from dify_emulator import Emulator
 from dify_transport.turns import DifyInputError
@@ -51,75 +48,15 @@ async def test_async_call_and_bad_input(emulator: Emulator) -> None:
     assert len(emulator.requests) == before
 
 
-class _CallsTheTool(FunctionCallingLLM):
+class _CallsTheTool(ScriptedFunctionLLM):
     """A function-calling mock: first asks for the Dify tool, then answers with its output."""
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(is_function_calling_model=True, model_name="mock")
 
     def _reply(self, messages: list[ChatMessage]) -> ChatResponse:
         if any(m.role == MessageRole.TOOL for m in messages):
             return ChatResponse(
                 message=ChatMessage(role="assistant", content="done: " + str(messages[-1].content))
             )
-        call = {
-            "tool_id": "c1",
-            "tool_name": "emulator-workflow",
-            "tool_kwargs": {"text": "Why is the sky blue?"},
-        }
-        return ChatResponse(
-            message=ChatMessage(
-                role="assistant", content="", additional_kwargs={"tool_calls": [call]}
-            )
-        )
-
-    def chat(self, messages: Any, **kw: Any) -> ChatResponse:
-        return self._reply(list(messages))
-
-    async def achat(self, messages: Any, **kw: Any) -> ChatResponse:
-        return self._reply(list(messages))
-
-    async def astream_chat(self, messages: Any, **kw: Any) -> Any:
-        response = self._reply(list(messages))
-
-        async def gen() -> Any:
-            yield response
-
-        return gen()
-
-    def get_tool_calls_from_response(
-        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kw: Any
-    ) -> list[ToolSelection]:
-        calls = response.message.additional_kwargs.get("tool_calls") or []
-        return [ToolSelection(**c) for c in calls]
-
-    def _prepare_chat_with_tools(
-        self, tools: Any, user_msg: Any = None, chat_history: Any = None, **kw: Any
-    ) -> dict[str, Any]:
-        messages = list(chat_history or [])
-        if user_msg is not None:
-            messages.append(
-                user_msg
-                if isinstance(user_msg, ChatMessage)
-                else ChatMessage(role="user", content=user_msg)
-            )
-        return {"messages": messages}
-
-    def complete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    def stream_chat(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    def stream_complete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    async def acomplete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
-
-    async def astream_complete(self, *a: Any, **kw: Any) -> Any:
-        raise NotImplementedError
+        return tool_call("c1", "emulator-workflow", text="Why is the sky blue?")
 
 
 # llama-index's `workflows` package inspects the agent's members, touching pydantic's
